@@ -1,0 +1,5 @@
+import sys
+
+from photofinder.cli import main
+
+sys.exit(main())

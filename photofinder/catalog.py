@@ -1,0 +1,311 @@
+"""The catalogue: one SQLite file (WAL) through sqlite-utils; the single source of truth.
+
+Tables: folders, photos (one row per file, with its state and error), embeddings (float16
+vectors; the row id is the vector's label in the derived HNSW index), decisions (pairs the
+user said are not duplicates, by content hash), journal (every trash/move, for undo), meta
+(schema version). No Qt and no numpy maths here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE folders (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            added_at REAL NOT NULL,
+            online INTEGER NOT NULL DEFAULT 1,
+            last_scan REAL
+        );
+        CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            dev INTEGER, ino INTEGER,
+            hash TEXT,
+            width INTEGER, height INTEGER,
+            orientation INTEGER,
+            taken_at TEXT,
+            format TEXT,
+            status TEXT NOT NULL DEFAULT 'pending',
+            error TEXT,
+            indexed_at REAL
+        );
+        CREATE INDEX photos_folder ON photos(folder_id);
+        CREATE INDEX photos_hash ON photos(hash);
+        CREATE INDEX photos_status ON photos(status);
+        CREATE TABLE embeddings (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            photo_id INTEGER NOT NULL UNIQUE REFERENCES photos(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE TABLE decisions (
+            hash_a TEXT NOT NULL, hash_b TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (hash_a, hash_b)
+        );
+        CREATE TABLE journal (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            action TEXT NOT NULL,
+            path TEXT NOT NULL,
+            hash TEXT,
+            batch TEXT,
+            detail TEXT,
+            undone_at REAL
+        );
+        """
+    )
+
+
+MIGRATIONS = {1: _migrate_1}
+
+
+class CatalogError(Exception):
+    """The catalogue cannot be opened or written; one line for the user."""
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
+                                   isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self.db = sqlite_utils.Database(conn)
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(f"the catalogue {self.path} cannot be opened: {e}") from None
+
+    # -- schema -------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        version = int(self.get_meta("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise CatalogError(f"the catalogue {self.path} is from a newer photofinder "
+                               f"(schema {version}); upgrade photofinder")
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                MIGRATIONS[v](self.db)
+                self.set_meta("schema_version", str(v))
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, value])
+
+    def transaction(self):
+        return _Transaction(self.db.conn)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
+        return list(self.db.query(sql, list(params)))
+
+    # -- folders ------------------------------------------------------------------------
+    def folders(self) -> list[dict]:
+        return self.rows("SELECT * FROM folders ORDER BY path")
+
+    def folder_by_path(self, path: str) -> dict | None:
+        rows = self.rows("SELECT * FROM folders WHERE path=?", [path])
+        return rows[0] if rows else None
+
+    def add_folder(self, path: str) -> dict:
+        self.db.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)",
+                        [path, time.time()])
+        return self.folder_by_path(path)
+
+    def remove_folder(self, folder_id: int) -> list[int]:
+        """Forget a folder and its photos; returns the vector labels gone."""
+        with self.transaction():
+            ids = [r[0] for r in self.db.execute("SELECT id FROM photos WHERE folder_id=?",
+                                                 [folder_id])]
+            labels = self.delete_photos(ids)
+            self.db.execute("DELETE FROM folders WHERE id=?", [folder_id])
+        return labels
+
+    def set_folder_state(self, folder_id: int, online: bool, scanned: bool = False) -> None:
+        if scanned:
+            self.db.execute("UPDATE folders SET online=?, last_scan=? WHERE id=?",
+                            [int(online), time.time(), folder_id])
+        else:
+            self.db.execute("UPDATE folders SET online=? WHERE id=?", [int(online), folder_id])
+
+    def folder_counts(self) -> dict[int, int]:
+        return {r["folder_id"]: r["n"] for r in
+                self.rows("SELECT folder_id, count(*) AS n FROM photos GROUP BY folder_id")}
+
+    # -- photos -------------------------------------------------------------------------
+    def photos_in_folder(self, folder_id: int) -> Iterator[sqlite3.Row]:
+        cur = self.db.conn.execute(
+            "SELECT id, path, size, mtime_ns, dev, ino, hash, status FROM photos WHERE folder_id=?",
+            [folder_id])
+        return cur
+
+    def photo_by_path(self, path: str) -> dict | None:
+        rows = self.rows("SELECT * FROM photos WHERE path=?", [path])
+        return rows[0] if rows else None
+
+    def photo(self, photo_id: int) -> dict | None:
+        rows = self.rows("SELECT * FROM photos WHERE id=?", [photo_id])
+        return rows[0] if rows else None
+
+    def insert_photo(self, folder_id: int, path: str, size: int, mtime_ns: int,
+                     dev: int, ino: int) -> int:
+        cur = self.db.execute(
+            "INSERT INTO photos(folder_id, path, size, mtime_ns, dev, ino, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending')", [folder_id, path, size, mtime_ns, dev, ino])
+        return cur.lastrowid
+
+    def mark_changed(self, photo_id: int, size: int, mtime_ns: int, dev: int, ino: int) -> None:
+        """The file changed on disk: it is embedded again (the old vector stays searchable
+        until the new one replaces it)."""
+        self.db.execute(
+            "UPDATE photos SET size=?, mtime_ns=?, dev=?, ino=?, hash=NULL, status='pending', "
+            "error=NULL WHERE id=?", [size, mtime_ns, dev, ino, photo_id])
+
+    def move_photo(self, photo_id: int, folder_id: int, path: str, mtime_ns: int,
+                   dev: int, ino: int) -> None:
+        self.db.execute("UPDATE photos SET folder_id=?, path=?, mtime_ns=?, dev=?, ino=? "
+                        "WHERE id=?", [folder_id, path, mtime_ns, dev, ino, photo_id])
+
+    def delete_photos(self, ids: Iterable[int]) -> list[int]:
+        """Delete photo rows (their embeddings go with them); returns the vector labels gone."""
+        ids = list(ids)
+        labels: list[int] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            labels += [r[0] for r in self.db.execute(
+                f"SELECT id FROM embeddings WHERE photo_id IN ({marks})", chunk)]
+            self.db.execute(f"DELETE FROM photos WHERE id IN ({marks})", chunk)
+        return labels
+
+    def pending(self, limit: int | None = None) -> list[dict]:
+        sql = "SELECT id, path, size, mtime_ns FROM photos WHERE status='pending' ORDER BY id"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return self.rows(sql)
+
+    def counts(self) -> dict[str, int]:
+        out = {PENDING: 0, INDEXED: 0, FAILED: 0}
+        for r in self.rows("SELECT status, count(*) AS n FROM photos GROUP BY status"):
+            out[r["status"]] = r["n"]
+        return out
+
+    def errors(self) -> list[dict]:
+        return self.rows("SELECT path, error FROM photos WHERE status='failed' ORDER BY path")
+
+    def _drop_embedding(self, photo_id: int) -> int | None:
+        row = self.db.execute("SELECT id FROM embeddings WHERE photo_id=?", [photo_id]).fetchone()
+        if row:
+            self.db.execute("DELETE FROM embeddings WHERE id=?", [row[0]])
+        return row[0] if row else None
+
+    def record_result(self, photo_id: int, meta: dict, model: str, vector: bytes
+                      ) -> tuple[int, int | None]:
+        """A photo embedded: its metadata and vector; returns (new label, replaced label).
+        A photo whose row is gone meanwhile (its folder removed) gives (None, None)."""
+        if not self.db.execute("SELECT 1 FROM photos WHERE id=?", [photo_id]).fetchone():
+            return None, None
+        self._update_meta(photo_id, meta, INDEXED, None)
+        old = self._drop_embedding(photo_id)
+        cur = self.db.execute("INSERT INTO embeddings(photo_id, model, vector) VALUES (?, ?, ?)",
+                              [photo_id, model, vector])
+        return cur.lastrowid, old
+
+    def record_failure(self, photo_id: int, error: str, meta: dict | None = None) -> int | None:
+        """A photo that cannot be used; returns the label of a vector it had, if any."""
+        self._update_meta(photo_id, meta or {}, FAILED, error)
+        return self._drop_embedding(photo_id)
+
+    def _update_meta(self, photo_id: int, meta: dict, status: str, error: str | None) -> None:
+        cols = ["hash", "width", "height", "orientation", "taken_at", "format", "size", "mtime_ns"]
+        sets = [f"{c}=?" for c in cols if c in meta]
+        vals = [meta[c] for c in cols if c in meta]
+        self.db.execute(
+            f"UPDATE photos SET {', '.join(sets + ['status=?', 'error=?', 'indexed_at=?'])} "
+            "WHERE id=?", vals + [status, error, time.time(), photo_id])
+
+    def photos_with_hash(self, hash_: str) -> list[dict]:
+        return self.rows("SELECT * FROM photos WHERE hash=?", [hash_])
+
+    def vector_for_hash(self, hash_: str, model: str) -> bytes | None:
+        row = self.db.execute(
+            "SELECT e.vector FROM embeddings e JOIN photos p ON p.id=e.photo_id "
+            "WHERE p.hash=? AND e.model=? LIMIT 1", [hash_, model]).fetchone()
+        return row[0] if row else None
+
+    # -- embeddings ---------------------------------------------------------------------
+    def requeue_other_models(self, model: str) -> int:
+        """Photos embedded by another model (an upgrade) are embedded again."""
+        cur = self.db.execute(
+            "UPDATE photos SET status='pending' WHERE status='indexed' AND id IN "
+            "(SELECT photo_id FROM embeddings WHERE model != ?)", [model])
+        return cur.rowcount
+
+    def embedding_labels(self, model: str) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM embeddings WHERE model=?", [model])]
+
+    def vectors(self, labels: list[int]) -> Iterator[tuple[int, bytes]]:
+        for i in range(0, len(labels), 500):
+            chunk = labels[i:i + 500]
+            yield from self.db.execute(
+                f"SELECT id, vector FROM embeddings WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk)
+
+    def embedding_of_photo(self, photo_id: int, model: str) -> tuple[int, bytes] | None:
+        row = self.db.execute("SELECT id, vector FROM embeddings WHERE photo_id=? AND model=?",
+                              [photo_id, model]).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def photos_for_labels(self, labels: list[int]) -> dict[int, dict]:
+        out = {}
+        for i in range(0, len(labels), 500):
+            chunk = labels[i:i + 500]
+            for r in self.db.query(
+                    "SELECT e.id AS label, p.* FROM embeddings e JOIN photos p ON p.id=e.photo_id "
+                    f"WHERE e.id IN ({','.join('?' * len(chunk))})", chunk):
+                out[r["label"]] = r
+        return out
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT/ROLLBACK; nests as a no-op inside an open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.outer = False
+
+    def __enter__(self):
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outer = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

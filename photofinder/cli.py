@@ -1,0 +1,237 @@
+"""Command line: ``photofinder`` / ``python -m photofinder`` (contract in DESIGN.md).
+
+Exit codes: 0 ok, 1 user error (one line on stderr, no traceback), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+from photofinder import __version__
+from photofinder.paths import default_library
+
+log = logging.getLogger("photofinder")
+
+
+class UserError(Exception):
+    pass
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, label: str, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.label = label
+        self.last = 0.0
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1 and p.done < p.total:
+            return
+        self.last = now
+        width = 30
+        filled = int(width * p.done / max(p.total, 1))
+        eta = f" ETA {int(p.eta) // 60}:{int(p.eta) % 60:02d}" if p.eta is not None else ""
+        name = os.path.basename(p.current)[:30]
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                          f"{p.done}/{p.total} {p.rate:.1f}/s{eta} {name:<30}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _open_library(args):
+    from photofinder.library import Library
+
+    return Library(args.library, provider=args.provider)
+
+
+def _index_now(lib, quiet: bool = False) -> None:
+    bar = ProgressBar("indexing")
+    report, prog = lib.update(progress=bar)
+    bar.close()
+    if not quiet:
+        st = lib.catalog.counts()
+        print(f"{report.new} new, {report.changed} changed, {report.moved} moved, "
+              f"{report.deleted} removed; indexed {prog.done - prog.failed}, failed {prog.failed}"
+              + (f" ({prog.rate:.1f} photos/s)" if prog.done else "")
+              + f"; library: {st['indexed']} photos indexed, {st['failed']} unreadable"
+              + (f"; offline: {', '.join(report.offline)}" if report.offline else ""))
+
+
+def cmd_add(args) -> int:
+    with _open_library(args) as lib:
+        for folder in args.folders:
+            lib.add_folder(folder)
+        _index_now(lib)
+    return 0
+
+
+def cmd_remove(args) -> int:
+    with _open_library(args) as lib:
+        n = lib.remove_folder(args.folder)
+        print(f"removed {os.path.abspath(args.folder)} ({n} photos) from the library")
+    return 0
+
+
+def cmd_scan(args) -> int:
+    with _open_library(args) as lib:
+        _index_now(lib)
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from photofinder.watcher import watch_forever
+
+    with _open_library(args) as lib:
+        watch_forever(lib, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    return 0
+
+
+def cmd_status(args) -> int:
+    with _open_library(args) as lib:
+        st = lib.status()
+    if args.json:
+        print(json.dumps(st, indent=2))
+        return 0
+    ph = st["photos"]
+    print(f"photos: {ph['indexed']} indexed, {ph['pending']} pending, {ph['failed']} failed")
+    print(f"model: {st['model']} on {st['provider']}")
+    for f in st["folders"]:
+        print(f"folder: {f['path']} ({f['photos']} photos{'' if f['online'] else ', OFFLINE'})")
+    for e in st["errors"]:
+        print(f"error: {e['path']}: {e['error']}")
+    return 0
+
+
+def cmd_similar(args) -> int:
+    if args.top < 1:
+        raise UserError("--top must be at least 1")
+    with _open_library(args) as lib:
+        query = os.path.abspath(args.image)
+        matches = lib.similar(query, args.top)
+    if args.json:
+        print(json.dumps({"query": query,
+                          "results": [{"path": m.path, "score": round(m.score, 6)} for m in matches]},
+                         indent=2))
+    else:
+        if not matches:
+            print("no similar photos (is the library empty? `photofinder add FOLDER`)")
+        for m in matches:
+            print(f"{m.score:6.3f}  {m.path}")
+    return 0
+
+
+def cmd_duplicates(args) -> int:
+    from photofinder.duplicates import run_cli
+
+    with _open_library(args) as lib:
+        return run_cli(lib, args)
+
+
+def cmd_gui(args) -> int:
+    try:
+        from photofinder.gui.app import run
+    except ImportError as e:
+        raise UserError(f"the desktop app cannot start: {e}") from None
+    return run(args.library, image=args.image, provider=args.provider)
+
+
+def cmd_model(args) -> int:
+    from photofinder.embedding.model import Embedder, ModelError, read_manifest
+
+    if args.action == "build":
+        from photofinder.embedding.export import export
+
+        manifest = export(progress=lambda m: print(m, file=sys.stderr))
+        print(f"built {manifest['name']} (sha256 {manifest['sha256'][:12]}, dim {manifest['dim']})")
+        return 0
+    manifest = read_manifest()
+    try:
+        provider = Embedder().provider
+    except ModelError as e:
+        provider = f"unavailable ({e})"
+    print(json.dumps({**manifest, "provider": provider}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="photofinder",
+                                description="Find similar photos by example and clean out "
+                                            "duplicates, on your own machine.")
+    p.add_argument("--version", action="version", version=f"photofinder {__version__}")
+    p.add_argument("--library", default=None,
+                   help="library folder (default: $PHOTOFINDER_LIBRARY, else the user data dir)")
+    p.add_argument("--provider", choices=["auto", "cpu", "cuda"], default=None,
+                   help="inference provider (default: CUDA when available, else CPU)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("add", help="add folders and index them now")
+    s.add_argument("folders", nargs="+", metavar="FOLDER")
+    s.set_defaults(func=cmd_add)
+    s = sub.add_parser("remove", help="forget a folder (its files are not touched)")
+    s.add_argument("folder", metavar="FOLDER")
+    s.set_defaults(func=cmd_remove)
+    sub.add_parser("scan", help="pick up what changed since last time").set_defaults(func=cmd_scan)
+    sub.add_parser("watch", help="watch the folders and index changes (headless)"
+                   ).set_defaults(func=cmd_watch)
+    s = sub.add_parser("status", help="what is indexed, pending and failed")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+    s = sub.add_parser("similar", help="the photos most similar to IMAGE")
+    s.add_argument("image", metavar="IMAGE")
+    s.add_argument("--top", type=int, default=20, metavar="K")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_similar)
+    s = sub.add_parser("duplicates", help="groups of duplicate photos")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_duplicates)
+    s = sub.add_parser("gui", help="the desktop app (default)")
+    s.add_argument("image", nargs="?", metavar="IMAGE")
+    s.set_defaults(func=cmd_gui)
+    s = sub.add_parser("model", help="build the model or show what is in use")
+    s.add_argument("action", choices=["build", "info"])
+    s.set_defaults(func=cmd_model)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args.command, args.func, args.image = "gui", cmd_gui, None
+    args.library = os.path.abspath(args.library) if args.library else str(default_library())
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from photofinder.catalog import CatalogError
+    from photofinder.embedding.model import ModelError
+    from photofinder.library import LibraryError
+
+    try:
+        return args.func(args)
+    except (UserError, LibraryError, ModelError, CatalogError) as e:
+        print(f"photofinder: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("photofinder: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # last line of defence: no traceback reaches a user
+        log.debug("unexpected error", exc_info=True)
+        print(f"photofinder: unexpected error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+              " (run with -v for details)", file=sys.stderr)
+        return 1

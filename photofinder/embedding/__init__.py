@@ -1,0 +1,1 @@
+"""The embedding model: preprocessing contract, ONNX runtime session, build-time export."""

@@ -1,0 +1,169 @@
+"""The vector index: hnswlib, inner product on unit vectors, derived from the catalogue.
+
+Labels are the catalogue's embedding row ids. The file beside the catalogue is only a cache:
+``reconcile`` adds what the catalogue has and the index lacks and marks deleted what the
+catalogue no longer has; a missing or damaged file is rebuilt from the stored vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import hnswlib
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+M = 16
+EF_CONSTRUCTION = 200
+EF_SEARCH = 96
+
+
+class VectorIndex:
+    def __init__(self, path: Path, dim: int, model: str):
+        self.path = Path(path)
+        self.meta_path = self.path.with_suffix(".json")
+        self.dim = dim
+        self.model = model
+        self.index: hnswlib.Index | None = None
+        self.live: set[int] = set()
+        self.dirty = False
+        self.rebuilt = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def _new(self, capacity: int) -> hnswlib.Index:
+        idx = hnswlib.Index(space="ip", dim=self.dim)
+        idx.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M,
+                       allow_replace_deleted=True)
+        idx.set_ef(EF_SEARCH)
+        return idx
+
+    def _load(self) -> bool:
+        try:
+            meta = json.loads(self.meta_path.read_text())
+            if meta.get("model") != self.model or meta.get("dim") != self.dim:
+                return False
+            idx = hnswlib.Index(space="ip", dim=self.dim)
+            idx.load_index(str(self.path), max_elements=int(meta["capacity"]),
+                           allow_replace_deleted=True)
+            idx.set_ef(EF_SEARCH)
+            ids = idx.get_ids_list()
+            if len(ids) != idx.get_current_count():
+                return False
+            deleted = set(meta.get("deleted", []))
+            self.live = set(int(i) for i in ids) - deleted
+            self.index = idx
+            return True
+        except Exception as e:  # a damaged file: any error from hnswlib or json
+            log.warning("index file %s unusable (%s); rebuilding from stored vectors", self.path, e)
+            return False
+
+    def open(self, labels: list[int], vectors: "VectorSource") -> dict:
+        """Load the file and reconcile it with the catalogue's ``labels``; returns a report."""
+        wanted = set(labels)
+        if not (self.path.exists() and self._load()):
+            self.index = self._new(len(wanted) + 1024)
+            self.live = set()
+            self.rebuilt = bool(wanted)
+        missing = sorted(wanted - self.live)
+        extra = sorted(self.live - wanted)
+        for label in extra:
+            self._mark_deleted(label)
+        if missing:
+            for chunk_labels, chunk in vectors(missing):
+                self.add(chunk_labels, chunk)
+        if missing or extra:
+            self.dirty = True
+        return {"added": len(missing), "removed": len(extra), "rebuilt": self.rebuilt}
+
+    def save(self) -> None:
+        if self.index is None or not self.dirty:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        self.index.save_index(str(tmp))
+        all_ids = set(int(i) for i in self.index.get_ids_list())
+        meta = {"model": self.model, "dim": self.dim, "capacity": self.index.get_max_elements(),
+                "count": len(self.live), "deleted": sorted(all_ids - self.live)}
+        tmp_meta = self.meta_path.with_name(self.meta_path.name + ".tmp")
+        tmp_meta.write_text(json.dumps(meta))
+        # The meta file names the deleted labels of exactly this index file: replace the
+        # index first; a crash between the two makes the pair mismatch, and the next open
+        # reconciles (any stale label is dropped, any missing one re-added from the catalogue).
+        os.replace(tmp, self.path)
+        os.replace(tmp_meta, self.meta_path)
+        self.dirty = False
+
+    # -- changes ------------------------------------------------------------------------
+    def add(self, labels: list[int], vectors: np.ndarray) -> None:
+        if not labels:
+            return
+        assert self.index is not None
+        need = self.index.get_current_count() + len(labels)
+        if need > self.index.get_max_elements():
+            self.index.resize_index(max(need, int(self.index.get_max_elements() * 1.5)))
+        self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(labels),
+                             replace_deleted=True)
+        self.live.update(labels)
+        self.dirty = True
+
+    def _mark_deleted(self, label: int) -> None:
+        try:
+            self.index.mark_deleted(label)
+        except RuntimeError:
+            pass
+        self.live.discard(label)
+
+    def remove(self, labels: Iterable[int]) -> None:
+        for label in labels:
+            if label in self.live:
+                self._mark_deleted(label)
+                self.dirty = True
+
+    def __len__(self) -> int:
+        return len(self.live)
+
+    # -- queries ------------------------------------------------------------------------
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest labels with cosine similarity, best first."""
+        n = len(self.live)
+        if n == 0 or k <= 0:
+            return []
+        k = min(k, n)
+        assert self.index is not None
+        self.index.set_ef(max(EF_SEARCH, 2 * k))
+        labels, dist = self.index.knn_query(np.asarray(vector, np.float32).reshape(1, -1), k=k)
+        return [(int(l), float(1.0 - d)) for l, d in zip(labels[0], dist[0])]
+
+    def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batched kNN: (labels, similarities), each of shape (n, k')."""
+        k = min(k, len(self.live))
+        if k <= 0:
+            return np.empty((len(vectors), 0), np.int64), np.empty((len(vectors), 0), np.float32)
+        self.index.set_ef(max(EF_SEARCH, 2 * k))
+        labels, dist = self.index.knn_query(np.asarray(vectors, np.float32), k=k)
+        return labels.astype(np.int64), (1.0 - dist).astype(np.float32)
+
+
+VectorSource = "Callable[[list[int]], Iterator[tuple[list[int], np.ndarray]]]"
+
+
+def decode_vectors(rows: Iterator[tuple[int, bytes]], chunk: int = 2048
+                   ) -> Iterator[tuple[list[int], np.ndarray]]:
+    """(label, float16 blob) rows -> chunks of (labels, float32 matrix)."""
+    labels, vecs = [], []
+    for label, blob in rows:
+        labels.append(label)
+        vecs.append(np.frombuffer(blob, dtype=np.float16))
+        if len(labels) >= chunk:
+            yield labels, np.vstack(vecs).astype(np.float32)
+            labels, vecs = [], []
+    if labels:
+        yield labels, np.vstack(vecs).astype(np.float32)
+
+
+def encode_vector(v: np.ndarray) -> bytes:
+    return np.asarray(v, dtype=np.float16).tobytes()

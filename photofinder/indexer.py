@@ -1,0 +1,158 @@
+"""The indexing pipeline: pending photos -> parallel decode -> batched embed -> commit.
+
+Decoding runs in a thread pool (Pillow releases the GIL while decoding; JPEGs decode in draft
+mode at reduced scale) and stays a window ahead, so decoding batch k+1 overlaps inference on
+batch k (onnxruntime releases the GIL too). Each batch is one catalogue transaction, and its
+vectors go to the index right after, so a crash loses at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from photofinder import imaging
+from photofinder.catalog import Catalog
+from photofinder.embedding import preprocess
+from photofinder.embedding.model import Embedder
+from photofinder.index import VectorIndex, encode_vector
+
+BATCH = 16
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    failed: int
+    rate: float  # photos per second
+    eta: float | None  # seconds
+    current: str
+
+
+@dataclass
+class _Item:
+    photo_id: int
+    path: str
+    array: np.ndarray | None = None
+    meta: dict | None = None
+    error: str | None = None
+
+
+def prepare(photo_id: int, path: str) -> _Item:
+    """Worker: read, hash, decode, preprocess one file; never raises for bad input."""
+    item = _Item(photo_id, path)
+    try:
+        st = os.stat(path)
+        decoded, digest, size = imaging.load(path, need=preprocess.LONG_SIDE)
+        item.array = preprocess.prepare(decoded.image)
+        item.meta = {"hash": digest, "width": decoded.width, "height": decoded.height,
+                     "orientation": decoded.orientation, "taken_at": decoded.taken_at,
+                     "format": decoded.format, "size": size, "mtime_ns": st.st_mtime_ns}
+    except imaging.ImageError as e:
+        item.error = str(e)
+    except FileNotFoundError:
+        item.error = "file vanished before it could be read"
+    except Exception as e:  # a decoder bug must not stop the run: record it for this file
+        item.error = f"could not decode: {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"
+    return item
+
+
+class Indexer:
+    def __init__(self, catalog: Catalog, index: VectorIndex, embedder: Embedder,
+                 workers: int | None = None, batch: int = BATCH):
+        self.catalog = catalog
+        self.index = index
+        self.embedder = embedder
+        self.workers = workers or max(2, os.cpu_count() or 2)
+        self.batch = batch
+        self.cancelled = threading.Event()
+        self.running = threading.Event()
+        self.running.set()
+
+    def pause(self) -> None:
+        self.running.clear()
+
+    def resume(self) -> None:
+        self.running.set()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        self.running.set()
+
+    def run(self, progress: Callable[[Progress], None] | None = None,
+            save_every: float = 30.0) -> Progress:
+        """Index every pending photo; returns the final progress."""
+        todo = [(r["id"], r["path"]) for r in self.catalog.pending()]
+        total, done, failed = len(todo), 0, 0
+        start = last_save = time.monotonic()
+        report = Progress(0, total, 0, 0.0, None, "")
+        if not todo:
+            return report
+        window = self.batch * 3
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
+            queue: deque = deque()
+            it = iter(todo)
+            def refill():
+                while len(queue) < window:
+                    nxt = next(it, None)
+                    if nxt is None:
+                        return
+                    queue.append(pool.submit(prepare, *nxt))
+            refill()
+            while queue and not self.cancelled.is_set():
+                self.running.wait()
+                items = []
+                while queue and len(items) < self.batch:
+                    items.append(queue.popleft().result())
+                    refill()
+                if self.cancelled.is_set():
+                    break
+                failed += self._commit(items)
+                done += len(items)
+                elapsed = max(time.monotonic() - start, 1e-6)
+                rate = done / elapsed
+                report = Progress(done, total, failed, rate,
+                                  (total - done) / rate if rate > 0 else None, items[-1].path)
+                if progress:
+                    progress(report)
+                if time.monotonic() - last_save > save_every:
+                    self.index.save()
+                    last_save = time.monotonic()
+            for f in queue:
+                f.cancel()
+        self.index.save()
+        return report
+
+    def _commit(self, items: list[_Item]) -> int:
+        good = [it for it in items if it.array is not None]
+        vectors = None
+        if good:  # what the index holds is exactly what the catalogue stores (float16)
+            vectors = self.embedder.embed([it.array for it in good]).astype(np.float16)
+        labels, added, removed, failed = [], [], [], 0
+        with self.catalog.transaction():
+            for it in items:
+                if it.error is not None:
+                    old = self.catalog.record_failure(it.photo_id, it.error)
+                    failed += 1
+                    if old:
+                        removed.append(old)
+            for it, vec in zip(good, vectors if vectors is not None else []):
+                label, old = self.catalog.record_result(it.photo_id, it.meta, self.embedder.model_id,
+                                                        encode_vector(vec))
+                if label is not None:
+                    labels.append(label)
+                    added.append(vec)
+                if old:
+                    removed.append(old)
+        self.index.remove(removed)
+        if labels:
+            self.index.add(labels, np.asarray(added, dtype=np.float32))
+        return failed

@@ -1,0 +1,164 @@
+"""Walk the registered folders and diff them against the catalogue.
+
+A rescan of an unchanged library only stats files. New files become pending photos; files
+whose size or mtime changed are embedded again; a file that vanished from one path and
+appeared at another (same inode, or same size and content hash) is a move and keeps its id,
+embedding and decisions; vanished files leave the catalogue. A folder that is not there
+(an unplugged drive) is marked offline and its photos are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as statmod
+from dataclasses import dataclass, field
+from typing import Callable
+
+from photofinder import imaging
+from photofinder.catalog import Catalog
+
+SKIP_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "system volume information",
+                       "lost+found", "__macosx", ".thumbnails", ".trash", ".cache"})
+
+
+def skip_dir(name: str) -> bool:
+    low = name.lower()
+    return low.startswith(".") or low in SKIP_DIRS or low.startswith(".trash")
+
+
+@dataclass
+class FileInfo:
+    size: int
+    mtime_ns: int
+    dev: int
+    ino: int
+
+
+@dataclass
+class ScanReport:
+    new: int = 0
+    changed: int = 0
+    moved: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    offline: list[str] = field(default_factory=list)
+    removed_labels: list[int] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("new", "changed", "moved", "deleted", "unchanged")} | {
+            "offline": self.offline}
+
+
+def walk(root: str, problems: list | None = None) -> dict[str, FileInfo]:
+    """Every candidate picture under ``root``: path -> stat facts. Symlinked folders are not
+    followed (no loops); a file seen twice (hard link, symlink) is kept once."""
+    found: dict[str, FileInfo] = {}
+    seen_inodes: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            if problems is not None:
+                problems.append((folder, f"folder unreadable: {e.strerror or e}"))
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not skip_dir(entry.name):
+                        subdirs.append(entry.path)
+                    continue
+                if not imaging.is_candidate(entry.name):
+                    continue
+                st = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue  # a dangling symlink or a file gone while listing
+            if not statmod.S_ISREG(st.st_mode):
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen_inodes:
+                continue
+            seen_inodes.add(key)
+            found[entry.path] = FileInfo(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
+        stack.extend(reversed(subdirs))
+    return found
+
+
+def _hash_file(path: str) -> str | None:
+    try:
+        return imaging.content_hash(imaging.read_bytes(path))
+    except imaging.ImageError:
+        return None
+
+
+def scan(catalog: Catalog, folders: list[dict] | None = None,
+         progress: Callable[[str], None] | None = None) -> ScanReport:
+    """Bring the catalogue up to date with the disk for ``folders`` (all by default)."""
+    report = ScanReport()
+    folders = catalog.folders() if folders is None else folders
+    on_disk: dict[str, tuple[int, FileInfo]] = {}
+    known: dict[str, tuple] = {}
+    scanned_ids = []
+    for folder in folders:
+        path = folder["path"]
+        if not os.path.isdir(path):
+            catalog.set_folder_state(folder["id"], online=False)
+            report.offline.append(path)
+            continue
+        if progress:
+            progress(f"scanning {path}")
+        scanned_ids.append(folder["id"])
+        for p, info in walk(path, report.problems).items():
+            on_disk.setdefault(p, (folder["id"], info))
+        for row in catalog.photos_in_folder(folder["id"]):
+            known[row[1]] = row  # (id, path, size, mtime_ns, dev, ino, hash, status)
+    # A path inside two registered folders (nested folders) belongs to the one that has it.
+    inodes_known = {(r[4], r[5]): p for p, r in known.items()}
+    new_paths = [p for p in on_disk if p not in known]
+    gone = {p: r for p, r in known.items() if p not in on_disk}
+
+    with catalog.transaction():
+        for p, row in known.items():
+            if p in on_disk:
+                _, info = on_disk[p]
+                if info.size == row[2] and info.mtime_ns == row[3]:
+                    report.unchanged += 1
+                else:
+                    catalog.mark_changed(row[0], info.size, info.mtime_ns, info.dev, info.ino)
+                    report.changed += 1
+        # moves: same inode first, then same size and content hash
+        by_size: dict[int, list[str]] = {}
+        for p, r in gone.items():
+            by_size.setdefault(r[2], []).append(p)
+        remaining_new = []
+        for p in new_paths:
+            folder_id, info = on_disk[p]
+            old = inodes_known.get((info.dev, info.ino))
+            if old in gone and gone[old][2] == info.size:
+                match = old
+            else:
+                match = None
+                candidates = [q for q in by_size.get(info.size, []) if q in gone and gone[q][6]]
+                if candidates:
+                    h = _hash_file(p)
+                    match = next((q for q in candidates if gone[q][6] == h), None)
+            if match:
+                row = gone.pop(match)
+                catalog.move_photo(row[0], folder_id, p, info.mtime_ns, info.dev, info.ino)
+                report.moved += 1
+            else:
+                remaining_new.append(p)
+        for p in remaining_new:
+            folder_id, info = on_disk[p]
+            if catalog.photo_by_path(p) is None:
+                catalog.insert_photo(folder_id, p, info.size, info.mtime_ns, info.dev, info.ino)
+                report.new += 1
+        if gone:
+            report.removed_labels = catalog.delete_photos(r[0] for r in gone.values())
+            report.deleted = len(gone)
+        for fid in scanned_ids:
+            catalog.set_folder_state(fid, online=True, scanned=True)
+    return report
