@@ -69,6 +69,10 @@ class VectorIndex:
             self.index = self._new(len(wanted) + 1024)
             self.live = set()
             self.rebuilt = bool(wanted)
+        return self.reconcile(wanted, vectors)
+
+    def reconcile(self, wanted: set[int], vectors: "VectorSource") -> dict:
+        """Make the live labels equal ``wanted``: add the missing, mark the extra deleted."""
         missing = sorted(wanted - self.live)
         extra = sorted(self.live - wanted)
         for label in extra:

@@ -74,6 +74,12 @@ class Library:
             self._index = idx
         return self._index
 
+    def refresh(self) -> dict:
+        """Catch up with what another process or thread committed to the catalogue (a reader
+        beside a writer): adds new vectors to the in-memory index, drops removed ones."""
+        labels = set(self.catalog.embedding_labels(self.embedder.model_id))
+        return self.index.reconcile(labels, lambda m: decode_vectors(self.catalog.vectors(m)))
+
     def lock(self) -> None:
         """Take the single-writer lock, or raise LibraryBusy."""
         if self._lock_fd is not None:

@@ -1,0 +1,103 @@
+"""Shared fixtures: the real model (built once per test session into a private data dir),
+real photos (scikit-image's samples and generated edits), real libraries."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir(tmp_path_factory):
+    """A private user data dir for the whole run, holding a freshly built model."""
+    d = tmp_path_factory.mktemp("pfdata")
+    old = os.environ.get("PHOTOFINDER_DATA")
+    os.environ["PHOTOFINDER_DATA"] = str(d)
+    os.environ.pop("PHOTOFINDER_LIBRARY", None)
+    cached = os.environ.get("PHOTOFINDER_TEST_MODEL_DIR")  # reuse a built model if given
+    from photofinder.embedding.model import MODEL_NAME
+    from photofinder.paths import model_dir
+
+    if cached and (Path(cached) / "manifest.json").exists():
+        shutil.copytree(cached, model_dir(MODEL_NAME))
+    else:
+        from photofinder.embedding.export import export
+
+        export(progress=lambda m: None)
+    yield d
+    if old is None:
+        os.environ.pop("PHOTOFINDER_DATA", None)
+    else:
+        os.environ["PHOTOFINDER_DATA"] = old
+
+
+@pytest.fixture(scope="session")
+def embedder(data_dir):
+    from photofinder.embedding.model import Embedder
+
+    return Embedder()
+
+
+SAMPLES = ["astronaut", "coffee", "chelsea", "rocket", "stereo_motorcycle", "hubble_deep_field",
+           "immunohistochemistry", "retina", "coins", "camera"]
+
+
+def sample_images() -> dict[str, Image.Image]:
+    import skimage.data
+
+    out = {}
+    for name in SAMPLES:
+        a = getattr(skimage.data, name)()
+        a = a[0] if isinstance(a, tuple) else a
+        if a.ndim == 2:
+            a = np.stack([a] * 3, axis=-1)
+        out[name] = Image.fromarray(a[..., :3].astype(np.uint8)).convert("RGB")
+    return out
+
+
+def edits(img: Image.Image) -> dict[str, Image.Image]:
+    """Edited copies a person makes: resize, crop, re-encode (saved as JPEG by the caller)."""
+    w, h = img.size
+    return {
+        "resized": img.resize((w // 2, h // 2), Image.Resampling.LANCZOS),
+        "cropped": img.crop((w // 10, h // 10, w - w // 10, h - h // 10)),
+        "recompressed": img,
+    }
+
+
+@pytest.fixture(scope="session")
+def photo_set(tmp_path_factory) -> Path:
+    """originals/NAME.jpg and edited/NAME-{resized,cropped,recompressed}.jpg"""
+    root = tmp_path_factory.mktemp("photos")
+    (root / "originals").mkdir()
+    (root / "edited").mkdir()
+    for name, img in sample_images().items():
+        img.save(root / "originals" / f"{name}.jpg", quality=92)
+        for kind, e in edits(img).items():
+            e.save(root / "edited" / f"{name}-{kind}.jpg", quality=60 if kind == "recompressed" else 88)
+    return root
+
+
+@pytest.fixture
+def library(tmp_path, data_dir):
+    from photofinder.library import Library
+
+    lib = Library(tmp_path / "library")
+    yield lib
+    lib.close()
+
+
+@pytest.fixture
+def shared_testdata() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared/testdata is not present")
+    return SHARED
