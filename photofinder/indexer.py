@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,11 +19,14 @@ import numpy as np
 
 from photofinder import imaging
 from photofinder.catalog import Catalog
+from photofinder.decodepool import DecodePool, DecodeTimeout
 from photofinder.embedding import preprocess
 from photofinder.embedding.model import Embedder
 from photofinder.index import VectorIndex, encode_vector
 
 BATCH = 16
+DECODE_TIMEOUT = 60.0
+VANISHED = "file vanished before it could be read"
 
 
 @dataclass
@@ -59,20 +61,23 @@ def prepare(photo_id: int, path: str) -> _Item:
     except imaging.ImageError as e:
         item.error = str(e)
     except FileNotFoundError:
-        item.error = "file vanished before it could be read"
+        item.error = VANISHED
     except Exception as e:  # a decoder bug must not stop the run: record it for this file
         item.error = f"could not decode: {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''}"
+    if item.error and not os.path.lexists(path):
+        item.error = VANISHED
     return item
 
 
 class Indexer:
     def __init__(self, catalog: Catalog, index: VectorIndex, embedder: Embedder,
-                 workers: int | None = None, batch: int = BATCH):
+                 workers: int | None = None, batch: int = BATCH, timeout: float = DECODE_TIMEOUT):
         self.catalog = catalog
         self.index = index
         self.embedder = embedder
         self.workers = workers or max(2, os.cpu_count() or 2)
         self.batch = batch
+        self.timeout = timeout
         self.cancelled = threading.Event()
         self.running = threading.Event()
         self.running.set()
@@ -96,25 +101,32 @@ class Indexer:
         report = Progress(0, total, 0, 0.0, None, "")
         if not todo:
             return report
-        window = self.batch * 3
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
+        window = self.batch * 3  # decoding runs up to three batches ahead of inference
+        pool = DecodePool(self.workers, self.timeout)
+        try:
             queue: deque = deque()
             it = iter(todo)
+
             def refill():
                 while len(queue) < window:
                     nxt = next(it, None)
                     if nxt is None:
                         return
-                    queue.append(pool.submit(prepare, *nxt))
+                    queue.append((nxt, pool.submit(prepare, *nxt)))
+
             refill()
             while queue and not self.cancelled.is_set():
                 self.running.wait()
-                items = []
-                while queue and len(items) < self.batch:
-                    items.append(queue.popleft().result())
-                    refill()
                 if self.cancelled.is_set():
                     break
+                items = []
+                while queue and len(items) < self.batch:
+                    (photo_id, path), job = queue.popleft()
+                    try:
+                        items.append(pool.result(job))
+                    except DecodeTimeout as e:
+                        items.append(_Item(photo_id, path, error=str(e)))
+                    refill()
                 failed += self._commit(items)
                 done += len(items)
                 elapsed = max(time.monotonic() - start, 1e-6)
@@ -126,8 +138,10 @@ class Indexer:
                 if time.monotonic() - last_save > save_every:
                     self.index.save()
                     last_save = time.monotonic()
-            for f in queue:
-                f.cancel()
+            for _, job in queue:
+                job.future.cancel()
+        finally:
+            pool.close()
         self.index.save()
         return report
 
@@ -139,7 +153,9 @@ class Indexer:
         labels, added, removed, failed = [], [], [], 0
         with self.catalog.transaction():
             for it in items:
-                if it.error is not None:
+                if it.error == VANISHED:  # gone between scan and decode: not a photo any more
+                    removed += self.catalog.delete_photos([it.photo_id])
+                elif it.error is not None:
                     old = self.catalog.record_failure(it.photo_id, it.error)
                     failed += 1
                     if old:
