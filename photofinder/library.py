@@ -135,10 +135,11 @@ class Library:
 
     # -- indexing -----------------------------------------------------------------------
     def scan(self, folders: list[dict] | None = None,
-             progress: Callable[[str], None] | None = None) -> scanner.ScanReport:
+             progress: Callable[[str], None] | None = None, settle: float = 0.0
+             ) -> scanner.ScanReport:
         self.lock()
         self.catalog.requeue_other_models(self.embedder.model_id)
-        report = scanner.scan(self.catalog, folders, progress)
+        report = scanner.scan(self.catalog, folders, progress, settle=settle)
         if report.removed_labels:
             self.index.remove(report.removed_labels)
         return report
@@ -152,8 +153,9 @@ class Library:
             self.indexer = None
 
     def update(self, progress: Callable[[Progress], None] | None = None,
-               folders: list[dict] | None = None) -> tuple[scanner.ScanReport, Progress]:
-        report = self.scan(folders)
+               folders: list[dict] | None = None, settle: float = 0.0
+               ) -> tuple[scanner.ScanReport, Progress]:
+        report = self.scan(folders, settle=settle)
         return report, self.index_pending(progress)
 
     # -- queries ------------------------------------------------------------------------

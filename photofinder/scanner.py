@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat as statmod
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -42,6 +43,7 @@ class ScanReport:
     deleted: int = 0
     unchanged: int = 0
     offline: list[str] = field(default_factory=list)
+    unsettled: int = 0  # files modified too recently (still being written): left for later
     removed_labels: list[int] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
 
@@ -95,12 +97,17 @@ def _hash_file(path: str) -> str | None:
 
 
 def scan(catalog: Catalog, folders: list[dict] | None = None,
-         progress: Callable[[str], None] | None = None) -> ScanReport:
-    """Bring the catalogue up to date with the disk for ``folders`` (all by default)."""
+         progress: Callable[[str], None] | None = None, settle: float = 0.0) -> ScanReport:
+    """Bring the catalogue up to date with the disk for ``folders`` (all by default).
+
+    With ``settle`` > 0, files modified less than ``settle`` seconds ago are left alone (a
+    file being copied in is not read half-done); ``report.unsettled`` counts them."""
     report = ScanReport()
+    young = time.time_ns() - int(settle * 1e9) if settle > 0 else None
     folders = catalog.folders() if folders is None else folders
     on_disk: dict[str, tuple[int, FileInfo]] = {}
     known: dict[str, tuple] = {}
+    known_young: set[str] = set()
     scanned_ids = []
     for folder in folders:
         path = folder["path"]
@@ -112,17 +119,21 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
             progress(f"scanning {path}")
         scanned_ids.append(folder["id"])
         for p, info in walk(path, report.problems).items():
+            if young is not None and info.mtime_ns > young:
+                report.unsettled += 1
+                known_young.add(p)
+                continue
             on_disk.setdefault(p, (folder["id"], info))
         for row in catalog.photos_in_folder(folder["id"]):
             known[row[1]] = row  # (id, path, size, mtime_ns, dev, ino, hash, status)
     # A path inside two registered folders (nested folders) belongs to the one that has it.
     inodes_known = {(r[4], r[5]): p for p, r in known.items()}
     new_paths = [p for p in on_disk if p not in known]
-    gone = {p: r for p, r in known.items() if p not in on_disk}
+    gone = {p: r for p, r in known.items() if p not in on_disk and p not in known_young}
 
     with catalog.transaction():
         for p, row in known.items():
-            if p in on_disk:
+            if p in on_disk and p not in known_young:
                 _, info = on_disk[p]
                 if info.size == row[2] and info.mtime_ns == row[3]:
                     report.unchanged += 1
