@@ -189,10 +189,11 @@ class Library:
         p = normpath(path)
         if not os.path.isfile(p):
             raise LibraryError(f"no such file: {p}")
+        model_id = self.embedder.model_id  # a missing model is the first thing to say
         row = self.catalog.photo_by_path(p) or self.catalog.photo_by_path(os.path.realpath(p))
         if row and row["status"] == "indexed":
             st = os.stat(p)
-            emb = self.catalog.embedding_of_photo(row["id"], self.embedder.model_id)
+            emb = self.catalog.embedding_of_photo(row["id"], model_id)
             if emb and st.st_size == row["size"] and st.st_mtime_ns == row["mtime_ns"]:
                 return np.frombuffer(emb[1], np.float16).astype(np.float32), row["id"]
         vec, _ = self.embed_file(p)
