@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
 
 
@@ -74,7 +74,26 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = {1: _migrate_1}
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    """Duplicates: a pixel signature per photo (rotation-proof matching and the strict
+    check), the user's keeper choices. Photos indexed before this get their signature
+    lazily (duplicates.py computes and stores the missing ones)."""
+    db.executescript(
+        """
+        CREATE TABLE signatures (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            sig BLOB NOT NULL
+        );
+        CREATE TABLE keeper_choices (
+            hash TEXT PRIMARY KEY,
+            chosen_at REAL NOT NULL
+        );
+        CREATE INDEX journal_batch ON journal(batch);
+        """
+    )
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
 
 
 class CatalogError(Exception):
@@ -231,6 +250,8 @@ class Catalog:
         if not self.db.execute("SELECT 1 FROM photos WHERE id=?", [photo_id]).fetchone():
             return None, None
         self._update_meta(photo_id, meta, INDEXED, None)
+        if meta.get("signature") is not None:
+            self.set_signature(photo_id, meta["signature"])
         old = self._drop_embedding(photo_id)
         cur = self.db.execute("INSERT INTO embeddings(photo_id, model, vector) VALUES (?, ?, ?)",
                               [photo_id, model, vector])
@@ -257,6 +278,10 @@ class Catalog:
             "SELECT e.vector FROM embeddings e JOIN photos p ON p.id=e.photo_id "
             "WHERE p.hash=? AND e.model=? LIMIT 1", [hash_, model]).fetchone()
         return row[0] if row else None
+
+    def set_signature(self, photo_id: int, sig: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO signatures(photo_id, sig) VALUES (?, ?)",
+                        [photo_id, sig])
 
     # -- embeddings ---------------------------------------------------------------------
     def requeue_other_models(self, model: str) -> int:
