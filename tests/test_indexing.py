@@ -196,3 +196,49 @@ def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folde
         t.join(timeout=60)
         reader.close()
         writer.close()
+
+
+def test_vanished_between_scan_and_decode(library, folder):
+    library.add_folder(folder)
+    library.scan()
+    os.unlink(folder / "coins.jpg")
+    prog = library.index_pending()
+    assert prog.failed == 0
+    assert library.catalog.photo_by_path(str(folder / "coins.jpg")) is None
+    assert library.catalog.counts() == {"pending": 0, "indexed": 9, "failed": 0}
+
+
+def test_pause_resume_and_cancel(tmp_path, data_dir):
+    folder = tmp_path / "many"
+    make_many(folder, 120)
+    lib = Library(tmp_path / "lib")
+    lib.add_folder(folder)
+    lib.scan()
+    seen = []
+    paused = threading.Event()
+
+    def progress(p):
+        seen.append(p.done)
+        if len(seen) == 1:
+            lib.indexer.pause()
+            paused.set()
+
+    t = threading.Thread(target=lambda: seen.append(("result", lib.index_pending(progress))))
+    t.start()
+    assert paused.wait(120)
+    time.sleep(1.0)
+    assert seen == [16]  # nothing moves while paused
+    assert all(s <= 16 for s in seen)
+    lib.indexer.resume()
+    while len(seen) < 3:
+        time.sleep(0.05)
+    lib.indexer.cancel()
+    t.join(120)
+    final = seen[-1][1]
+    assert final.done < 120
+    counts = lib.catalog.counts()
+    assert counts["indexed"] == final.done and counts["pending"] == 120 - final.done
+    assert len(lib.index) == final.done
+    prog = lib.index_pending()  # resumes with what is left
+    assert prog.done == 120 - final.done
+    lib.close()
