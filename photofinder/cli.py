@@ -141,6 +141,13 @@ def cmd_duplicates(args) -> int:
         return run_cli(lib, args)
 
 
+def cmd_undo(args) -> int:
+    from photofinder.dedup.cli import run_undo
+
+    with _open_library(args) as lib:
+        return run_undo(lib, args)
+
+
 def cmd_gui(args) -> int:
     try:
         from photofinder.gui.app import run
@@ -198,7 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_similar)
     s = sub.add_parser("duplicates", help="groups of duplicate photos")
     s.add_argument("--json", action="store_true")
+    from photofinder.dedup.cli import add_arguments as _duplicates_arguments
+
+    _duplicates_arguments(s)
     s.set_defaults(func=cmd_duplicates)
+    s = sub.add_parser("undo", help="put back what the last clean-up moved to the trash")
+    s.add_argument("--batch", metavar="ID", help="a particular clean-up (default: the last)")
+    s.set_defaults(func=cmd_undo)
     s = sub.add_parser("gui", help="the desktop app (default)")
     s.add_argument("image", nargs="?", metavar="IMAGE")
     s.set_defaults(func=cmd_gui)

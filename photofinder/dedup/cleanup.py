@@ -1,0 +1,121 @@
+"""Moving copies to the system trash (send2trash), journaled, and undoing it.
+
+Every move is a journal row (action 'trash', path, content hash, batch id, detail JSON naming
+the trash entry). Undo puts a batch back where it was: on freedesktop systems (Linux, BSD) by
+moving the file out of the trash folder that holds it (``$XDG_DATA_HOME/Trash`` or the
+volume's ``.Trash-UID``) and removing its ``.trashinfo``; elsewhere undo says to restore from
+the system's Trash by hand. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from send2trash import send2trash
+
+
+class CleanupError(Exception):
+    """One line for the user."""
+
+
+def _trash_dirs(path: str) -> list[Path]:
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    dirs = [Path(xdg) / "Trash"]
+    try:
+        p = Path(path).parent
+        while not os.path.ismount(p) and p != p.parent:
+            p = p.parent
+        uid = os.getuid()
+        dirs += [p / ".Trash" / str(uid), p / f".Trash-{uid}"]
+    except (OSError, AttributeError):
+        pass
+    return dirs
+
+
+def _find_trash_entry(path: str, after: float) -> tuple[str, str] | None:
+    """(trash dir, entry name) of the newest trash entry for ``path`` made at or after
+    ``after`` (freedesktop trash spec)."""
+    if sys.platform in ("win32", "darwin"):
+        return None
+    best = None
+    for d in _trash_dirs(path):
+        info = d / "info"
+        if not info.is_dir():
+            continue
+        for f in info.glob("*.trashinfo"):
+            try:
+                if f.stat().st_mtime < after - 2:
+                    continue
+                text = f.read_text(errors="replace")
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("Path="):
+                    p = unquote(line[5:])
+                    if not os.path.isabs(p):
+                        p = str(d.parent.parent / p) if d.name.startswith(".Trash") else p
+                    if p == path and (best is None or f.stat().st_mtime >= best[0]):
+                        best = (f.stat().st_mtime, str(d), f.name[:-len(".trashinfo")])
+    return (best[1], best[2]) if best else None
+
+
+def trash_files(catalog, paths_and_hashes: list[tuple[str, str | None]], batch: str | None = None
+                ) -> str:
+    """Send files to the trash, one journal row each; returns the batch id."""
+    batch = batch or uuid.uuid4().hex[:12]
+    for path, hash_ in paths_and_hashes:
+        start = time.time()
+        try:
+            send2trash(path)
+        except Exception as e:
+            raise CleanupError(f"could not move {path} to the trash: {e}") from None
+        entry = _find_trash_entry(path, start)
+        detail = {"trash_dir": entry[0], "name": entry[1]} if entry else {}
+        catalog.db.execute(
+            "INSERT INTO journal(at, action, path, hash, batch, detail) VALUES (?, 'trash', ?, ?, ?, ?)",
+            [time.time(), path, hash_, batch, json.dumps(detail)])
+    return batch
+
+
+def last_batch(catalog) -> str | None:
+    row = catalog.db.execute(
+        "SELECT batch FROM journal WHERE action='trash' AND undone_at IS NULL "
+        "ORDER BY id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def undo_batch(catalog, batch: str) -> list[str]:
+    """Put back every file of a batch; returns the paths restored."""
+    rows = catalog.rows("SELECT id, path, detail FROM journal WHERE batch=? AND action='trash' "
+                        "AND undone_at IS NULL ORDER BY id DESC", [batch])
+    restored = []
+    for r in rows:
+        detail = json.loads(r["detail"] or "{}")
+        if not detail.get("trash_dir"):
+            raise CleanupError(f"{r['path']} cannot be put back automatically here; "
+                               "restore it from the system Trash")
+        src = Path(detail["trash_dir"]) / "files" / detail["name"]
+        info = Path(detail["trash_dir"]) / "info" / (detail["name"] + ".trashinfo")
+        if os.path.lexists(r["path"]):
+            raise CleanupError(f"cannot put {r['path']} back: a file is there again")
+        if not os.path.lexists(src):
+            raise CleanupError(f"{r['path']} is no longer in the trash (emptied?)")
+        os.makedirs(os.path.dirname(r["path"]), exist_ok=True)
+        shutil.move(str(src), r["path"])
+        try:
+            info.unlink()
+        except OSError:
+            pass
+        catalog.db.execute("UPDATE journal SET undone_at=? WHERE id=?", [time.time(), r["id"]])
+        restored.append(r["path"])
+    return restored
+
+
+__all__ = ["CleanupError", "trash_files", "undo_batch", "last_batch", "quote"]

@@ -1,0 +1,116 @@
+"""``photofinder duplicates`` and ``photofinder undo``: the command-line front end."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+SENSITIVITY_WORDS = {"low": 0.2, "normal": 0.5, "high": 0.8}
+
+
+def sensitivity(text: str) -> float:
+    import argparse
+
+    if text in SENSITIVITY_WORDS:
+        return SENSITIVITY_WORDS[text]
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number from 0 to 1, or low/normal/high") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError("a number from 0 to 1, or low/normal/high")
+    return v
+
+
+def add_arguments(s) -> None:
+    s.add_argument("--sensitivity", type=sensitivity, default=0.5, metavar="S",
+                   help="0..1 or low/normal/high (default normal = 0.5): higher finds more")
+    s.add_argument("--trash", action="store_true",
+                   help="move every copy but the suggested keeper to the system trash")
+    s.add_argument("--yes", action="store_true", help="with --trash: do not ask")
+    s.add_argument("--dry-run", action="store_true", help="with --trash: only say what would go")
+    s.add_argument("--keep", metavar="PATH", action="append", default=[],
+                   help="keep this copy in its group (remembered)")
+    s.add_argument("--not-duplicates", nargs=2, metavar=("A", "B"),
+                   help="remember that A and B are not duplicates")
+    s.add_argument("--prefer-folder", metavar="DIR", action="append", default=[],
+                   help="keeper rule: prefer copies in this folder (remembered)")
+
+
+def run_cli(lib, args) -> int:
+    from photofinder import duplicates as D
+    from photofinder.library import LibraryError, normpath
+
+    try:
+        if getattr(args, "not_duplicates", None):
+            D.mark_not_duplicates(lib, *args.not_duplicates)
+            print("remembered: not duplicates", file=sys.stderr)
+        for p in getattr(args, "keep", []) or []:
+            D.choose_keeper(lib, p)
+        if getattr(args, "prefer_folder", None):
+            rules = D.get_rules(lib)
+            rules.preferred_folders = [normpath(f) for f in args.prefer_folder]
+            D.set_rules(lib, rules)
+        groups = D.find_groups(lib, getattr(args, "sensitivity", 0.5))
+    except D.CleanupError as e:
+        raise LibraryError(str(e)) from None
+    if args.json and not getattr(args, "trash", False):
+        print(json.dumps({"groups": [g.to_json() for g in groups]}, indent=2))
+        return 0
+    if not args.json:
+        _print_groups(groups)
+    if not getattr(args, "trash", False):
+        return 0
+    report = D.trash_groups(lib, groups, dry_run=True)
+    if not report.trashed:
+        print("nothing to move to the trash", file=sys.stderr)
+        return 0
+    if args.dry_run:
+        for p in report.trashed:
+            print(f"would trash: {p}")
+        for p, why in report.refused.items():
+            print(f"would keep:  {p} ({why})")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise LibraryError("--trash asks before moving files; add --yes to confirm "
+                               "without a terminal")
+        answer = input(f"Move {len(report.trashed)} copies to the trash? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing moved")
+            return 0
+    try:
+        report = D.trash_groups(lib, groups)
+    except D.CleanupError as e:
+        raise LibraryError(str(e)) from None
+    if args.json:
+        print(json.dumps({"groups": [g.to_json() for g in groups], "trashed": report.trashed,
+                          "batch": report.batch}, indent=2))
+    else:
+        print(f"moved {len(report.trashed)} copies to the trash (undo: photofinder undo)")
+    return 0
+
+
+def _print_groups(groups) -> None:
+    if not groups:
+        print("no duplicates")
+        return
+    for i, g in enumerate(groups, 1):
+        print(f"group {i}:")
+        for m in g.members:
+            mark = "KEEP " if m.path == g.keep else "     "
+            print(f"  {mark}{m.kind:5s} {m.score:5.3f}  {m.path}")
+            print(f"                    {'; '.join(m.reasons)}")
+
+
+def run_undo(lib, args) -> int:
+    from photofinder import duplicates as D
+    from photofinder.library import LibraryError
+
+    try:
+        restored = D.undo(lib, getattr(args, "batch", None))
+    except D.CleanupError as e:
+        raise LibraryError(str(e)) from None
+    for p in restored:
+        print(f"restored: {p}")
+    return 0

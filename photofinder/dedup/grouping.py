@@ -1,0 +1,122 @@
+"""Candidates and groups, never all-vs-all.
+
+- ``cnn_pairs``: range search in the HNSW index, photo by photo in chunks (kNN that widens
+  while its last hit is still above the threshold), so memory stays flat.
+- ``dihedral_pairs``: rotated/mirrored copies, found by multi-index hashing of the signatures'
+  eight dihedral sign hashes (4 bands of 16 bits: a pair within ``max_bits`` differing bits
+  shares a band exactly when max_bits < 4; more often than not for a few more bits).
+- ``constrained_groups``: union-find over verified edges, strongest first, that refuses any
+  union joining a pair the user marked "not duplicates".
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from photofinder.dedup import signature as S
+
+BANDS = 4
+MAX_BUCKET = 256  # a band value shared by more photos than this says nothing (blank skies)
+
+
+def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
+              search_many: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+              threshold: float, chunk: int = 2048, k: int = 16, k_max: int = 256
+              ) -> Iterator[tuple[int, int, float]]:
+    """(smaller label, larger label, similarity) with similarity >= threshold; a pair can
+    come twice (once from each side): the caller keeps a dict."""
+    for start in range(0, len(labels), chunk):
+        part = labels[start:start + chunk]
+        vecs = vectors(part)
+        kk = k
+        todo = np.arange(len(part))
+        while len(todo):
+            found, sims = search_many(vecs[todo], kk)
+            widen = []
+            for row, i in enumerate(todo):
+                me = part[i]
+                for lab, s in zip(found[row], sims[row]):
+                    if s < threshold:
+                        break
+                    if lab != me:
+                        yield min(me, int(lab)), max(me, int(lab)), float(s)
+                if sims.shape[1] == kk and sims[row, -1] >= threshold and kk < k_max:
+                    widen.append(i)
+            if not widen:
+                break
+            todo, kk = np.array(widen), min(kk * 4, k_max)
+
+
+def dihedral_pairs(ids: np.ndarray, hashes: np.ndarray, max_bits: int = 6
+                   ) -> dict[tuple[int, int], int]:
+    """(id_a, id_b) -> g for photos whose hash, B turned by DIHEDRAL[g], is within
+    ``max_bits`` of A's. ``hashes``: (n, 8) uint64 from signature.dihedral_hashes."""
+    n = len(ids)
+    out: dict[tuple[int, int], int] = {}
+    if n < 2:
+        return out
+    base = hashes[:, 0]
+    for band in range(BANDS):
+        shift = np.uint64(16 * band)
+        key = ((base >> shift) & np.uint64(0xFFFF)).astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        skey = key[order]
+        for g in range(1, 8):
+            q = ((hashes[:, g] >> shift) & np.uint64(0xFFFF)).astype(np.int64)
+            lo = np.searchsorted(skey, q, "left")
+            hi = np.searchsorted(skey, q, "right")
+            cnt = hi - lo
+            ok = (cnt > 0) & (cnt <= MAX_BUCKET)
+            if not ok.any():
+                continue
+            qi = np.repeat(np.nonzero(ok)[0], cnt[ok])
+            starts = np.repeat(lo[ok], cnt[ok])
+            offs = np.arange(len(qi)) - np.repeat(np.cumsum(cnt[ok]) - cnt[ok], cnt[ok])
+            di = order[starts + offs]
+            keep = qi != di
+            qi, di = qi[keep], di[keep]
+            bits = S.popcount64(np.bitwise_xor(hashes[qi, g], base[di]))
+            close = bits <= max_bits
+            # query photo qi turned by g looks like photo di as stored
+            for a, b in zip(ids[di[close]].tolist(), ids[qi[close]].tolist()):
+                key2 = (a, b) if a < b else (b, a)
+                out.setdefault(key2, g)
+    return out
+
+
+class _Sets:
+    def __init__(self):
+        self.parent: dict = {}
+        self.members: dict = {}
+
+    def find(self, x):
+        self.parent.setdefault(x, x)
+        self.members.setdefault(x, {x})
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+
+def constrained_groups(edges: Iterable[tuple[object, object, float]],
+                       vetoed: set[frozenset]) -> list[set]:
+    """Connected groups from edges (a, b, score), strongest first, never putting a vetoed
+    pair ({a, b} in ``vetoed``) into one group."""
+    sets = _Sets()
+    for a, b, _ in sorted(edges, key=lambda e: -e[2]):
+        ra, rb = sets.find(a), sets.find(b)
+        if ra == rb:
+            continue
+        ma, mb = sets.members[ra], sets.members[rb]
+        if vetoed and any(frozenset((x, y)) in vetoed for x in ma for y in mb):
+            continue
+        if len(ma) < len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
+        sets.parent[rb] = ra
+        ma |= mb
+        del sets.members[rb]
+    return [m for r, m in sets.members.items() if sets.parent[r] == r and len(m) > 1]
