@@ -52,11 +52,13 @@ class ScanReport:
             "offline": self.offline}
 
 
-def walk(root: str, problems: list | None = None) -> dict[str, FileInfo]:
+def walk(root: str, problems: list | None = None,
+         seen_inodes: set[tuple[int, int]] | None = None) -> dict[str, FileInfo]:
     """Every candidate picture under ``root``: path -> stat facts. Symlinked folders are not
-    followed (no loops); a file seen twice (hard link, symlink) is kept once."""
+    followed (no loops); a file seen twice (hard link, symlink; also across the folders of
+    one scan when they share ``seen_inodes``) is kept once."""
     found: dict[str, FileInfo] = {}
-    seen_inodes: set[tuple[int, int]] = set()
+    seen_inodes = set() if seen_inodes is None else seen_inodes
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -108,6 +110,7 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
     on_disk: dict[str, tuple[int, FileInfo]] = {}
     known: dict[str, tuple] = {}
     known_young: set[str] = set()
+    seen_inodes: set[tuple[int, int]] = set()
     scanned_ids = []
     for folder in folders:
         path = folder["path"]
@@ -118,7 +121,7 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
         if progress:
             progress(f"scanning {path}")
         scanned_ids.append(folder["id"])
-        for p, info in walk(path, report.problems).items():
+        for p, info in walk(path, report.problems, seen_inodes).items():
             if young is not None and info.mtime_ns > young:
                 report.unsettled += 1
                 known_young.add(p)

@@ -242,3 +242,19 @@ def test_pause_resume_and_cancel(tmp_path, data_dir):
     prog = lib.index_pending()  # resumes with what is left
     assert prog.done == 120 - final.done
     lib.close()
+
+
+def test_hard_links_and_symlinks_are_one_photo(library, tmp_path, photo_set):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    shutil.copy(photo_set / "originals" / "coffee.jpg", a / "coffee.jpg")
+    os.link(a / "coffee.jpg", a / "hardlink.jpg")
+    os.symlink(a / "coffee.jpg", b / "symlink.jpg")
+    os.symlink(a, b / "loop")  # a folder symlink: not followed
+    library.add_folder(a)
+    library.add_folder(b)
+    library.update()
+    assert library.catalog.counts()["indexed"] == 1
+    assert sum(f["photos"] for f in library.status()["folders"]) == 1
