@@ -136,19 +136,31 @@ class VectorIndex:
         n = len(self.live)
         if n == 0 or k <= 0:
             return []
-        k = min(k, n)
-        assert self.index is not None
-        self.index.set_ef(max(EF_SEARCH, 2 * k))
-        labels, dist = self.index.knn_query(np.asarray(vector, np.float32).reshape(1, -1), k=k)
-        return [(int(l), float(1.0 - d)) for l, d in zip(labels[0], dist[0])]
+        labels, sims = self.search_many(np.asarray(vector, np.float32).reshape(1, -1), k)
+        return [(int(l), float(s)) for l, s in zip(labels[0], sims[0])]
 
     def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Batched kNN: (labels, similarities), each of shape (n, k')."""
         k = min(k, len(self.live))
         if k <= 0:
             return np.empty((len(vectors), 0), np.int64), np.empty((len(vectors), 0), np.float32)
-        self.index.set_ef(max(EF_SEARCH, 2 * k))
-        labels, dist = self.index.knn_query(np.asarray(vectors, np.float32), k=k)
+        vectors = np.asarray(vectors, np.float32)
+        ef = max(EF_SEARCH, 2 * k)
+        while True:
+            self.index.set_ef(ef)
+            try:
+                labels, dist = self.index.knn_query(vectors, k=k)
+                break
+            except RuntimeError:
+                # Many deleted elements can leave fewer than k reachable: search wider, and
+                # in the end ask for fewer.
+                if ef < 4 * len(self.live):
+                    ef *= 4
+                elif k > 1:
+                    k = max(1, k // 2)
+                else:
+                    return (np.empty((len(vectors), 0), np.int64),
+                            np.empty((len(vectors), 0), np.float32))
         return labels.astype(np.int64), (1.0 - dist).astype(np.float32)
 
 

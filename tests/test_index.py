@@ -1,0 +1,58 @@
+"""The hnswlib wrapper on its own: persistence, reconcile, deletions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from photofinder.index import VectorIndex, decode_vectors, encode_vector
+
+
+def unit(rng, n, d=64):
+    v = rng.normal(size=(n, d)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def source(store):
+    return lambda labels: decode_vectors((l, store[l]) for l in labels)
+
+
+def test_reconcile_adds_missing_and_drops_extra(tmp_path):
+    rng = np.random.default_rng(1)
+    vecs = unit(rng, 300)
+    store = {i + 1: encode_vector(v) for i, v in enumerate(vecs)}
+    idx = VectorIndex(tmp_path / "i.hnsw", 64, "m")
+    assert idx.open(list(store), source(store))["added"] == 300
+    idx.save()
+    # the catalogue lost 100 and gained 50 meanwhile
+    for l in range(1, 101):
+        del store[l]
+    for i, v in enumerate(unit(rng, 50)):
+        store[1000 + i] = encode_vector(v)
+    idx2 = VectorIndex(tmp_path / "i.hnsw", 64, "m")
+    rep = idx2.open(list(store), source(store))
+    assert rep == {"added": 50, "removed": 100, "rebuilt": False}
+    assert idx2.live == set(store)
+    q = np.frombuffer(store[1010], np.float16).astype(np.float32)
+    assert idx2.search(q, 1)[0][0] == 1010
+
+
+def test_search_survives_mass_deletion(tmp_path):
+    rng = np.random.default_rng(2)
+    vecs = unit(rng, 500)
+    idx = VectorIndex(tmp_path / "i.hnsw", 64, "m")
+    idx.open([], source({}))
+    idx.add(list(range(500)), vecs)
+    idx.remove(range(3, 500))
+    got = idx.search(vecs[0], 10)
+    assert sorted(l for l, _ in got) == [0, 1, 2]
+    assert got[0][0] == 0 and abs(got[0][1] - 1.0) < 1e-4
+
+
+def test_model_change_rebuilds(tmp_path):
+    rng = np.random.default_rng(3)
+    store = {i: encode_vector(v) for i, v in enumerate(unit(rng, 20))}
+    idx = VectorIndex(tmp_path / "i.hnsw", 64, "model-a")
+    idx.open(list(store), source(store))
+    idx.save()
+    idx2 = VectorIndex(tmp_path / "i.hnsw", 64, "model-b")
+    assert idx2.open(list(store), source(store))["rebuilt"] is True
