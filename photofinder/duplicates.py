@@ -158,6 +158,8 @@ def _signature_hashes(lib, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
             break
         sigs = np.stack([np.frombuffer(r[1], np.uint8) for r in rows])
         ok = sigs.reshape(len(sigs), -1).astype(np.float32).std(axis=1) >= S.MIN_CONTRAST
+        if not ok.any():
+            continue
         ids.append(np.array([r[0] for r in rows], np.int64)[ok])
         hashes.append(S.dihedral_hashes(sigs[ok]))
     if not ids:

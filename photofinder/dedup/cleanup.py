@@ -66,6 +66,23 @@ def _find_trash_entry(path: str, after: float) -> tuple[str, str] | None:
     return (best[1], best[2]) if best else None
 
 
+def _send(path: str) -> None:
+    """send2trash, honouring the current ``XDG_DATA_HOME`` (send2trash reads it once, at
+    import; a test or an embedding app may set it later)."""
+    if sys.platform not in ("win32", "darwin"):
+        try:
+            from send2trash import plat_other
+
+            home = os.path.expanduser(os.environ.get("XDG_DATA_HOME") or "~/.local/share")
+            if plat_other.HOMETRASH != os.path.join(home, "Trash"):
+                plat_other.XDG_DATA_HOME = os.fsencode(home)
+                plat_other.HOMETRASH_B = os.path.join(os.fsencode(home), b"Trash")
+                plat_other.HOMETRASH = os.path.join(home, "Trash")
+        except (ImportError, AttributeError):
+            pass
+    send2trash(path)
+
+
 def trash_files(catalog, paths_and_hashes: list[tuple[str, str | None]], batch: str | None = None
                 ) -> str:
     """Send files to the trash, one journal row each; returns the batch id."""
@@ -73,7 +90,7 @@ def trash_files(catalog, paths_and_hashes: list[tuple[str, str | None]], batch: 
     for path, hash_ in paths_and_hashes:
         start = time.time()
         try:
-            send2trash(path)
+            _send(path)
         except Exception as e:
             raise CleanupError(f"could not move {path} to the trash: {e}") from None
         entry = _find_trash_entry(path, start)

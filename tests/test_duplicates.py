@@ -1,0 +1,271 @@
+"""Duplicates end to end: real photos and edits, the real model, catalogue and index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from photofinder import duplicates as D
+from photofinder.library import Library
+
+from conftest import sample_images
+
+EDITED = ["astronaut", "coffee", "chelsea", "rocket"]
+ALONE = ["camera", "coins", "hubble_deep_field", "retina"]
+T = Image.Transpose
+
+
+def make_edits(img: Image.Image) -> dict[str, Image.Image]:
+    w, h = img.size
+    grey = ImageOps.grayscale(img).convert("RGB")
+    return {
+        "rot90": img.transpose(T.ROTATE_90),
+        "rot180": img.transpose(T.ROTATE_180),
+        "rot270-small": img.transpose(T.ROTATE_270).resize((h // 2, w // 2)),
+        "mirror": img.transpose(T.FLIP_LEFT_RIGHT),
+        "transpose": img.transpose(T.TRANSPOSE),
+        "grey": grey,
+        "crop": img.crop((w // 10, h // 12, w - w // 10, h - h // 12)),
+        "small": img.resize((w // 3, h // 3), Image.Resampling.LANCZOS),
+        "border": ImageOps.expand(img, border=max(w, h) // 20, fill=(255, 255, 255)),
+    }
+
+
+@pytest.fixture(scope="module")
+def edit_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dupes")
+    imgs = sample_images()
+    for name in EDITED:
+        imgs[name].save(root / f"{name}.jpg", quality=92)
+        for kind, e in make_edits(imgs[name]).items():
+            e.save(root / f"{name}-{kind}.jpg", quality=75)
+    for name in ALONE:
+        imgs[name].save(root / f"{name}.jpg", quality=92)
+    return root
+
+
+@pytest.fixture(scope="module")
+def edit_lib(edit_set, tmp_path_factory, data_dir):
+    lib = Library(tmp_path_factory.mktemp("lib"))
+    lib.add_folder(edit_set)
+    lib.update()
+    yield lib
+    lib.close()
+
+
+def group_names(groups) -> list[set[str]]:
+    return [{os.path.basename(m.path) for m in g.members} for g in groups]
+
+
+def test_edited_copies_form_one_group_each_unrelated_alone(edit_lib):
+    groups = group_names(D.find_groups(edit_lib))
+    for name in EDITED:
+        want = {f"{name}.jpg"} | {f"{name}-{k}.jpg" for k in make_edits(Image.new("RGB", (8, 6)))}
+        assert want in groups, (name, groups)
+    assert len(groups) == len(EDITED)
+    grouped = set().union(*groups)
+    for name in ALONE:
+        assert f"{name}.jpg" not in grouped
+
+
+def test_group_shape_and_keeper_reasons(edit_lib):
+    for g in D.find_groups(edit_lib):
+        j = g.to_json()
+        assert set(j) == {"keep", "members"}
+        assert j["keep"] in [m["path"] for m in j["members"]]
+        for m in j["members"]:
+            assert set(m) == {"path", "kind", "score", "reasons"}
+            assert m["kind"] in ("exact", "near") and 0.0 <= m["score"] <= 1.0 and m["reasons"]
+        # the border copy is larger, but the original has the most real pixels of the rest:
+        # whoever wins, the reasons say why in words
+        keep = [m for m in g.members if m.path == g.keep][0]
+        assert keep.reasons[0].startswith("keep: ")
+        rotated = [m for m in g.members if "rot90" in m.path][0]
+        assert rotated.kind == "near"
+        assert "turned" in rotated.reasons[0] or "mirrored" in rotated.reasons[0]
+
+
+def test_keeper_is_the_largest_copy_and_user_can_override(edit_lib, tmp_path):
+    lib = edit_lib
+    g = [g for g in D.find_groups(lib) if "coffee.jpg" in {os.path.basename(m.path) for m in g.members}][0]
+    px = {m.path: Image.open(m.path).size for m in g.members}
+    assert max(px.values(), key=lambda s: s[0] * s[1]) == px[g.keep]
+    assert "most pixels" in g.members[0].reasons[0]
+    small = [m.path for m in g.members if m.path.endswith("coffee-small.jpg")][0]
+    D.choose_keeper(lib, small)
+    try:
+        g2 = [g for g in D.find_groups(lib) if small in [m.path for m in g.members]][0]
+        assert g2.keep == small and "chosen by you" in g2.members[0].reasons[0]
+    finally:
+        lib.catalog.db.execute("DELETE FROM keeper_choices")
+
+
+def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_path, data_dir):
+    import skimage.data
+
+    left, right, _ = skimage.data.stereo_motorcycle()
+    Image.fromarray(left).save(tmp_path / "left.jpg", quality=92)
+    Image.fromarray(right).save(tmp_path / "right.jpg", quality=92)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(tmp_path)
+        lib.update()
+        assert D.find_groups(lib, sensitivity=0.8) == []
+        loose = group_names(D.find_groups(lib, sensitivity=0.8, verify=False))
+        assert loose == [{"left.jpg", "right.jpg"}]
+
+
+def test_blank_and_tiny_pictures_never_join(tmp_path, data_dir):
+    Image.new("RGB", (224, 399), (0, 0, 0)).save(tmp_path / "black.jpg")
+    Image.new("RGB", (224, 399), (2, 2, 2)).save(tmp_path / "black2.png")
+    img = sample_images()["camera"]
+    img.resize((40, 40)).save(tmp_path / "tiny.png")
+    img.resize((36, 36)).save(tmp_path / "tiny2.jpg")
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(tmp_path)
+        lib.update()
+        assert D.find_groups(lib, sensitivity=1.0) == []
+
+
+@pytest.fixture
+def copies(tmp_path, data_dir):
+    """an original, an exact copy, a smaller edit; and the original seen a second time through
+    a hard link in another folder of the library (one file under two catalogued paths)"""
+    a, b = tmp_path / "photos", tmp_path / "backup"
+    a.mkdir(), b.mkdir()
+    img = sample_images()["chelsea"]
+    img.save(a / "cat.jpg", quality=95)
+    shutil.copy2(a / "cat.jpg", a / "cat copy.jpg")
+    img.resize((img.width // 2, img.height // 2)).save(a / "cat-small.jpg", quality=80)
+    os.link(a / "cat.jpg", b / "cat-link.jpg")
+    lib = Library(tmp_path / "lib")
+    lib.add_folder(a)
+    lib.update()
+    folder = lib.add_folder(b)
+    orig = lib.catalog.photo_by_path(str(a / "cat.jpg"))
+    st = os.stat(b / "cat-link.jpg")
+    pid = lib.catalog.insert_photo(folder["id"], str(b / "cat-link.jpg"), st.st_size,
+                                   st.st_mtime_ns, st.st_dev, st.st_ino)
+    label, vec = lib.catalog.embedding_of_photo(orig["id"], lib.embedder.model_id)
+    sig = lib.catalog.db.execute("SELECT sig FROM signatures WHERE photo_id=?", [orig["id"]]).fetchone()[0]
+    meta = {k: orig[k] for k in ("hash", "width", "height", "orientation", "taken_at", "format",
+                                 "size", "mtime_ns")}
+    lib.catalog.record_result(pid, {**meta, "signature": sig}, lib.embedder.model_id, vec)
+    lib.refresh()
+    yield lib, a, b
+    lib.close()
+
+
+def test_exact_copies_and_hard_links(copies):
+    lib, a, b = copies
+    (g,) = D.find_groups(lib)
+    paths = {m.path: m for m in g.members}
+    assert len(g.members) == 3  # the hard link is the same file, not a copy
+    assert str(b / "cat-link.jpg") not in paths
+    linked = [m for m in g.members if m.also]
+    assert linked and linked[0].also == [str(b / "cat-link.jpg")]
+    kinds = sorted(m.kind for m in g.members)
+    assert kinds == ["exact", "exact", "near"]
+    rep = D.trash(lib, [str(b / "cat-link.jpg")], dry_run=True)
+    assert rep.trashed == [] and str(b / "cat-link.jpg") in rep.refused
+
+
+def test_trash_journal_undo_and_last_copy(copies, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    lib, a, b = copies
+    groups = D.find_groups(lib)
+    everything = [m.path for g in groups for m in g.members]
+    dry = D.trash(lib, everything, groups, dry_run=True)
+    assert dry.dry_run and len(dry.trashed) == len(everything) - 1
+    assert list(dry.refused.values()) == ["the last copy of its group is never trashed"]
+    assert all(os.path.exists(p) for p in everything)  # a dry run moves nothing
+
+    rep = D.trash_groups(lib, groups)
+    gone = [m.path for m in groups[0].others]
+    assert sorted(rep.trashed) == sorted(gone) and not rep.refused
+    assert not any(os.path.exists(p) for p in gone)
+    assert os.path.exists(groups[0].keep)
+    assert len(os.listdir(tmp_path / "xdg" / "Trash" / "files")) == len(gone)
+    rows = lib.catalog.rows("SELECT path, action, batch FROM journal")
+    assert sorted(r["path"] for r in rows) == sorted(gone) and {r["batch"] for r in rows} == {rep.batch}
+    assert D.find_groups(lib) == []
+    # the keeper alone is the last copy now
+    assert D.trash(lib, [groups[0].keep], groups).trashed == []
+
+    restored = D.undo(lib)
+    assert sorted(restored) == sorted(gone)
+    assert all(os.path.exists(p) for p in gone)
+    assert os.listdir(tmp_path / "xdg" / "Trash" / "files") == []
+    assert group_names(D.find_groups(lib)) == group_names(groups)
+    with pytest.raises(D.CleanupError):
+        D.undo(lib)
+
+
+def test_not_duplicates_is_remembered(copies):
+    lib, a, b = copies
+    D.mark_not_duplicates(lib, a / "cat.jpg", a / "cat-small.jpg")
+    with pytest.raises(D.CleanupError):
+        D.mark_not_duplicates(lib, a / "cat.jpg", a / "cat copy.jpg")
+    path = lib.path
+    lib.close()
+    with Library(path) as again:
+        names = group_names(D.find_groups(again, sensitivity=1.0, verify=False))
+        assert names == [{"cat.jpg", "cat copy.jpg"}]
+
+
+def test_photos_indexed_before_signatures_still_match(edit_lib):
+    edit_lib.catalog.db.execute("DELETE FROM signatures")
+    groups = group_names(D.find_groups(edit_lib))
+    assert {"rocket-rot90.jpg", "rocket.jpg"} <= next(g for g in groups if "rocket.jpg" in g)
+    assert edit_lib.catalog.db.execute("SELECT count(*) FROM signatures").fetchone()[0] > 0
+
+
+def test_cli_json_trash_and_undo(copies, tmp_path, monkeypatch, capsys):
+    from photofinder.cli import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    lib, a, b = copies
+    lib.close()
+    base = ["--library", str(lib.path)]
+    assert main(base + ["duplicates", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    (g,) = out["groups"]
+    assert len(g["members"]) == 3
+    assert main(base + ["duplicates", "--trash", "--dry-run"]) == 0
+    assert all(os.path.exists(m["path"]) for m in g["members"])
+    capsys.readouterr()
+    assert main(base + ["duplicates", "--trash"]) == 1  # no terminal and no --yes: refuses
+    assert "--yes" in capsys.readouterr().err
+    assert main(base + ["duplicates", "--trash", "--yes"]) == 0
+    assert [os.path.exists(m["path"]) for m in g["members"]].count(True) == 1
+    assert main(base + ["undo"]) == 0
+    assert all(os.path.exists(m["path"]) for m in g["members"])
+    with pytest.raises(SystemExit) as e:
+        main(base + ["duplicates", "--sensitivity", "2"])
+    assert e.value.code == 2
+
+
+def test_shared_testdata_groups(shared_testdata, tmp_path, data_dir):
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(shared_testdata)
+        lib.update()
+        groups = D.find_groups(lib)
+    rel = [{os.path.relpath(m.path, shared_testdata) for m in g.members} for g in groups]
+    bridge = [g for g in rel if "pdq/bridge-mods/aaa-orig.jpg" in g]
+    assert len(bridge) == 1
+    want = {p for p in bridge[0] if p.startswith(("pdq/bridge-mods/", "pdq/reg-test-input/dih/",
+                                                   "pdq/misc-images/modes/"))}
+    assert want == bridge[0] and len(want) == 12 + 8 + len(
+        [f for f in os.listdir(shared_testdata / "pdq/misc-images/modes") if not f.endswith(".md")])
+    u120 = [g for g in rel if "imagededup/mixed_images/ukbench00120.jpg" in g][0]
+    assert {f"imagededup/mixed_images/ukbench00120{s}.jpg" for s in ("", "_hflip", "_resize", "_rotation")} <= u120
+    exif = [g for g in rel if any("exif-rotn" in p for p in g)]
+    assert len(exif) == 1 and len(exif[0]) == 4
+    grouped = set().union(*rel)
+    for p in ("pdq/misc-images/small.jpg", "pdq/misc-images/wee.jpg"):
+        assert p not in grouped
+    assert not any(p.startswith("pdq/reg-test-input/labelme-subset/") for p in grouped)
