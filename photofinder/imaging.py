@@ -2,7 +2,9 @@
 
 Every failure becomes an ``ImageError`` with a one-line reason for the user; nothing here
 raises anything else for bad input. Decoding happens from bytes already read (the same bytes
-are hashed), so a file is read once.
+are hashed), so a file is read once. The format is decided by content, never by the name:
+a PNG named .jpg loads as a PNG, a JPEG named .svg loads as a JPEG. Camera RAW goes through
+``formats.raw`` (rawpy), colour modes through ``formats.colour``.
 """
 
 from __future__ import annotations
@@ -10,38 +12,48 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat as statmod
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
-try:  # HEIC/HEIF/AVIF, when pillow-heif is installed
+from photofinder.formats import RAW_KINDS, ImageError, describe_non_image, sniff, tiff_ifd0_tags
+from photofinder.formats import raw as rawformat
+from photofinder.formats.colour import to_rgb, to_srgb
+
+try:  # HEIC/HEIF (pillow-heif); AVIF is built into Pillow >= 11.3
     import pillow_heif
 
     pillow_heif.register_heif_opener()
 except ImportError:  # pragma: no cover - optional
     pillow_heif = None
 
+__all__ = ["ImageError", "Decoded", "EXTENSIONS", "MAX_PIXELS", "is_candidate", "read_bytes",
+           "content_hash", "decode", "load", "thumbnail", "to_rgb"]
+
 MAX_PIXELS = 250_000_000  # refuse declared sizes above this before decoding
 MAX_FILE_BYTES = 1 << 30
 MAX_ASPECT = 50
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a half-copied file is an error, not a grey photo
 
+RAW_EXTENSIONS = frozenset(
+    ".cr2 .cr3 .crw .nef .nrw .arw .srf .sr2 .dng .raf .orf .rw2 .rwl .pef .srw .mrw .x3f "
+    ".3fr .erf .kdc .iiq".split())
 EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .webp .tif .tiff .gif .bmp .dib .heic .heif .avif .mpo "
-    ".pgm .pbm .ppm .pnm .svg .cr2 .cr3 .nef .arw .dng .raf .orf .rw2".split())
+    ".jpg .jpeg .jpe .jfif .png .apng .webp .tif .tiff .gif .bmp .dib .heic .heif .hif .avif "
+    ".mpo .pgm .pbm .ppm .pnm .svg".split()) | RAW_EXTENSIONS
+# names whose content is as likely a drawing as a photo: the scanner peeks before listing them
+PEEK_EXTENSIONS = frozenset({".svg"})
 
 ORIENTATION_TAG = 0x0112
 EXIF_IFD = 0x8769
 DATETIME_ORIGINAL = 0x9003
 DATETIME = 0x0132
-_SRGB = None
-
-
-class ImageError(Exception):
-    """A file that cannot be used, with a one-line reason."""
+DNG_VERSION = 50706
+SUB_IFDS = 330
+MAKE = 271
 
 
 @dataclass
@@ -59,17 +71,49 @@ def is_candidate(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in EXTENSIONS
 
 
+def needs_peek(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in PEEK_EXTENSIONS
+
+
+def peek_is_picture(path: str | os.PathLike) -> bool:
+    """For names in PEEK_EXTENSIONS: does the content look like a raster picture (e.g. a JPEG
+    named .svg) rather than what the name says? Unreadable files count as pictures, so they
+    get a per-file error instead of vanishing silently."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return True
+    return sniff(head) is not None
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole file, read once; a file that changes or vanishes meanwhile is an error."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise ImageError(f"file too large ({size >> 20} MiB)")
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, flags)  # O_NONBLOCK: a FIFO named .jpg must not block us
+        try:
+            before = os.fstat(fd)
+            if statmod.S_ISDIR(before.st_mode):
+                raise ImageError("is a folder, not a file")
+            if not statmod.S_ISREG(before.st_mode):
+                raise ImageError("not a regular file (a device, pipe or socket)")
+            if before.st_size > MAX_FILE_BYTES:
+                raise ImageError(f"file too large ({before.st_size >> 20} MiB, limit "
+                                 f"{MAX_FILE_BYTES >> 20} MiB)")
+            with os.fdopen(os.dup(fd), "rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        now = os.stat(path)
+    except ImageError:
+        raise
     except FileNotFoundError:
         raise ImageError("file vanished before it could be read") from None
     except PermissionError:
@@ -78,44 +122,73 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise ImageError("is a folder, not a file") from None
     except OSError as e:
         raise ImageError(f"cannot read file: {e.strerror or e}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"file too large (over {MAX_FILE_BYTES >> 20} MiB)")
+    facts = lambda st: (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)  # noqa: E731
+    if len(data) != before.st_size or facts(after) != facts(before) or facts(now) != facts(before):
+        raise ImageError("file changed while it was being read (still being copied or saved?)")
     if not data:
         raise ImageError("empty file (0 bytes)")
     return data
 
 
-def _sniff_reason(data: bytes) -> str:
-    head = data[:512].lstrip().lower()
-    if head.startswith(b"<?xml") or head.startswith(b"<svg") or b"<svg" in head:
-        return "SVG vector drawing, not a photo (not supported)"
-    if head.startswith(b"<!doctype html") or head.startswith(b"<html"):
-        return "an HTML page, not an image"
-    return "not an image, or a format photofinder cannot read"
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:160]
 
 
-def _open(data: bytes) -> Image.Image:
+def _too_large(w: int, h: int) -> ImageError:
+    return ImageError(f"image too large ({w}x{h} pixels, limit {MAX_PIXELS // 1_000_000} "
+                      "megapixels); refused")
+
+
+def _check_size(w: int, h: int) -> None:
+    if w < 1 or h < 1:
+        raise ImageError(f"image has no pixels ({w}x{h})")
+    if w * h > MAX_PIXELS:
+        raise _too_large(w, h)
+    if max(w, h) / min(w, h) > MAX_ASPECT:
+        raise ImageError(f"absurd aspect ratio ({w}x{h}); not a photo")
+
+
+def _open(data: bytes, name_ext: str = "") -> Image.Image:
+    """Pillow's lazy open (header only) with the size checks made before any pixel is decoded."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise ImageError(_sniff_reason(data)) from None
+        raise ImageError(describe_non_image(data, name_ext)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"image too large (over {MAX_PIXELS // 1_000_000} megapixels); refused") from None
+        raise ImageError(f"image too large (over {MAX_PIXELS // 1_000_000} megapixels); "
+                         "refused") from None
+    except MemoryError:
+        raise ImageError("image header asks for more memory than is available; refused") from None
     except Exception as e:  # Pillow plugins raise many types on bad headers
         raise ImageError(f"damaged image header ({_short(e)})") from None
-    w, h = img.size
-    if w < 1 or h < 1:
-        raise ImageError(f"image has no pixels ({w}x{h})")
-    if w * h > MAX_PIXELS:
-        raise ImageError(f"image too large ({w}x{h} pixels, limit {MAX_PIXELS // 1_000_000} megapixels); refused")
-    if max(w, h) / min(w, h) > MAX_ASPECT:
-        raise ImageError(f"absurd aspect ratio ({w}x{h}); not a photo")
+    _check_size(*img.size)
     return img
 
 
-def _short(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return (text[0] if text else type(e).__name__)[:160]
+def _raw_kind(data: bytes, img: Image.Image | None) -> str | None:
+    """The RAW kind of a file, or None. TIFF-based RAWs (DNG, NEF, ARW, PEF...) open in
+    Pillow as their small first-IFD preview, so they are recognised by their tags."""
+    kind = sniff(data)
+    if kind in RAW_KINDS:
+        return kind
+    if kind != "TIFF" or img is None or img.format != "TIFF":
+        return None
+    tags = getattr(img, "tag_v2", {})
+    try:
+        if DNG_VERSION in tags:
+            return "DNG"
+        if SUB_IFDS in tags and MAKE in tags:
+            make = str(tags.get(MAKE, "")).strip("\x00 ").upper()
+            return {"NIKON": "NEF", "SONY": "ARW", "PENTAX": "PEF", "RICOH": "PEF",
+                    "SAMSUNG": "SRW"}.get(make.split()[0] if make else "", "RAW")
+    except Exception:
+        return None
+    return None
 
 
 def _exif_info(img: Image.Image) -> tuple[int, str | None]:
@@ -139,110 +212,130 @@ def _exif_info(img: Image.Image) -> tuple[int, str | None]:
     return orientation, taken
 
 
-def _to_srgb(img: Image.Image) -> Image.Image:
-    """Apply an embedded ICC profile (to sRGB) when there is one; ignore broken profiles."""
-    global _SRGB
-    icc = img.info.get("icc_profile")
-    if not icc or img.mode not in ("RGB", "RGBA", "CMYK", "L"):
-        return img
+_DRAFT = ("JPEG", "MPO")
+_REDUCE_FIRST = ("RGB", "RGBA", "RGBX", "L", "LA", "CMYK", "YCbCr")
+
+
+def _pixels(img: Image.Image, need: int, orientation: int) -> tuple[Image.Image, bool]:
+    """Decode the current frame to RGB at about ``need``, ICC -> sRGB, orientation applied.
+    Returns (image, whether the Pillow plugin itself applied the orientation, as the TIFF
+    plugin does)."""
+    if img.format in _DRAFT and need:
+        img.draft("RGB" if img.mode in ("RGB", "YCbCr") else img.mode, (need, need))
+    img.load()
+    by_plugin = orientation != 1 and _exif_info(img)[0] != orientation
+    big = need and max(img.size) > 2 * need
+    if big and img.mode in _REDUCE_FIRST:  # cheap box reduction before colour work
+        img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        big = False
+    img = to_rgb(to_srgb(img))
+    if big:
+        img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return (img if by_plugin else _apply_orientation(img, orientation)), by_plugin
+
+
+def decode(data: bytes, need: int = 512, name: str | os.PathLike | None = None) -> Decoded:
+    """Bytes -> RGB image, reduced for speed but to no less than about ``need`` pixels on its
+    longer side (0: full size); orientation applied, colours in sRGB.
+    ``name`` (optional) only improves the wording of errors for mislabelled files."""
+    if not data:
+        raise ImageError("empty file (0 bytes)")
+    ext = os.path.splitext(os.fsdecode(name))[1] if name is not None else ""
     try:
-        if _SRGB is None:
-            _SRGB = ImageCms.createProfile("sRGB")
-        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        out_mode = "RGBA" if img.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(img, src, _SRGB, outputMode=out_mode)
-    except Exception:
-        return img
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """Any Pillow mode -> RGB; transparency composited on white; deep modes scaled."""
-    mode = img.mode
-    if mode == "RGB":
-        return img
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        a = np.asarray(img, dtype=np.float64)
-        if mode.startswith("I;16"):
-            a = a / 257.0
-        else:
-            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
-            if mode == "F" and 0.0 <= lo and hi <= 1.0:
-                a = a * 255.0
-            elif hi > 255 or lo < 0:
-                a = (a - lo) * (255.0 / max(hi - lo, 1e-9))
-        a = np.nan_to_num(a).clip(0, 255).astype(np.uint8)
-        return Image.fromarray(a, "L").convert("RGB")
-    if mode in ("P", "PA") or (mode in ("L", "RGB") and "transparency" in img.info):
-        img = img.convert("RGBA")
-        mode = "RGBA"
-    if mode in ("LA", "La", "RGBA", "RGBa"):
-        img = img.convert("RGBA")
-        bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        return Image.alpha_composite(bg, img).convert("RGB")
-    if mode == "LAB":
-        return ImageCms.applyTransform(img, ImageCms.buildTransform(
-            ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))
-    if mode == "HSV":
-        return Image.fromarray(np.asarray(img), "HSV").convert("RGB")
-    return img.convert("RGB")
-
-
-def decode(data: bytes, need: int = 512) -> Decoded:
-    """Bytes -> RGB image whose shorter side is about ``need`` or more (JPEG draft mode)."""
-    img = _open(data)
-    try:
+        kind = sniff(data)
+        img = None
+        if kind not in RAW_KINDS:
+            try:
+                img = _open(data, ext)
+            except ImageError as e:
+                if kind != "TIFF" or "too large" in str(e):
+                    raise
+                try:  # a TIFF Pillow cannot show: a DNG whose first IFD is the sensor mosaic
+                    dng = DNG_VERSION in tiff_ifd0_tags(data)
+                    return _decode_raw(data, need, "DNG" if dng else "RAW", None)
+                except ImageError:
+                    raise e from None
+        raw_kind = _raw_kind(data, img)
+        if raw_kind:
+            try:
+                return _decode_raw(data, need, raw_kind, img)
+            except ImageError:
+                if img is None or raw_kind == "DNG":
+                    raise
+                # a camera-made TIFF that LibRaw does not take: read it as the TIFF it is
         fmt = img.format
         orientation, taken = _exif_info(img)
+        meta = {}
+        if getattr(img, "n_frames", 1) > 1:
+            meta["frames"] = img.n_frames  # animated GIF/WebP/APNG, multipage TIFF, MPO
         full_w, full_h = img.size
-        if fmt == "JPEG" and need:
-            img.draft("RGB" if img.mode in ("RGB", "YCbCr") else img.mode, (need, need))
-        img.load()
-        if getattr(img, "is_animated", False) or getattr(img, "n_frames", 1) > 1:
-            img.seek(0)
-        img = _to_srgb(img)
-        img = to_rgb(img)
-        img = _apply_orientation(img, orientation)
-        if orientation in (5, 6, 7, 8):
+        out, by_plugin = _pixels(img, need, orientation)
+        if orientation >= 5 and not by_plugin:
             full_w, full_h = full_h, full_w
-        if need and max(img.size) > 2 * need and fmt != "JPEG":
-            img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        if fmt == "HEIF" and img.info.get("original_orientation"):
+            # pillow-heif applied the HEIF transforms (irot/imir) and reset EXIF to 1
+            orientation = img.info["original_orientation"]
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"image too large (over {MAX_PIXELS // 1_000_000} megapixels); refused") from None
+        raise ImageError(f"image too large (over {MAX_PIXELS // 1_000_000} megapixels); "
+                         "refused") from None
     except MemoryError:
         raise ImageError("out of memory decoding this image") from None
     except Exception as e:
-        raise ImageError(f"truncated or damaged image data ({_short(e)})") from None
-    return Decoded(img, full_w, full_h, orientation, taken, fmt)
+        raise ImageError(_damaged(e)) from None
+    return Decoded(out, full_w, full_h, orientation, taken, fmt, meta)
+
+
+def _damaged(e: BaseException) -> str:
+    msg = _short(e)
+    if "truncated" in msg or isinstance(e, EOFError):
+        return f"truncated file: the image data ends early, an incomplete copy? ({msg})"
+    return f"damaged image data ({msg})"
+
+
+def _decode_raw(data: bytes, need: int, kind: str, tiff: Image.Image | None) -> Decoded:
+    pic = rawformat.read(data, kind, need, MAX_PIXELS)
+    taken = _exif_info(tiff)[1] if tiff is not None else None
+    if pic.preview_jpeg is not None:
+        preview = _open(pic.preview_jpeg)
+        own, preview_taken = _exif_info(preview)
+        # LibRaw writes the camera's orientation into previews it wraps; trust a preview's
+        # own tag when set, else the RAW's
+        img = _pixels(preview, need, own if own != 1 else pic.orientation)[0]
+        taken = taken or preview_taken
+    else:
+        img = _apply_orientation(Image.fromarray(pic.pixels, "RGB"), pic.orientation)
+        if need and max(img.size) > 2 * need:
+            img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return Decoded(img, pic.width, pic.height, pic.orientation, taken, kind,
+                   {"raw": pic.source})
 
 
 _TRANSPOSE = {
-    2: [Image.Transpose.FLIP_LEFT_RIGHT],
-    3: [Image.Transpose.ROTATE_180],
-    4: [Image.Transpose.FLIP_TOP_BOTTOM],
-    5: [Image.Transpose.TRANSPOSE],
-    6: [Image.Transpose.ROTATE_270],
-    7: [Image.Transpose.TRANSVERSE],
-    8: [Image.Transpose.ROTATE_90],
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
 }
 
 
 def _apply_orientation(img: Image.Image, orientation: int) -> Image.Image:
-    for op in _TRANSPOSE.get(orientation, []):
-        img = img.transpose(op)
-    return img
+    op = _TRANSPOSE.get(orientation)
+    return img.transpose(op) if op is not None else img
 
 
 def load(path: str | os.PathLike, need: int = 512) -> tuple[Decoded, str, int]:
     """Read, hash and decode a file: (decoded, content hash, size in bytes)."""
     data = read_bytes(path)
-    return decode(data, need), content_hash(data), len(data)
+    return decode(data, need, name=path), content_hash(data), len(data)
 
 
 def thumbnail(path: str | os.PathLike, size: int = 256) -> Image.Image:
     """An RGB thumbnail whose longer side is ``size``, orientation applied."""
-    decoded = decode(read_bytes(path), need=size)
-    img = decoded.image
+    img = decode(read_bytes(path), need=size, name=path).image
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
     return img

@@ -1,0 +1,90 @@
+"""Any Pillow colour mode -> 8-bit sRGB: embedded ICC profiles applied, transparency on white,
+deep (16-bit, 32-bit, float) images scaled, palettes expanded."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import numpy as np
+from PIL import Image, ImageCms
+
+from photofinder.formats import ImageError
+
+_SRGB = None
+_TRANSFORMS: dict[tuple[bytes, str, str], object] = {}  # a library has few distinct profiles
+_DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I;16S", "I;16BS", "I;32", "I;32B", "I", "F",
+         "F;32BF")
+
+
+def to_srgb(img: Image.Image) -> Image.Image:
+    """Apply an embedded ICC profile (to sRGB) when there is one; ignore broken profiles."""
+    global _SRGB
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        return img
+    out_mode = "RGBA" if img.mode == "RGBA" else "RGB"
+    key = (hashlib.blake2b(icc, digest_size=16).digest(), img.mode, out_mode)
+    try:
+        transform = _TRANSFORMS.get(key)
+        if transform is None:
+            if _SRGB is None:
+                _SRGB = ImageCms.createProfile("sRGB")
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            transform = ImageCms.buildTransform(src, _SRGB, img.mode, out_mode)
+            if len(_TRANSFORMS) > 64:
+                _TRANSFORMS.clear()
+            _TRANSFORMS[key] = transform
+        return ImageCms.applyTransform(img, transform)
+    except Exception:  # a damaged or mismatched profile: show the pixels as they are
+        return img
+
+
+def _deep_to_l(img: Image.Image) -> Image.Image:
+    a = np.asarray(img, dtype=np.float64)
+    if a.size == 0:
+        raise ImageError("image has no pixels")
+    if img.mode.startswith("I;16"):
+        a = a / 257.0
+    else:
+        finite = a[np.isfinite(a)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        if img.mode.startswith("F") and 0.0 <= lo and hi <= 1.0:
+            a = a * 255.0  # normalised floats
+        elif 0.0 <= lo and hi <= 255.0:
+            pass  # 8-bit values in a wide container
+        elif 0.0 <= lo and hi <= 65535.0 and not img.mode.startswith("F"):
+            a = a / 257.0  # 16-bit values in a 32-bit container
+        else:
+            a = (a - lo) * (255.0 / max(hi - lo, 1e-9))  # arbitrary range: stretch
+    a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0).clip(0, 255).astype(np.uint8)
+    return Image.fromarray(a, "L")
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Any Pillow mode -> RGB; transparency composited on white; deep modes scaled."""
+    mode = img.mode
+    if mode == "RGB" and "transparency" not in img.info:
+        return img
+    if mode in _DEEP:
+        return _deep_to_l(img).convert("RGB")
+    if mode in ("P", "PA") or (mode in ("1", "L", "RGB") and "transparency" in img.info):
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode == "La":  # premultiplied grey + alpha: Pillow has no conversion for it
+        a = np.asarray(img, dtype=np.float64)
+        alpha = a[..., 1:2]
+        grey = np.where(alpha > 0, a[..., :1] * 255.0 / np.maximum(alpha, 1), 0)
+        la = np.concatenate([grey, alpha], axis=2).clip(0, 255).astype(np.uint8)
+        img, mode = Image.fromarray(la, "LA"), "LA"
+    if mode in ("LA", "RGBA", "RGBa"):
+        img = img.convert("RGBA")
+        bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        return Image.alpha_composite(bg, img).convert("RGB")
+    if mode == "LAB":
+        return ImageCms.applyTransform(img, ImageCms.buildTransform(
+            ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))
+    try:
+        return img.convert("RGB")
+    except (ValueError, OSError) as e:
+        raise ImageError(f"unsupported colour mode {mode} ({e})") from None
