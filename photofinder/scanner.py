@@ -82,6 +82,8 @@ def walk(root: str, problems: list | None = None,
                 continue  # a dangling symlink or a file gone while listing
             if not statmod.S_ISREG(st.st_mode):
                 continue
+            if imaging.needs_peek(entry.name) and not imaging.peek_is_picture(entry.path):
+                continue  # a real SVG drawing is not a photo; a JPEG named .svg is kept
             key = (st.st_dev, st.st_ino)
             if key in seen_inodes:
                 continue
