@@ -1,0 +1,152 @@
+"""The thumbnail grid: one QListView (virtualised: only visible cells are painted) with a
+delegate that draws the thumbnail, the file name and, for results, the similarity score."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
+
+from photofinder.gui.models import PathRole, ScoreRole, StateRole
+
+CELL = QSize(184, 206)
+THUMB = 164
+ACCENT = QColor("#5e81ac")
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    def sizeHint(self, option, index) -> QSize:
+        return CELL
+
+    def paint(self, p: QPainter, option, index: QModelIndex) -> None:
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        r = option.rect.adjusted(5, 5, -5, -5)
+        pal = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected or hover:
+            bg = QColor(ACCENT)
+            bg.setAlpha(70 if selected else 28)
+            p.setPen(QPen(ACCENT, 2) if selected else Qt.PenStyle.NoPen)
+            p.setBrush(bg)
+            p.drawRoundedRect(r, 8, 8)
+        box = QRect(r.x() + (r.width() - THUMB) // 2, r.y() + 6, THUMB, THUMB)
+        state = index.data(StateRole)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if pm is not None and not pm.isNull():
+            size = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(box.center())
+            clip = QPainterPath()
+            clip.addRoundedRect(target, 4, 4)
+            p.setClipPath(clip)
+            p.drawPixmap(target, pm)
+            p.setClipping(False)
+        else:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(pal.color(QPalette.ColorRole.AlternateBase).darker(104))
+            p.drawRoundedRect(box.adjusted(8, 8, -8, -8), 6, 6)
+            if state == "broken":
+                p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, "cannot be shown")
+        if state in ("pending", "failed"):
+            self._badge(p, box, "not indexed yet" if state == "pending" else "failed",
+                        QColor("#d08770") if state == "failed" else QColor(0, 0, 0, 150), left=True)
+        score = index.data(ScoreRole)
+        if score is not None:
+            self._badge(p, box, f"{score * 100:.0f}%", _score_colour(score))
+        name_rect = QRect(r.x() + 4, box.bottom() + 6, r.width() - 8, r.bottom() - box.bottom() - 6)
+        p.setPen(pal.color(QPalette.ColorRole.Text))
+        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+                                             Qt.TextElideMode.ElideMiddle, name_rect.width())
+        p.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        p.restore()
+
+    def _badge(self, p: QPainter, box: QRect, text: str, colour: QColor, left=False) -> None:
+        f = QFont(p.font())
+        f.setBold(True)
+        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+        p.setFont(f)
+        w = p.fontMetrics().horizontalAdvance(text) + 12
+        h = p.fontMetrics().height() + 4
+        x = box.left() + 4 if left else box.right() - w - 4
+        rect = QRect(x, box.top() + 4, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawRoundedRect(rect, h / 2, h / 2)
+        p.setPen(QColor("white"))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        p.setFont(QFont())
+
+
+def _score_colour(score: float) -> QColor:
+    if score >= 0.9:
+        return QColor("#2f855a")
+    if score >= 0.75:
+        return QColor("#5e81ac")
+    return QColor("#6b7280")
+
+
+class PhotoGrid(QListView):
+    """The grid. Signals: ``menu_requested(path, global_pos)``, ``preview_requested(path)``."""
+
+    menu_requested = Signal(str, QPoint)
+    preview_requested = Signal(str)
+    delete_requested = Signal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.SinglePass)
+        self.setGridSize(CELL)
+        self.setSpacing(0)
+        self.setWrapping(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(40)
+        self.setMouseTracking(True)
+        self.setItemDelegate(ThumbDelegate(self))
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self.customContextMenuRequested.connect(self._on_menu)
+        self.doubleClicked.connect(lambda ix: self.preview_requested.emit(ix.data(PathRole)))
+
+    def current_path(self) -> str | None:
+        ix = self.currentIndex()
+        return ix.data(PathRole) if ix.isValid() else None
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted(ix.row() for ix in self.selectionModel().selectedIndexes())
+        model = self.model()
+        paths = [model.index(r).data(PathRole) for r in rows]
+        if not paths and self.current_path():
+            paths = [self.current_path()]
+        return paths
+
+    def _on_menu(self, pos: QPoint) -> None:
+        ix = self.indexAt(pos)
+        if not ix.isValid():
+            return
+        if not self.selectionModel().isSelected(ix):
+            self.setCurrentIndex(ix)
+        self.menu_requested.emit(ix.data(PathRole), self.viewport().mapToGlobal(pos))
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            path = self.current_path()
+            if path:
+                self.preview_requested.emit(path)
+                return
+        if e.key() == Qt.Key.Key_Delete and e.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                                              Qt.KeyboardModifier.KeypadModifier):
+            paths = self.selected_paths()
+            if paths:
+                self.delete_requested.emit(paths)
+                return
+        super().keyPressEvent(e)

@@ -1,0 +1,395 @@
+"""The main window: views in a stack (welcome, library, results, duplicates), the folders and
+errors panels, the status bar; wires user actions to the two workers and their answers back.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox,
+                               QStackedWidget)
+
+from photofinder import demo
+from photofinder.gui import file_actions
+from photofinder.gui.empty_state import EmptyState
+from photofinder.gui.icons import icon
+from photofinder.gui.library_view import LibraryView
+from photofinder.gui.panels import ErrorsPanel, FoldersPanel
+from photofinder.gui.preview import PreviewDialog
+from photofinder.gui.queries import Failure
+from photofinder.gui.results_view import ResultsView
+from photofinder.gui.status import IndexStatus
+from photofinder.gui.thumbnails import ThumbnailLoader
+from photofinder.gui.workers import IndexWorker, QueryWorker
+
+IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.heic *.heif *.avif *.bmp *.gif)"
+
+
+class MainWindow(QMainWindow):
+    results_shown = Signal(str)  # query path, once its results are on screen
+
+    def __init__(self, library_path: str, provider: str | None = None, image: str | None = None,
+                 demo_allowed: bool = True, watch: bool = True):
+        super().__init__()
+        self.library_path = os.path.abspath(library_path)
+        os.makedirs(self.library_path, exist_ok=True)
+        self.settings = QSettings(os.path.join(self.library_path, "gui.ini"),
+                                  QSettings.Format.IniFormat)
+        self.demo_allowed = demo_allowed and not self.settings.value("demo/dismissed", False, bool)
+        self.watch_enabled = watch
+        self.start_image = image
+        self.folders: list[dict] | None = None
+        self.status: dict | None = None
+        self._token = 0
+        self._watcher = None
+        self.setWindowTitle("photofinder")
+        self.setWindowIcon(icon("photofinder"))
+        self.setAcceptDrops(True)
+        self.resize(1200, 800)
+
+        self.loader = ThumbnailLoader(os.path.join(self.library_path, "thumbs"), parent=self)
+        self.stack = QStackedWidget()
+        self.empty = EmptyState()
+        self.library = LibraryView(self.loader)
+        self.results = ResultsView(self.loader)
+        for w in (self.empty, self.library, self.results):
+            self.stack.addWidget(w)
+        self.setCentralWidget(self.stack)
+        self.preview = PreviewDialog(self)
+        self._build_panels()
+        self._build_actions()
+        self._connect_views()
+
+        self.indexer = IndexWorker(self.library_path, provider, self)
+        self.query = QueryWorker(self.library_path, provider, self)
+        self.indexer.phase.connect(self._on_phase)
+        self.indexer.progress.connect(self.index_status.set_progress)
+        self.indexer.changed.connect(lambda: self._ask("photos") or self._ask_status())
+        self.indexer.indexed.connect(self._ask_status)
+        self.indexer.busy.connect(lambda m: self.statusBar().showMessage(m, 15000))
+        self.indexer.failed.connect(self._show_failure)
+        self.query.answered.connect(self._on_answer)
+        self.query.failed.connect(self._show_failure)
+        self._status_timer = QTimer(self, singleShot=True, interval=500)
+        self._status_timer.timeout.connect(lambda: self._ask("status"))
+        self.indexer.start()
+        self.query.start()
+        self._restore_settings()
+        self._ask("status")
+        self._ask("photos")
+        if image:
+            self.search(image)
+        self._ask("warm")
+
+    # -- building -------------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.folders_panel = FoldersPanel()
+        self.folders_dock = QDockWidget("Folders", self)
+        self.folders_dock.setObjectName("folders")
+        self.folders_dock.setWidget(self.folders_panel)
+        self.folders_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable |
+                                      QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.folders_dock)
+        self.errors_panel = ErrorsPanel()
+        self.errors_dock = QDockWidget("Problems", self)
+        self.errors_dock.setObjectName("errors")
+        self.errors_dock.setWidget(self.errors_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors_dock)
+        self.errors_dock.hide()
+        self.index_status = IndexStatus()
+        self.statusBar().addPermanentWidget(self.index_status, 1)
+        self.index_status.pause_toggled.connect(self._on_pause)
+        self.index_status.errors_clicked.connect(lambda: self.errors_dock.show())
+
+    def _action(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
+        a = QAction(icon(icon_name) if icon_name else None, text, self) if icon_name \
+            else QAction(text, self)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        a.triggered.connect(lambda _=False: slot())
+        self.addAction(a)
+        return a
+
+    def _build_actions(self) -> None:
+        A = self._action
+        self.act_add = A("&Add folder…", self.add_folder_dialog, "Ctrl+Shift+O", "add-folder",
+                         "Add a folder of photos to the library")
+        self.act_open = A("&Open photo to search…", self.open_dialog, QKeySequence.StandardKey.Open,
+                          "open", "Find photos similar to any picture, in the library or not")
+        self.act_similar = A("Find &similar", self.find_similar_current, "Ctrl+F", "find-similar",
+                             "Find photos similar to the selected one")
+        self.act_preview = A("&Preview", self.preview_current, None, None)
+        self.act_show = A("Show in &folder", lambda: self._on_current(file_actions.show_in_folder),
+                          None, "folder")
+        self.act_external = A("Open with &default app",
+                              lambda: self._on_current(file_actions.open_external), None,
+                              "open-external")
+        self.act_library = A("&Library", self.show_library, "Ctrl+1", "library",
+                             "All photos in the library")
+        self.act_back = A("Back to library", self.show_library, "Esc")
+        self.act_about = A("&About photofinder", self.about, None, "about")
+        self.act_quit = A("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        for a in (self.act_add, self.act_open):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        self.edit_menu = bar.addMenu("&Edit")
+        m = bar.addMenu("&Photo")
+        for a in (self.act_similar, self.act_preview, self.act_show, self.act_external):
+            m.addAction(a)
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction(self.act_library)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.folders_dock.toggleViewAction())
+        self.view_menu.addAction(self.errors_dock.toggleViewAction())
+        bar.addMenu("&Help").addAction(self.act_about)
+        tb = self.addToolBar("Main")
+        tb.setObjectName("main-toolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for a in (self.act_add, self.act_open, self.act_library, self.act_similar):
+            tb.addAction(a)
+        self.toolbar = tb
+
+    def _connect_views(self) -> None:
+        self.empty.add_requested.connect(self.add_folder_dialog)
+        self.empty.open_requested.connect(self.open_dialog)
+        self.empty.demo_requested.connect(self.add_demo)
+        self.library.banner.add_requested.connect(self.add_folder_dialog)
+        self.library.banner.remove_requested.connect(self.remove_demo)
+        self.folders_panel.add_requested.connect(self.add_folder_dialog)
+        self.folders_panel.remove_requested.connect(self.remove_folder)
+        self.results.back_requested.connect(self.show_library)
+        for grid in (self.library.grid, self.results.grid):
+            grid.menu_requested.connect(self.show_context_menu)
+            grid.preview_requested.connect(self.preview.show_path)
+        self.preview.find_similar.connect(self.search)
+        self.preview.show_in_folder.connect(file_actions.show_in_folder)
+        self.preview.open_external.connect(file_actions.open_external)
+        self.preview.navigate.connect(self._preview_step)
+
+    # -- queries --------------------------------------------------------------------------
+    def _ask(self, name: str, *args) -> int:
+        self._token += 1
+        self.query.ask(name, self._token, *args)
+        return self._token
+
+    def _ask_status(self) -> None:
+        if not self._status_timer.isActive():
+            self._status_timer.start()
+
+    def _on_answer(self, name: str, token, result) -> None:
+        if name == "photos" and not isinstance(result, Failure):
+            self.library.set_table(result)
+        elif name == "status":
+            self._on_status(result)
+        elif name == "similar":
+            self._on_similar(token, result)
+        elif name == "warm" and isinstance(result, Failure):
+            self.statusBar().showMessage(result.message, 20000)
+
+    def _on_status(self, status) -> None:
+        if isinstance(status, Failure):
+            self.statusBar().showMessage(status.message, 20000)
+            return
+        first = self.status is None
+        self.status = status
+        self.folders = status["folders"]
+        self.folders_panel.set_folders(self.folders)
+        self.errors_panel.set_errors(status["errors"])
+        c = status["photos"]
+        self.index_status.set_summary(c["indexed"], c["pending"], c["failed"])
+        only_demo = bool(self.folders) and all(demo.is_demo_folder(f["path"]) for f in self.folders)
+        self.library.banner.setVisible(only_demo)
+        if first:
+            if not self.folders and self.demo_allowed and not self.start_image:
+                self.add_demo()
+            elif self.folders:
+                self.indexer.submit("update")  # pick up what changed while the app was closed
+            self._restart_watcher()
+        if self.stack.currentWidget() in (self.empty, self.library):
+            self.stack.setCurrentWidget(self.library if self.folders or self._adding
+                                        else self.empty)
+
+    _adding = False
+
+    def _on_similar(self, token, result) -> None:
+        if token != self._search_token:
+            return  # an older search; a newer one is on its way
+        if isinstance(result, Failure):
+            self.results.set_error(self._search_query, result.message)
+            return
+        self.results.set_results(result.query, result.matches, result.outside, result.seconds)
+        self.results.grid.setFocus()
+        self.results_shown.emit(result.query)
+
+    _search_token = -1
+    _search_query = ""
+
+    # -- user actions ---------------------------------------------------------------------
+    def search(self, path: str) -> None:
+        path = os.path.abspath(path)
+        self._search_query = path
+        self.results.set_searching(path)
+        self.stack.setCurrentWidget(self.results)
+        self._search_token = self._ask("similar", path)
+
+    def current_grid(self):
+        return self.results.grid if self.stack.currentWidget() is self.results else \
+            self.library.grid
+
+    def _on_current(self, fn) -> None:
+        path = self.current_grid().current_path()
+        if path:
+            fn(path)
+
+    def find_similar_current(self) -> None:
+        self._on_current(self.search)
+
+    def preview_current(self) -> None:
+        self._on_current(self.preview.show_path)
+
+    def _preview_step(self, step: int) -> None:
+        grid = self.current_grid()
+        row = grid.currentIndex().row() + step
+        if 0 <= row < grid.model().rowCount():
+            grid.setCurrentIndex(grid.model().index(row))
+            self.preview.show_path(grid.current_path())
+
+    def show_library(self) -> None:
+        self.stack.setCurrentWidget(self.library if self.folders or self._adding else self.empty)
+        self.library.grid.setFocus()
+
+    def show_context_menu(self, path: str, pos) -> None:
+        m = QMenu(self)
+        m.addAction(icon("find-similar"), "Find similar", lambda: self.search(path))
+        m.addAction("Preview", lambda: self.preview.show_path(path))
+        m.addSeparator()
+        m.addAction(icon("folder"), "Show in folder", lambda: file_actions.show_in_folder(path))
+        m.addAction(icon("open-external"), "Open with default app",
+                    lambda: file_actions.open_external(path))
+        self.context_menu = m  # tests drive it
+        m.popup(pos)
+
+    def add_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Add a folder of photos",
+                                                os.path.expanduser("~"))
+        if path:
+            self.add_folder(path)
+
+    def add_folder(self, path: str) -> None:
+        self._adding = True
+        self.stack.setCurrentWidget(self.library)
+        self.indexer.submit("add_folder", os.path.abspath(path))
+
+    def add_demo(self) -> None:
+        self._adding = True
+        self.stack.setCurrentWidget(self.library)
+        self.indexer.submit("add_demo")
+
+    def remove_folder(self, path: str) -> None:
+        name = "the demo photos" if demo.is_demo_folder(path) else path
+        ok = QMessageBox.question(
+            self, "Remove folder", f"Remove {name} from the library?\n\nThe files on disk "
+            "are not touched; the folder's photos just stop showing up here.")
+        if ok == QMessageBox.StandardButton.Yes:
+            self._remove(path)
+
+    def _remove(self, path: str) -> None:
+        if demo.is_demo_folder(path):
+            self.settings.setValue("demo/dismissed", True)
+            self.demo_allowed = False
+        self._adding = False
+        self.indexer.submit("remove_folder", path)
+
+    def remove_demo(self) -> None:
+        for f in self.folders or []:
+            if demo.is_demo_folder(f["path"]):
+                self._remove(f["path"])
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Find photos similar to…",
+                                              os.path.expanduser("~"), IMAGE_FILTER)
+        if path:
+            self.search(path)
+
+    def about(self) -> None:
+        s = self.status or {}
+        QMessageBox.about(
+            self, "About photofinder",
+            "<h3>photofinder</h3><p>Find similar photos by example and clean out duplicates, "
+            "on your own computer. No cloud, no network.</p>"
+            f"<p><b>Model:</b> {s.get('model', 'loading…')}<br>"
+            f"<b>Runs on:</b> {s.get('provider', 'loading…')}<br>"
+            f"<b>Library:</b> {self.library_path}</p>")
+
+    # -- indexing -------------------------------------------------------------------------
+    def _on_phase(self, phase: str) -> None:
+        self.index_status.set_phase(phase)
+        if phase == "idle":
+            self._ask("status")
+
+    def _on_pause(self, paused: bool) -> None:
+        (self.indexer.pause if paused else self.indexer.resume)()
+
+    def _show_failure(self, message: str) -> None:
+        self.statusBar().showMessage(message, 20000)
+
+    def _restart_watcher(self) -> None:
+        if not self.watch_enabled:
+            return
+        from photofinder.watcher import FolderWatcher
+
+        if self._watcher is not None:
+            self._watcher.stop()
+        folders = [f["path"] for f in self.folders or [] if f["online"]]
+        self._watcher = FolderWatcher(folders, lambda: self.indexer.submit("update"))
+        self._watcher.start()
+
+    # -- drag and drop --------------------------------------------------------------------
+    def dragEnterEvent(self, e) -> None:
+        if file_actions.local_image_paths(e.mimeData()):
+            e.acceptProposedAction()
+
+    def dragMoveEvent(self, e) -> None:
+        self.dragEnterEvent(e)
+
+    def dropEvent(self, e) -> None:
+        paths = file_actions.local_image_paths(e.mimeData())
+        if paths:
+            e.acceptProposedAction()
+            self.search(paths[0])
+
+    # -- settings and shutdown ------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geo = self.settings.value("window/geometry")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self.library.set_sort_key(self.settings.value("library/sort", "date"))
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("library/sort", self.library.model.sort)
+        self.settings.setValue("window/view", "results" if self.stack.currentWidget()
+                               is self.results else "library")
+        self.settings.sync()
+
+    def closeEvent(self, e) -> None:
+        self.save_settings()
+        if self._watcher is not None:
+            self._watcher.stop()
+        self.indexer.stop()
+        self.query.stop()
+        self.loader.shutdown()
+        super().closeEvent(e)

@@ -1,0 +1,168 @@
+"""Item models for the grids: the whole library (sorted, filtered) and a search's results.
+
+Both are flat lists over data built off the UI thread (``queries.PhotoTable``, a list of
+``Match``); ``data()`` does no I/O: thumbnails come from the ThumbnailLoader's memory or are
+queued there, and ``ready(path)`` turns into a ``dataChanged`` for that one row.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
+
+from photofinder.gui.queries import PhotoTable
+from photofinder.gui.thumbnails import ThumbnailLoader
+from photofinder.library import Match
+
+PathRole = Qt.ItemDataRole.UserRole + 1
+ScoreRole = Qt.ItemDataRole.UserRole + 2
+StateRole = Qt.ItemDataRole.UserRole + 3  # "loading", "ok", "broken", "pending", "failed"
+SORTS = ("date", "name", "folder")
+
+
+class _ThumbModel(QAbstractListModel):
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.loader = loader
+        self._rows_of: dict[str, list[int]] = {}
+        loader.ready.connect(self._on_ready)
+
+    def path_at(self, row: int) -> str:
+        raise NotImplementedError
+
+    def _index_paths(self) -> None:
+        self._rows_of = {}
+        for row in range(self.rowCount()):
+            self._rows_of.setdefault(self.path_at(row), []).append(row)
+
+    def _on_ready(self, path: str) -> None:
+        for row in self._rows_of.get(path, ()):
+            ix = self.index(row)
+            self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
+
+    def _thumb(self, path: str, role):
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.loader.get(path)
+        if role == StateRole:
+            if path in self.loader.failed:
+                return "broken"
+            return "ok" if self.loader.get(path) is not None else "loading"
+        return None
+
+    def row_of(self, path: str) -> int:
+        rows = self._rows_of.get(path)
+        return rows[0] if rows else -1
+
+
+class LibraryModel(_ThumbModel):
+    """Every photo in the library: ``set_table`` (from the worker), ``set_sort``, ``set_filter``."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(loader, parent)
+        self.table = PhotoTable()
+        self.sort = "date"
+        self.needle = ""
+        self._order: list[int] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._order)
+
+    def path_at(self, row: int) -> str:
+        return self.table.paths[self._order[row]]
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._order):
+            return None
+        i = self._order[index.row()]
+        path = self.table.paths[i]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return os.path.basename(path)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            state = {"pending": " (not indexed yet)", "failed": " (could not be indexed)"}
+            return f"{path}\n{self.table.dates[i]}{state.get(self.table.status[i], '')}"
+        if role == PathRole:
+            return path
+        if role == StateRole and self.table.status[i] in ("pending", "failed") \
+                and path not in self.loader.failed:
+            self.loader.get(path)
+            return self.table.status[i]
+        return self._thumb(path, role)
+
+    def set_table(self, table: PhotoTable) -> None:
+        self.table = table
+        self._refresh()
+
+    def set_sort(self, key: str) -> None:
+        if key in SORTS and key != self.sort:
+            self.sort = key
+            self._refresh()
+
+    def set_filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        if needle != self.needle:
+            self.needle = needle
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self.beginResetModel()
+        order = self.table.orders.get(self.sort, list(range(len(self.table))))
+        if self.needle:
+            names, needle = self.table.names, self.needle
+            order = [i for i in order if needle in names[i]]
+        self._order = order
+        self._index_paths()
+        self.endResetModel()
+
+    @property
+    def total(self) -> int:
+        return len(self.table)
+
+
+class ResultsModel(_ThumbModel):
+    """A search's matches, best first, showing those at or above ``threshold``."""
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(loader, parent)
+        self.matches: list[Match] = []
+        self.threshold = 0.0
+        self._shown: list[Match] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._shown)
+
+    def path_at(self, row: int) -> str:
+        return self._shown[row].path
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._shown):
+            return None
+        m = self._shown[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return os.path.basename(m.path)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{m.path}\nsimilarity {m.score:.3f}"
+        if role == PathRole:
+            return m.path
+        if role == ScoreRole:
+            return m.score
+        return self._thumb(m.path, role)
+
+    def set_matches(self, matches: list[Match]) -> None:
+        self.matches = sorted(matches, key=lambda m: -m.score)
+        self._refresh()
+
+    def set_threshold(self, threshold: float) -> None:
+        if threshold != self.threshold:
+            self.threshold = threshold
+            self._refresh()
+
+    def _refresh(self) -> None:
+        self.beginResetModel()
+        self._shown = [m for m in self.matches if m.score >= self.threshold]
+        self._index_paths()
+        self.endResetModel()
+
+    def remove_paths(self, paths: set[str]) -> None:
+        self.matches = [m for m in self.matches if m.path not in paths]
+        self._refresh()

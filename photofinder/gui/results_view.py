@@ -1,0 +1,146 @@
+"""A search's results: the query photo, its matches best first with scores, and a
+similarity slider that refilters the fetched matches instantly (no new search)."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget)
+
+from photofinder.gui.grid import PhotoGrid
+from photofinder.gui.icons import icon
+from photofinder.gui.models import ResultsModel
+from photofinder.gui.thumbnails import ThumbnailLoader
+
+DEFAULT_THRESHOLD = 50  # percent
+
+
+class ResultsView(QWidget):
+    back_requested = Signal()
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.loader = loader
+        self.query: str | None = None
+        self.model = ResultsModel(loader, self)
+        self.model.threshold = DEFAULT_THRESHOLD / 100.0
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        head = QWidget()
+        head.setObjectName("resultsHead")
+        head.setStyleSheet("#resultsHead { border-bottom: 1px solid palette(mid); }")
+        h = QHBoxLayout(head)
+        h.setContentsMargins(8, 8, 12, 8)
+        self.back = QToolButton()
+        self.back.setIcon(icon("library"))
+        self.back.setText("Library")
+        self.back.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.back.setToolTip("Back to the library (Esc)")
+        self.back.setAutoRaise(True)
+        self.back.clicked.connect(self.back_requested)
+        h.addWidget(self.back)
+        self.query_thumb = QLabel()
+        self.query_thumb.setFixedSize(QSize(72, 72))
+        self.query_thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        h.addWidget(self.query_thumb)
+        titles = QVBoxLayout()
+        self.title = QLabel("")
+        f = self.title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        f.setBold(True)
+        self.title.setFont(f)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel("")
+        self.subtitle.setStyleSheet("color: palette(placeholder-text);")
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        h.addLayout(titles, 1)
+        h.addWidget(QLabel("Similarity at least"))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setValue(DEFAULT_THRESHOLD)
+        self.slider.setFixedWidth(200)
+        self.slider.setToolTip("Hide matches below this similarity")
+        self.slider.valueChanged.connect(self._on_slider)
+        h.addWidget(self.slider)
+        self.slider_label = QLabel(f"{DEFAULT_THRESHOLD}%")
+        self.slider_label.setMinimumWidth(40)
+        h.addWidget(self.slider_label)
+        lay.addWidget(head)
+        self.grid = PhotoGrid()
+        self.grid.setModel(self.model)
+        lay.addWidget(self.grid, 1)
+        self.placeholder = QLabel("")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 14px;")
+        self.placeholder.hide()
+        lay.addWidget(self.placeholder, 1)
+        loader.ready.connect(self._on_thumb)
+
+    # -- state ----------------------------------------------------------------------------
+    def set_searching(self, query: str) -> None:
+        self.query = query
+        self.model.set_matches([])
+        self.title.setText(f"Photos similar to {os.path.basename(query)}")
+        self.title.setToolTip(query)
+        self.subtitle.setText("Searching…")
+        self._update_thumb()
+
+    def set_results(self, query: str, matches, outside: bool, seconds: float = 0.0) -> None:
+        self.query = query
+        self.title.setText(f"Photos similar to {os.path.basename(query)}")
+        self.title.setToolTip(query)
+        self.outside = outside
+        self.model.set_matches(matches)
+        self._update_thumb()
+        self._update_counts()
+        if self.model.rowCount():
+            self.grid.setCurrentIndex(self.model.index(0))
+
+    def set_error(self, query: str, message: str) -> None:
+        self.query = query
+        self.model.set_matches([])
+        self.subtitle.setText(message)
+        self._update_counts(message)
+
+    def threshold(self) -> float:
+        return self.slider.value() / 100.0
+
+    def _on_slider(self, value: int) -> None:
+        self.slider_label.setText(f"{value}%")
+        self.model.set_threshold(value / 100.0)
+        self._update_counts()
+
+    def _update_counts(self, message: str | None = None) -> None:
+        shown, total = self.model.rowCount(), len(self.model.matches)
+        where = " (a photo from outside the library)" if getattr(self, "outside", False) else ""
+        if message:
+            text = message
+        elif total == 0:
+            text = "No photos in the library to compare with yet."
+        else:
+            text = f"{shown} of the {total} closest photos at {self.slider.value()}% or more{where}"
+        self.subtitle.setText(text)
+        empty = shown == 0
+        self.placeholder.setVisible(empty)
+        self.grid.setVisible(not empty)
+        if empty and total:
+            self.placeholder.setText("No photo is this similar.\nMove the slider to the left "
+                                     "to see less similar ones.")
+        elif empty:
+            self.placeholder.setText(message or "Nothing to show yet.")
+
+    def _update_thumb(self) -> None:
+        pm = self.loader.get(self.query) if self.query else None
+        if pm is None:
+            self.query_thumb.setPixmap(QPixmap())
+            return
+        self.query_thumb.setPixmap(pm.scaled(self.query_thumb.size() * self.devicePixelRatioF(),
+                                             Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
+
+    def _on_thumb(self, path: str) -> None:
+        if path == self.query:
+            self._update_thumb()

@@ -1,0 +1,90 @@
+"""The status bar's indexing widget: progress bar, N of M, rate, ETA, pause/resume, errors."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from photofinder.gui.icons import icon
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds + 0.5)
+    if s < 60:
+        return f"about {max(s, 1)} s left"
+    if s < 3600:
+        return f"about {round(s / 60)} min left"
+    return f"about {s // 3600} h {round((s % 3600) / 60)} min left"
+
+
+class IndexStatus(QWidget):
+    pause_toggled = Signal(bool)  # True: pause
+    errors_clicked = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 4, 0)
+        self.label = QLabel("")
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(180)
+        self.bar.setTextVisible(False)
+        self.bar.hide()
+        self.pause = QToolButton()
+        self.pause.setIcon(icon("pause"))
+        self.pause.setToolTip("Pause indexing")
+        self.pause.setCheckable(True)
+        self.pause.toggled.connect(self._on_pause)
+        self.pause.hide()
+        self.errors = QToolButton()
+        self.errors.setIcon(icon("errors"))
+        self.errors.setAutoRaise(True)
+        self.errors.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.errors.clicked.connect(self.errors_clicked)
+        self.errors.hide()
+        for w in (self.label, self.bar, self.pause, self.errors):
+            lay.addWidget(w)
+        self.phase = "idle"
+
+    def _on_pause(self, paused: bool) -> None:
+        self.pause.setIcon(icon("resume" if paused else "pause"))
+        self.pause.setToolTip("Resume indexing" if paused else "Pause indexing")
+        self.pause_toggled.emit(paused)
+
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+        busy = phase in ("scanning", "indexing", "paused")
+        self.bar.setVisible(busy)
+        self.pause.setVisible(phase in ("indexing", "paused"))
+        if phase == "scanning":
+            self.bar.setRange(0, 0)
+            self.label.setText("Looking for new and changed photos…")
+        elif phase == "paused":
+            self.label.setText(self.label.text().replace("Indexing", "Paused:"))
+
+    def set_progress(self, p) -> None:
+        if p.total <= 0:
+            return
+        self.bar.setRange(0, p.total)
+        self.bar.setValue(p.done)
+        if p.done >= p.total:
+            self.label.setText(f"Indexed {p.total - p.failed:,} photo"
+                               f"{'s' if p.total - p.failed != 1 else ''}")
+            return
+        word = "Paused:" if self.pause.isChecked() else "Indexing"
+        parts = [f"{word} {p.done:,} of {p.total:,}"]
+        if p.rate > 0:
+            parts.append(f"{p.rate:.1f} photos/s")
+        if p.eta is not None and not self.pause.isChecked():
+            parts.append(eta_text(p.eta))
+        self.label.setText(" · ".join(parts))
+
+    def set_summary(self, indexed: int, pending: int, failed: int) -> None:
+        if self.phase == "idle":
+            self.label.setText(f"{indexed:,} photos indexed" +
+                               (f" · {pending:,} waiting" if pending else ""))
+        self.errors.setVisible(failed > 0)
+        self.errors.setText(f"{failed} problem{'s' if failed != 1 else ''}")
+        self.errors.setToolTip("Show the files that could not be indexed")
