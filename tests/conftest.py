@@ -7,9 +7,10 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
+
+from samples import edits, sample_images  # noqa: F401  (tests import them from samples)
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -45,33 +46,6 @@ def embedder(data_dir):
     from photofinder.embedding.model import Embedder
 
     return Embedder()
-
-
-SAMPLES = ["astronaut", "coffee", "chelsea", "rocket", "stereo_motorcycle", "hubble_deep_field",
-           "immunohistochemistry", "retina", "coins", "camera"]
-
-
-def sample_images() -> dict[str, Image.Image]:
-    import skimage.data
-
-    out = {}
-    for name in SAMPLES:
-        a = getattr(skimage.data, name)()
-        a = a[0] if isinstance(a, tuple) else a
-        if a.ndim == 2:
-            a = np.stack([a] * 3, axis=-1)
-        out[name] = Image.fromarray(a[..., :3].astype(np.uint8)).convert("RGB")
-    return out
-
-
-def edits(img: Image.Image) -> dict[str, Image.Image]:
-    """Edited copies a person makes: resize, crop, re-encode (saved as JPEG by the caller)."""
-    w, h = img.size
-    return {
-        "resized": img.resize((w // 2, h // 2), Image.Resampling.LANCZOS),
-        "cropped": img.crop((w // 10, h // 10, w - w // 10, h - h // 10)),
-        "recompressed": img,
-    }
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 from photofinder import duplicates as D
 from photofinder.library import Library
 
-from conftest import sample_images
+from samples import sample_images
 
 EDITED = ["astronaut", "coffee", "chelsea", "rocket"]
 ALONE = ["camera", "coins", "hubble_deep_field", "retina"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import sample_images
+from samples import sample_images
 from photofinder.library import Library, LibraryBusy
 
 

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import sample_images
+from samples import sample_images
 from photofinder.embedding import preprocess
 
 
