@@ -8,6 +8,7 @@ user said are not duplicates, by content hash), journal (every trash/move, for u
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -100,6 +101,25 @@ class CatalogError(Exception):
     """The catalogue cannot be opened or written; one line for the user."""
 
 
+# File names on Linux are bytes; Python hands back names that are not UTF-8 as str with
+# lone surrogates (surrogateescape). Such a path is bound as its raw bytes cast to TEXT
+# (write ``PATH_PARAM`` in the SQL and pass ``bind_path(p)``), and text read back is decoded
+# with surrogateescape, so every path round-trips exactly.
+PATH_PARAM = "CAST(? AS TEXT)"
+
+
+def bind_path(path: str) -> str | bytes:
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
 class Catalog:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -107,6 +127,7 @@ class Catalog:
         try:
             conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                    isolation_level=None)
+            conn.text_factory = _decode_text
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -148,12 +169,12 @@ class Catalog:
         return self.rows("SELECT * FROM folders ORDER BY path")
 
     def folder_by_path(self, path: str) -> dict | None:
-        rows = self.rows("SELECT * FROM folders WHERE path=?", [path])
+        rows = self.rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
         return rows[0] if rows else None
 
     def add_folder(self, path: str) -> dict:
-        self.db.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)",
-                        [path, time.time()])
+        self.db.execute(f"INSERT OR IGNORE INTO folders(path, added_at) VALUES ({PATH_PARAM}, ?)",
+                        [bind_path(path), time.time()])
         return self.folder_by_path(path)
 
     def remove_folder(self, folder_id: int) -> list[int]:
@@ -184,7 +205,7 @@ class Catalog:
         return cur
 
     def photo_by_path(self, path: str) -> dict | None:
-        rows = self.rows("SELECT * FROM photos WHERE path=?", [path])
+        rows = self.rows(f"SELECT * FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])
         return rows[0] if rows else None
 
     def photo(self, photo_id: int) -> dict | None:
@@ -195,7 +216,8 @@ class Catalog:
                      dev: int, ino: int) -> int:
         cur = self.db.execute(
             "INSERT INTO photos(folder_id, path, size, mtime_ns, dev, ino, status) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'pending')", [folder_id, path, size, mtime_ns, dev, ino])
+            f"VALUES (?, {PATH_PARAM}, ?, ?, ?, ?, 'pending')",
+            [folder_id, bind_path(path), size, mtime_ns, dev, ino])
         return cur.lastrowid
 
     def mark_changed(self, photo_id: int, size: int, mtime_ns: int, dev: int, ino: int) -> None:
@@ -207,8 +229,8 @@ class Catalog:
 
     def move_photo(self, photo_id: int, folder_id: int, path: str, mtime_ns: int,
                    dev: int, ino: int) -> None:
-        self.db.execute("UPDATE photos SET folder_id=?, path=?, mtime_ns=?, dev=?, ino=? "
-                        "WHERE id=?", [folder_id, path, mtime_ns, dev, ino, photo_id])
+        self.db.execute(f"UPDATE photos SET folder_id=?, path={PATH_PARAM}, mtime_ns=?, dev=?, "
+                        "ino=? WHERE id=?", [folder_id, bind_path(path), mtime_ns, dev, ino, photo_id])
 
     def delete_photos(self, ids: Iterable[int]) -> list[int]:
         """Delete photo rows (their embeddings go with them); returns the vector labels gone."""

@@ -82,9 +82,6 @@ def test_very_long_names_and_too_deep_paths(library, tmp_path):
     assert any("too long" in why.lower() for _, why in report.problems), report.problems
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
-                   reason="catalog.py cannot store paths with undecodable bytes (surrogate "
-                          "escapes); see the issue 6 report for the fix")
 def test_non_utf8_file_names_survive_catalogue_json_and_cli(library, tmp_path):
     root = tmp_path / "photos"
     root.mkdir()
@@ -97,7 +94,10 @@ def test_non_utf8_file_names_survive_catalogue_json_and_cli(library, tmp_path):
     library.add_folder(root)
     library.update()
     st = library.status()
-    assert st["photos"]["indexed"] == 1  # the three are exact copies: hash-identical is fine
+    assert st["photos"]["indexed"] == 3  # three files (exact copies, but three photos)
+    indexed = {os.path.basename(os.fsencode(r["path"])) for r in library.catalog.rows(
+        "SELECT path FROM photos WHERE status='indexed'")}
+    assert indexed == set(raw_names)  # every name round-trips byte for byte
     assert st["photos"]["indexed"] + st["photos"]["failed"] == 4
     back = {os.path.basename(os.fsencode(e["path"])) for e in st["errors"]}
     assert back == {b"broken-\xe9.jpg"}
