@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePo
                                QVBoxLayout, QWidget)
 
 from photofinder.gui.icons import icon
+from photofinder.gui.signals import emit
 
 
 class EmptyState(QWidget):
@@ -66,7 +67,7 @@ class EmptyState(QWidget):
         outer.addStretch(3)
 
     def _on_link(self, link: str) -> None:
-        (self.demo_requested if link == "demo" else self.open_requested).emit()
+        emit(self.demo_requested if link == "demo" else self.open_requested)
 
 
 class DemoBanner(QFrame):

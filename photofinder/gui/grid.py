@@ -7,7 +7,8 @@ from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
 
-from photofinder.gui.models import PathRole, ScoreRole, StateRole
+from photofinder.gui.models import PathRole, ScoreRole, StateRole, value
+from photofinder.gui.signals import emit
 
 CELL = QSize(184, 206)
 THUMB = 164
@@ -33,8 +34,8 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setBrush(bg)
             p.drawRoundedRect(r, 8, 8)
         box = QRect(r.x() + (r.width() - THUMB) // 2, r.y() + 6, THUMB, THUMB)
-        state = index.data(StateRole)
-        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        state = value(index, StateRole)
+        pm = value(index, Qt.ItemDataRole.DecorationRole)
         if pm is not None and not pm.isNull():
             size = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, size.width(), size.height())
@@ -54,12 +55,12 @@ class ThumbDelegate(QStyledItemDelegate):
         if state in ("pending", "failed"):
             self._badge(p, box, "not indexed yet" if state == "pending" else "failed",
                         QColor("#d08770") if state == "failed" else QColor(0, 0, 0, 150), left=True)
-        score = index.data(ScoreRole)
+        score = value(index, ScoreRole)
         if score is not None:
             self._badge(p, box, f"{score * 100:.0f}%", _score_colour(score))
         name_rect = QRect(r.x() + 4, box.bottom() + 6, r.width() - 8, r.bottom() - box.bottom() - 6)
         p.setPen(pal.color(QPalette.ColorRole.Text))
-        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+        name = option.fontMetrics.elidedText(value(index, Qt.ItemDataRole.DisplayRole) or "",
                                              Qt.TextElideMode.ElideMiddle, name_rect.width())
         p.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
         p.restore()
@@ -115,16 +116,16 @@ class PhotoGrid(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setFrameShape(QListView.Shape.NoFrame)
         self.customContextMenuRequested.connect(self._on_menu)
-        self.doubleClicked.connect(lambda ix: self.preview_requested.emit(ix.data(PathRole)))
+        self.doubleClicked.connect(lambda ix: emit(self.preview_requested, value(ix, PathRole)))
 
     def current_path(self) -> str | None:
         ix = self.currentIndex()
-        return ix.data(PathRole) if ix.isValid() else None
+        return value(ix, PathRole) if ix.isValid() else None
 
     def selected_paths(self) -> list[str]:
         rows = sorted(ix.row() for ix in self.selectionModel().selectedIndexes())
         model = self.model()
-        paths = [model.index(r).data(PathRole) for r in rows]
+        paths = [value(model.index(r), PathRole) for r in rows]
         if not paths and self.current_path():
             paths = [self.current_path()]
         return paths
@@ -135,18 +136,18 @@ class PhotoGrid(QListView):
             return
         if not self.selectionModel().isSelected(ix):
             self.setCurrentIndex(ix)
-        self.menu_requested.emit(ix.data(PathRole), self.viewport().mapToGlobal(pos))
+        emit(self.menu_requested, value(ix, PathRole), self.viewport().mapToGlobal(pos))
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
             path = self.current_path()
             if path:
-                self.preview_requested.emit(path)
+                emit(self.preview_requested, path)
                 return
         if e.key() == Qt.Key.Key_Delete and e.modifiers() in (Qt.KeyboardModifier.NoModifier,
                                                               Qt.KeyboardModifier.KeypadModifier):
             paths = self.selected_paths()
             if paths:
-                self.delete_requested.emit(paths)
+                emit(self.delete_requested, paths)
                 return
         super().keyPressEvent(e)

@@ -23,6 +23,7 @@ from photofinder.gui.results_view import ResultsView
 from photofinder.gui.status import IndexStatus
 from photofinder.gui.thumbnails import ThumbnailLoader
 from photofinder.gui.workers import IndexWorker, QueryWorker
+from photofinder.gui.signals import emit
 
 IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.heic *.heif *.avif *.bmp *.gif)"
 
@@ -37,7 +38,9 @@ class MainWindow(QMainWindow):
         os.makedirs(self.library_path, exist_ok=True)
         self.settings = QSettings(os.path.join(self.library_path, "gui.ini"),
                                   QSettings.Format.IniFormat)
-        self.demo_allowed = demo_allowed and not self.settings.value("demo/dismissed", False, bool)
+        # (not value(..., type=bool): that path of PySide6 mis-counts references to False)
+        dismissed = str(self.settings.value("demo/dismissed", "false")).lower() == "true"
+        self.demo_allowed = demo_allowed and not dismissed
         self.watch_enabled = watch
         self.start_image = image
         self.folders: list[dict] | None = None
@@ -228,7 +231,7 @@ class MainWindow(QMainWindow):
             return
         self.results.set_results(result.query, result.matches, result.outside, result.seconds)
         self.results.grid.setFocus()
-        self.results_shown.emit(result.query)
+        emit(self.results_shown, result.query)
 
     _search_token = -1
     _search_query = ""

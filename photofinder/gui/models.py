@@ -14,11 +14,21 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 from photofinder.gui.queries import PhotoTable
 from photofinder.gui.thumbnails import ThumbnailLoader
 from photofinder.library import Match
+from photofinder.gui.signals import emit
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 StateRole = Qt.ItemDataRole.UserRole + 3  # "loading", "ok", "broken", "pending", "failed"
 SORTS = ("date", "name", "folder")
+
+
+def value(index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+    """``index.data(role)`` without a trip through QVariant: PySide6 6.12 turns an empty
+    QVariant into ``None`` without a reference to it (each such call takes one away from
+    ``None`` until Python aborts), so our own code asks our Python models directly."""
+    if not index.isValid():
+        return None
+    return index.model().data(index, role)
 
 
 class _ThumbModel(QAbstractListModel):
@@ -39,7 +49,7 @@ class _ThumbModel(QAbstractListModel):
     def _on_ready(self, path: str) -> None:
         for row in self._rows_of.get(path, ()):
             ix = self.index(row)
-            self.dataChanged.emit(ix, ix, [Qt.ItemDataRole.DecorationRole])
+            emit(self.dataChanged, ix, ix, [Qt.ItemDataRole.DecorationRole])
 
     def _thumb(self, path: str, role):
         if role == Qt.ItemDataRole.DecorationRole:

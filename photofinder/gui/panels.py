@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QL
 
 from photofinder import demo
 from photofinder.gui.icons import icon
+from photofinder.gui.signals import emit
 
 
 class FoldersPanel(QWidget):
@@ -63,7 +64,7 @@ class FoldersPanel(QWidget):
     def _on_remove(self) -> None:
         path = self.current_path()
         if path:
-            self.remove_requested.emit(path)
+            emit(self.remove_requested, path)
 
 
 class ErrorsPanel(QWidget):

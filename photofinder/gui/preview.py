@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePo
 from photofinder import imaging
 from photofinder.gui.icons import icon
 from photofinder.gui.thumbnails import pil_to_qimage
+from photofinder.gui.signals import emit
 
 PREVIEW_SIZE = 1600
 
@@ -34,9 +35,9 @@ class _Decode(QRunnable):
             details = f"{decoded.width} × {decoded.height} · {size / 1e6:.1f} MB"
             if decoded.taken_at:
                 details += f" · taken {decoded.taken_at}"
-            self.signals.done.emit(self.path, pil_to_qimage(img), details, "")
+            emit(self.signals.done, self.path, pil_to_qimage(img), details, "")
         except (imaging.ImageError, OSError) as e:
-            self.signals.done.emit(self.path, None, "", str(e))
+            emit(self.signals.done, self.path, None, "", str(e))
 
 
 class PreviewDialog(QDialog):
@@ -67,15 +68,15 @@ class PreviewDialog(QDialog):
                                    ("Show in folder", "folder", self.show_in_folder),
                                    ("Open with default app", "open-external", self.open_external)):
             b = QPushButton(icon(name), text)
-            b.clicked.connect(lambda _=False, s=signal: self.path and s.emit(self.path))
+            b.clicked.connect(lambda _=False, s=signal: self.path and emit(s, self.path))
             row.addWidget(b)
         row.addStretch()
         close = QPushButton("Close")
         close.clicked.connect(self.close)
         row.addWidget(close)
         lay.addLayout(row)
-        QShortcut(QKeySequence(Qt.Key.Key_Left), self, lambda: self.navigate.emit(-1))
-        QShortcut(QKeySequence(Qt.Key.Key_Right), self, lambda: self.navigate.emit(1))
+        QShortcut(QKeySequence(Qt.Key.Key_Left), self, lambda: emit(self.navigate, -1))
+        QShortcut(QKeySequence(Qt.Key.Key_Right), self, lambda: emit(self.navigate, 1))
         self.find_similar.connect(lambda _p: self.close())
 
     def show_path(self, path: str) -> None:

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from photofinder.gui.icons import icon
+from photofinder.gui.signals import emit
 
 
 def eta_text(seconds: float | None) -> str:
@@ -51,7 +52,7 @@ class IndexStatus(QWidget):
     def _on_pause(self, paused: bool) -> None:
         self.pause.setIcon(icon("resume" if paused else "pause"))
         self.pause.setToolTip("Resume indexing" if paused else "Pause indexing")
-        self.pause_toggled.emit(paused)
+        emit(self.pause_toggled, paused)
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase

@@ -5,23 +5,26 @@ after queueing a job. Jobs run on a QThreadPool: read the disk cache
 (``<library>/thumbs/ab/<key>.jpg``, keyed by path, size and mtime, so an edited file gets a
 new thumbnail) or decode the photo with ``imaging.thumbnail`` and write the cache; the QImage
 comes back through a queued signal and ``ready(path)`` tells the views to repaint. The newest
-requests run first (what is on screen now), and requests that scrolled away are dropped.
+requests run first (what is on screen now), and requests that scrolled away long ago are
+dropped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 from photofinder import imaging
+from photofinder.gui.signals import emit
 
 SIZE = 256  # pixels, longer side, on disk
 MEMORY_BYTES = 96 << 20  # pixmaps kept in memory
-MAX_PENDING = 240  # requests waiting; older ones are dropped (they scrolled away)
+MAX_PENDING = 240  # requests waiting; older ones are dropped
 
 
 def cache_key(path: str, size: int = SIZE) -> str | None:
@@ -70,18 +73,26 @@ class _Bridge(QObject):
     done = Signal(str, object, str)  # path, QImage | None, error
 
 
-class _Job(QRunnable):
-    def __init__(self, path: str, cache_dir: str | None, size: int, bridge: _Bridge):
+class _Runner(QRunnable):
+    """Takes the newest wanted path until none is left (what is on screen now goes first)."""
+
+    def __init__(self, loader: "ThumbnailLoader"):
         super().__init__()
-        self.setAutoDelete(False)
-        self.path, self.cache_dir, self.size, self.bridge = path, cache_dir, size, bridge
+        self.loader = loader
+        self.bridge = loader._bridge  # keep a strong reference for the worker thread
 
     def run(self) -> None:
-        img, err = load_thumbnail(self.path, self.cache_dir, self.size)
-        self.bridge.done.emit(self.path, img, err)
+        while True:
+            path = self.loader._take()
+            if path is None:
+                return
+            img, err = load_thumbnail(path, self.loader.cache_dir, self.loader.size)
+            emit(self.bridge.done, path, img, err)
 
 
 class ThumbnailLoader(QObject):
+    """(QThreadPool.tryTake is not used: in PySide6 6.12 its True result is under-counted.)"""
+
     ready = Signal(str)  # path: its pixmap (or its failure) is now known
 
     def __init__(self, cache_dir: str | None, size: int = SIZE, threads: int | None = None,
@@ -89,12 +100,15 @@ class ThumbnailLoader(QObject):
         super().__init__(parent)
         self.cache_dir = cache_dir
         self.size = size
+        self.threads = threads or max(2, min(4, (os.cpu_count() or 2)))
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads or max(2, min(4, (os.cpu_count() or 2))))
+        self.pool.setMaxThreadCount(self.threads)
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
         self._bytes = 0
-        self._pending: OrderedDict[str, _Job] = OrderedDict()
-        self._counter = 0
+        self._lock = threading.Lock()
+        self._wanted: OrderedDict[str, None] = OrderedDict()  # newest last
+        self._running: set[str] = set()
+        self._runners = 0
         self.failed: dict[str, str] = {}
         self._bridge = _Bridge()
         self._bridge.done.connect(self._on_done)
@@ -104,32 +118,40 @@ class ThumbnailLoader(QObject):
         if pm is not None:
             self._memory.move_to_end(path)
             return pm
-        if path in self.failed:
-            return None
-        job = self._pending.get(path)
-        if job is not None:  # still wanted: move it to the front of the line
-            if self.pool.tryTake(job):
-                self._counter += 1
-                self.pool.start(job, self._counter)
-            self._pending.move_to_end(path)
-            return None
-        self._request(path)
+        if path not in self.failed:
+            self._want(path)
         return None
 
-    def _request(self, path: str) -> None:
-        job = _Job(path, self.cache_dir, self.size, self._bridge)
-        self._pending[path] = job
-        self._counter += 1
-        self.pool.start(job, self._counter)  # higher priority first: newest first
-        while len(self._pending) > MAX_PENDING:
-            old_path, old = next(iter(self._pending.items()))
-            if self.pool.tryTake(old):
-                del self._pending[old_path]
-            else:
-                break  # running now; it will finish
+    def _want(self, path: str) -> None:
+        with self._lock:
+            if path in self._running:
+                return
+            self._wanted[path] = None
+            self._wanted.move_to_end(path)
+            while len(self._wanted) > MAX_PENDING:  # scrolled away long ago
+                self._wanted.popitem(last=False)
+            start = self._runners < self.threads
+            if start:
+                self._runners += 1
+        if start:
+            self.pool.start(_Runner(self))
+
+    def _take(self) -> str | None:  # worker side
+        with self._lock:
+            if not self._wanted:
+                self._runners -= 1
+                return None
+            path, _ = self._wanted.popitem(last=True)
+            self._running.add(path)
+            return path
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._wanted) + len(self._running)
 
     def _on_done(self, path: str, img, err: str) -> None:
-        self._pending.pop(path, None)
+        with self._lock:
+            self._running.discard(path)
         if img is None:
             self.failed[path] = err or "cannot be shown"
         else:
@@ -142,7 +164,7 @@ class ThumbnailLoader(QObject):
             while self._bytes > MEMORY_BYTES and len(self._memory) > 1:
                 _, gone = self._memory.popitem(last=False)
                 self._bytes -= _cost(gone)
-        self.ready.emit(path)
+        emit(self.ready, path)
 
     def forget(self, path: str) -> None:
         pm = self._memory.pop(path, None)
@@ -151,7 +173,8 @@ class ThumbnailLoader(QObject):
         self.failed.pop(path, None)
 
     def shutdown(self) -> None:
-        self.pool.clear()
+        with self._lock:
+            self._wanted.clear()
         self.pool.waitForDone(5000)
 
 

@@ -25,6 +25,7 @@ from PySide6.QtCore import QThread, Signal
 from photofinder import demo
 from photofinder.catalog import CatalogError
 from photofinder.library import Library, LibraryBusy, LibraryError
+from photofinder.gui.signals import emit
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +115,14 @@ class IndexWorker(_QueueThread):
         lib = self._lib
         if lib is not None and lib.indexer is not None:
             lib.indexer.pause()
-        self.phase.emit("paused")
+        emit(self.phase, "paused")
 
     def resume(self) -> None:
         self._paused = False
         lib = self._lib
         if lib is not None and lib.indexer is not None:
             lib.indexer.resume()
-        self.phase.emit("indexing")
+        emit(self.phase, "indexing")
 
     @property
     def paused(self) -> bool:
@@ -164,19 +165,19 @@ class IndexWorker(_QueueThread):
                     getattr(self, f"_do_{name}")(*args)
                 except LibraryBusy as e:
                     self._close()
-                    self.busy.emit(str(e))
+                    emit(self.busy, str(e))
                 except (LibraryError, CatalogError) as e:
-                    self.failed.emit(str(e))
+                    emit(self.failed, str(e))
                 except Exception as e:  # a bug must not kill the worker silently
                     log.exception("index worker: %s failed", name)
-                    self.failed.emit(f"{name} failed: {type(e).__name__}: {e}")
-            self.phase.emit("idle")
+                    emit(self.failed, f"{name} failed: {type(e).__name__}: {e}")
+            emit(self.phase, "idle")
         self._close()
 
     def _do_add_folder(self, path: str) -> None:
         lib = self._library()
         row = lib.add_folder(path)
-        self.changed.emit()
+        emit(self.changed)
         self._update(lib, [f for f in lib.folders() if f["id"] == row["id"]])
 
     def _do_add_demo(self) -> None:
@@ -188,7 +189,7 @@ class IndexWorker(_QueueThread):
         lib.remove_folder(path)
         if demo.is_demo_folder(path):
             demo.remove(path)
-        self.changed.emit()
+        emit(self.changed)
 
     def _do_update(self) -> None:
         lib = self._library()
@@ -196,16 +197,16 @@ class IndexWorker(_QueueThread):
             self._update(lib, None)
 
     def _update(self, lib: Library, folders: list[dict] | None) -> None:
-        self.phase.emit("scanning")
+        emit(self.phase, "scanning")
         report = lib.scan(folders)
         if report.new or report.changed or report.moved or report.deleted:
-            self.changed.emit()
-        self.phase.emit("paused" if self._paused else "indexing")
+            emit(self.changed)
+        emit(self.phase, "paused" if self._paused else "indexing")
         self._last_emit = 0.0
         final = lib.index_pending(self._on_progress)
-        self.progress.emit(final)
-        self.indexed.emit()
-        self.changed.emit()
+        emit(self.progress, final)
+        emit(self.indexed)
+        emit(self.changed)
 
     def _on_progress(self, p) -> None:
         lib = self._lib
@@ -214,8 +215,8 @@ class IndexWorker(_QueueThread):
         now = time.monotonic()
         if now - self._last_emit >= 0.1 or p.done == p.total:
             self._last_emit = now
-            self.progress.emit(p)
-            self.indexed.emit()
+            emit(self.progress, p)
+            emit(self.indexed)
 
 
 class QueryWorker(_QueueThread):
@@ -259,7 +260,7 @@ class QueryWorker(_QueueThread):
                 except Exception as e:
                     log.exception("query worker: %s failed", name)
                     result = queries.Failure(f"{type(e).__name__}: {e}")
-                self.answered.emit(name, token, result)
+                emit(self.answered, name, token, result)
         if self._lib is not None:
             self._lib.close()
             self._lib = None

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from photofinder.gui.models import PathRole, ScoreRole
+from photofinder.gui.models import PathRole, ScoreRole, value
 
 
 @pytest.fixture
@@ -31,12 +31,12 @@ def qt_wait_rows(w, n):
 
 def result_paths(w) -> list[str]:
     m = w.results.model
-    return [m.index(r).data(PathRole) for r in range(m.rowCount())]
+    return [value(m.index(r), PathRole) for r in range(m.rowCount())]
 
 
 def result_scores(w) -> list[float]:
     m = w.results.model
-    return [m.index(r).data(ScoreRole) for r in range(m.rowCount())]
+    return [value(m.index(r), ScoreRole) for r in range(m.rowCount())]
 
 
 def right_click(w, grid, path):
