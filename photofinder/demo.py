@@ -42,7 +42,7 @@ def _edits(img: Image.Image) -> dict[str, tuple[Image.Image, int]]:
         "resized": (img.resize((w // 2, h // 2), Image.Resampling.LANCZOS), 88),
         "cropped": (img.crop((w // 8, h // 8, w - w // 8, h - h // 8)), 88),
         "recompressed": (img, 45),
-        "rotated": (img.transpose(Image.Transpose.ROTATE_90), 88),
+        "rotated": (img.transpose(Image.Transpose.ROTATE_90), 70),
     }
 
 

@@ -91,11 +91,11 @@ def _score_colour(score: float) -> QColor:
 
 
 class PhotoGrid(QListView):
-    """The grid. Signals: ``menu_requested(path, global_pos)``, ``preview_requested(path)``."""
+    """The grid. Signals: ``menu_requested(path, global_pos)``, ``preview_requested(path)``.
+    (Delete, Ctrl+F and the other shortcuts are the window's actions.)"""
 
     menu_requested = Signal(str, QPoint)
     preview_requested = Signal(str)
-    delete_requested = Signal(list)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -143,11 +143,5 @@ class PhotoGrid(QListView):
             path = self.current_path()
             if path:
                 emit(self.preview_requested, path)
-                return
-        if e.key() == Qt.Key.Key_Delete and e.modifiers() in (Qt.KeyboardModifier.NoModifier,
-                                                              Qt.KeyboardModifier.KeypadModifier):
-            paths = self.selected_paths()
-            if paths:
-                emit(self.delete_requested, paths)
                 return
         super().keyPressEvent(e)

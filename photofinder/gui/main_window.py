@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMe
 
 from photofinder import demo
 from photofinder.gui import file_actions
+from photofinder.gui.cleanup import Cleanup
+from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.empty_state import EmptyState
 from photofinder.gui.icons import icon
 from photofinder.gui.library_view import LibraryView
@@ -52,12 +54,16 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 800)
 
+        self.indexer = IndexWorker(self.library_path, provider, self)
+        self.query = QueryWorker(self.library_path, provider, self)
+        self.cleanup = Cleanup(self, self.indexer)
         self.loader = ThumbnailLoader(os.path.join(self.library_path, "thumbs"), parent=self)
         self.stack = QStackedWidget()
         self.empty = EmptyState()
         self.library = LibraryView(self.loader)
         self.results = ResultsView(self.loader)
-        for w in (self.empty, self.library, self.results):
+        self.duplicates = DuplicatesView(self.loader)
+        for w in (self.empty, self.library, self.results, self.duplicates):
             self.stack.addWidget(w)
         self.setCentralWidget(self.stack)
         self.preview = PreviewDialog(self)
@@ -65,8 +71,6 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_views()
 
-        self.indexer = IndexWorker(self.library_path, provider, self)
-        self.query = QueryWorker(self.library_path, provider, self)
         self.indexer.phase.connect(self._on_phase)
         self.indexer.progress.connect(self.index_status.set_progress)
         self.indexer.changed.connect(lambda: self._ask("photos") or self._ask_status())
@@ -106,60 +110,10 @@ class MainWindow(QMainWindow):
         self.index_status.pause_toggled.connect(self._on_pause)
         self.index_status.errors_clicked.connect(lambda: self.errors_dock.show())
 
-    def _action(self, text, slot, shortcut=None, icon_name=None, tip=None) -> QAction:
-        a = QAction(icon(icon_name) if icon_name else None, text, self) if icon_name \
-            else QAction(text, self)
-        if shortcut:
-            a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        a.triggered.connect(lambda _=False: slot())
-        self.addAction(a)
-        return a
-
     def _build_actions(self) -> None:
-        A = self._action
-        self.act_add = A("&Add folder…", self.add_folder_dialog, "Ctrl+Shift+O", "add-folder",
-                         "Add a folder of photos to the library")
-        self.act_open = A("&Open photo to search…", self.open_dialog, QKeySequence.StandardKey.Open,
-                          "open", "Find photos similar to any picture, in the library or not")
-        self.act_similar = A("Find &similar", self.find_similar_current, "Ctrl+F", "find-similar",
-                             "Find photos similar to the selected one")
-        self.act_preview = A("&Preview", self.preview_current, None, None)
-        self.act_show = A("Show in &folder", lambda: self._on_current(file_actions.show_in_folder),
-                          None, "folder")
-        self.act_external = A("Open with &default app",
-                              lambda: self._on_current(file_actions.open_external), None,
-                              "open-external")
-        self.act_library = A("&Library", self.show_library, "Ctrl+1", "library",
-                             "All photos in the library")
-        self.act_back = A("Back to library", self.show_library, "Esc")
-        self.act_about = A("&About photofinder", self.about, None, "about")
-        self.act_quit = A("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        bar = self.menuBar()
-        m = bar.addMenu("&File")
-        for a in (self.act_add, self.act_open):
-            m.addAction(a)
-        m.addSeparator()
-        m.addAction(self.act_quit)
-        self.edit_menu = bar.addMenu("&Edit")
-        m = bar.addMenu("&Photo")
-        for a in (self.act_similar, self.act_preview, self.act_show, self.act_external):
-            m.addAction(a)
-        self.view_menu = bar.addMenu("&View")
-        self.view_menu.addAction(self.act_library)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.folders_dock.toggleViewAction())
-        self.view_menu.addAction(self.errors_dock.toggleViewAction())
-        bar.addMenu("&Help").addAction(self.act_about)
-        tb = self.addToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for a in (self.act_add, self.act_open, self.act_library, self.act_similar):
-            tb.addAction(a)
-        self.toolbar = tb
+        from photofinder.gui.menus import build_menus
+
+        build_menus(self)
 
     def _connect_views(self) -> None:
         self.empty.add_requested.connect(self.add_folder_dialog)
@@ -177,6 +131,13 @@ class MainWindow(QMainWindow):
         self.preview.show_in_folder.connect(file_actions.show_in_folder)
         self.preview.open_external.connect(file_actions.open_external)
         self.preview.navigate.connect(self._preview_step)
+        self.duplicates.trash_requested.connect(self.cleanup.ask_trash)
+        self.duplicates.keep_requested.connect(lambda p: self.indexer.submit("keep", p))
+        self.duplicates.not_duplicates_requested.connect(
+            lambda a, b: self.indexer.submit("not_duplicates", a, b))
+        self.duplicates.refresh_requested.connect(self.show_duplicates)
+        self.cleanup.trashed.connect(self._on_trashed)
+        self.indexer.cleaned.connect(self._on_cleaned)
 
     # -- queries --------------------------------------------------------------------------
     def _ask(self, name: str, *args) -> int:
@@ -195,6 +156,12 @@ class MainWindow(QMainWindow):
             self._on_status(result)
         elif name == "similar":
             self._on_similar(token, result)
+        elif name == "duplicates":
+            if isinstance(result, Failure):
+                self.duplicates.set_groups([])
+                self.duplicates.summary.setText(result.message)
+            else:
+                self.duplicates.set_groups(result)
         elif name == "warm" and isinstance(result, Failure):
             self.statusBar().showMessage(result.message, 20000)
 
@@ -216,6 +183,8 @@ class MainWindow(QMainWindow):
                 self.add_demo()
             elif self.folders:
                 self.indexer.submit("update")  # pick up what changed while the app was closed
+                if self.settings.value("window/view") == "duplicates" and not self.start_image:
+                    self.show_duplicates()
             self._restart_watcher()
         if self.stack.currentWidget() in (self.empty, self.library):
             self.stack.setCurrentWidget(self.library if self.folders or self._adding
@@ -270,6 +239,25 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.library if self.folders or self._adding else self.empty)
         self.library.grid.setFocus()
 
+    def show_duplicates(self) -> None:
+        if self.stack.currentWidget() is not self.duplicates:
+            self.duplicates.set_groups([], searching=True)
+        self.stack.setCurrentWidget(self.duplicates)
+        self._ask("duplicates")
+
+    def trash_selected(self) -> None:
+        if self.stack.currentWidget() in (self.library, self.results):
+            self.cleanup.ask_trash(self.current_grid().selected_paths())
+
+    def _on_trashed(self, paths: list) -> None:
+        self.results.model.remove_paths(set(paths))
+        for p in paths:
+            self.loader.forget(p)
+
+    def _on_cleaned(self, kind: str, _result) -> None:
+        if self.stack.currentWidget() is self.duplicates:
+            self._ask("duplicates")
+
     def show_context_menu(self, path: str, pos) -> None:
         m = QMenu(self)
         m.addAction(icon("find-similar"), "Find similar", lambda: self.search(path))
@@ -278,6 +266,8 @@ class MainWindow(QMainWindow):
         m.addAction(icon("folder"), "Show in folder", lambda: file_actions.show_in_folder(path))
         m.addAction(icon("open-external"), "Open with default app",
                     lambda: file_actions.open_external(path))
+        m.addSeparator()
+        m.addAction(icon("trash"), "Move to trash…", self.trash_selected)
         self.context_menu = m  # tests drive it
         m.popup(pos)
 
@@ -384,8 +374,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("library/sort", self.library.model.sort)
-        self.settings.setValue("window/view", "results" if self.stack.currentWidget()
-                               is self.results else "library")
+        self.settings.setValue("window/view", "duplicates" if self.stack.currentWidget()
+                               is self.duplicates else "library")
         self.settings.sync()
 
     def closeEvent(self, e) -> None:

@@ -85,8 +85,9 @@ def warm(lib: Library) -> int:
     return len(lib.index)
 
 
-def duplicates(lib: Library):
-    from photofinder import duplicates as dup  # issue 5's module
+def duplicates(lib: Library, sensitivity: float = 0.5):
+    """Duplicate groups (photofinder.duplicates.find_groups), best first."""
+    from photofinder import duplicates as dup
 
     lib.refresh()
-    return dup.find(lib) if hasattr(dup, "find") else Failure("duplicates are not available yet")
+    return dup.find_groups(lib, sensitivity=sensitivity)

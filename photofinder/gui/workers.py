@@ -100,6 +100,7 @@ class IndexWorker(_QueueThread):
     changed = Signal()  # folders or photos changed: reload the photo table
     indexed = Signal()  # a batch of vectors was committed: searches see more
     busy = Signal(str)  # another process holds the write lock
+    cleaned = Signal(str, object)  # "trash" TrashReport | "undo" [paths] | "keep"/"not_dup" None
 
     def __init__(self, library_path: str, provider: str | None = None, parent=None):
         super().__init__(parent)
@@ -190,6 +191,38 @@ class IndexWorker(_QueueThread):
         if demo.is_demo_folder(path):
             demo.remove(path)
         emit(self.changed)
+
+    def _do_trash(self, paths: list[str], groups=None) -> None:
+        from photofinder import duplicates
+
+        try:
+            report = duplicates.trash(self._library(), paths, groups)
+        except duplicates.CleanupError as e:
+            raise LibraryError(str(e)) from None
+        emit(self.cleaned, "trash", report)
+        emit(self.changed)
+
+    def _do_undo(self) -> None:
+        from photofinder import duplicates
+
+        try:
+            restored = duplicates.undo(self._library())
+        except duplicates.CleanupError as e:
+            raise LibraryError(str(e)) from None
+        emit(self.cleaned, "undo", restored)
+        emit(self.changed)
+
+    def _do_keep(self, path: str) -> None:
+        from photofinder import duplicates
+
+        duplicates.choose_keeper(self._library(), path)
+        emit(self.cleaned, "keep", path)
+
+    def _do_not_duplicates(self, a: str, b: str) -> None:
+        from photofinder import duplicates
+
+        duplicates.mark_not_duplicates(self._library(), a, b)
+        emit(self.cleaned, "not_duplicates", (a, b))
 
     def _do_update(self) -> None:
         lib = self._library()

@@ -1,0 +1,219 @@
+"""Duplicates review: groups on the left; on the right the chosen group's copies as cards
+(the suggested keeper marked, with the reasons), a side-by-side compare of the keeper and a
+copy, and the clean-up buttons: "Move others to trash" (one group or all), "Keep this one
+instead", "Not duplicates". Undo is Edit › Undo (Ctrl+Z)."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from photofinder.gui.compare import CompareView
+from photofinder.gui.icons import icon
+from photofinder.gui.signals import emit
+from photofinder.gui.thumbnails import ThumbnailLoader
+
+CARD_THUMB = 128
+
+
+def _folder(path: str) -> str:
+    return os.path.basename(os.path.dirname(path)) or os.path.dirname(path)
+
+
+class _Card(QFrame):
+    def __init__(self, view: "DuplicatesView", group, member):
+        super().__init__()
+        self.path = member.path
+        keeper = member.path == group.keep
+        self.setObjectName("keeper" if keeper else "copy")
+        self.setStyleSheet("#keeper { border: 2px solid #2f855a; border-radius: 8px;"
+                           " background: #f0fff4; } #copy { border: 1px solid palette(mid);"
+                           " border-radius: 8px; }")
+        self.setFixedWidth(CARD_THUMB + 72)
+        lay = QVBoxLayout(self)
+        badge = QLabel("KEEP" if keeper else ("exact copy" if member.kind == "exact"
+                                              else f"copy · {member.score * 100:.0f}% alike"))
+        badge.setStyleSheet("font-weight: bold; color: %s;" % ("#2f855a" if keeper else "#555"))
+        lay.addWidget(badge)
+        self.thumb = QLabel()
+        self.thumb.setFixedSize(CARD_THUMB, CARD_THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
+        name = QLabel(os.path.basename(member.path))
+        name.setToolTip(member.path)
+        name.setWordWrap(True)
+        lay.addWidget(name)
+        where = QLabel(_folder(member.path))
+        where.setStyleSheet("color: palette(placeholder-text);")
+        where.setToolTip(os.path.dirname(member.path))
+        lay.addWidget(where)
+        reasons = QLabel("\n".join(r.removeprefix("keep: ").removeprefix("edited copy: ")
+                                   for r in member.reasons[:4]))
+        reasons.setWordWrap(True)
+        reasons.setStyleSheet("font-size: 11px;")
+        lay.addWidget(reasons)
+        lay.addStretch()
+        if not keeper:
+            compare = QPushButton("Compare")
+            compare.clicked.connect(lambda _=False: view.compare(group, member.path))
+            keep = QPushButton("Keep this")
+            keep.setToolTip("Keep this copy instead of the suggested one (remembered)")
+            keep.clicked.connect(lambda _=False: emit(view.keep_requested, member.path))
+            notdup = QPushButton("Not a copy")
+            notdup.setToolTip("These are different photos: never group them again")
+            notdup.clicked.connect(
+                lambda _=False: emit(view.not_duplicates_requested, group.keep, member.path))
+            for b in (compare, keep, notdup):
+                lay.addWidget(b)
+
+    def set_pixmap(self, pm: QPixmap | None, dpr: float) -> None:
+        if pm is None:
+            return
+        scaled = pm.scaled(QSize(CARD_THUMB, CARD_THUMB) * dpr, Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation)
+        scaled.setDevicePixelRatio(dpr)
+        self.thumb.setPixmap(scaled)
+
+
+class DuplicatesView(QWidget):
+    trash_requested = Signal(list, object)  # paths, groups
+    keep_requested = Signal(str)
+    not_duplicates_requested = Signal(str, str)
+    refresh_requested = Signal()
+
+    def __init__(self, loader: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self.loader = loader
+        self.groups: list = []
+        self.cards: list[_Card] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 6, 8, 6)
+        self.summary = QLabel("Looking for duplicates…")
+        f = self.summary.font()
+        f.setBold(True)
+        self.summary.setFont(f)
+        bar.addWidget(self.summary, 1)
+        self.refresh = QPushButton(icon("refresh"), "Look again")
+        self.refresh.clicked.connect(lambda _=False: emit(self.refresh_requested))
+        self.trash_all = QPushButton(icon("trash"), "Move all other copies to trash…")
+        self.trash_all.setToolTip("Every copy but the one marked KEEP, in every group")
+        self.trash_all.clicked.connect(lambda _=False: self._trash(self.groups))
+        bar.addWidget(self.refresh)
+        bar.addWidget(self.trash_all)
+        lay.addLayout(bar)
+        split = QSplitter()
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(56, 56))
+        self.list.setMinimumWidth(220)
+        self.list.currentRowChanged.connect(self._show_group)
+        split.addWidget(self.list)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        head = QHBoxLayout()
+        self.group_title = QLabel("")
+        head.addWidget(self.group_title, 1)
+        self.trash_group = QPushButton(icon("trash"), "Move others to trash…")
+        self.trash_group.clicked.connect(lambda _=False: self._trash([self.current_group()]))
+        head.addWidget(self.trash_group)
+        rl.addLayout(head)
+        self.cards_area = QScrollArea()
+        self.cards_area.setWidgetResizable(True)
+        self.cards_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.cards_area.setMinimumHeight(420)
+        rl.addWidget(self.cards_area)
+        self.compare_view = CompareView()
+        rl.addWidget(self.compare_view, 1)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        lay.addWidget(split, 1)
+        self.empty = QLabel("")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: palette(placeholder-text); font-size: 14px;")
+        lay.addWidget(self.empty, 1)
+        self.split = split
+        loader.ready.connect(self._on_thumb)
+        self.set_groups([], searching=True)
+
+    def set_groups(self, groups: list, searching: bool = False) -> None:
+        current = self.current_group()
+        self.groups = list(groups)
+        copies = sum(len(g.others) for g in self.groups)
+        if searching:
+            self.summary.setText("Looking for duplicates…")
+        elif not self.groups:
+            self.summary.setText("No duplicates found")
+        else:
+            self.summary.setText(f"{len(self.groups)} group{'s' if len(self.groups) != 1 else ''}"
+                                 f" · {copies} cop{'ies' if copies != 1 else 'y'} can go")
+        self.trash_all.setEnabled(copies > 0)
+        self.split.setVisible(bool(self.groups))
+        self.empty.setVisible(not self.groups)
+        self.empty.setText("Looking for duplicates…" if searching else
+                           "No duplicates: every photo in the library is one of a kind.")
+        self.list.blockSignals(True)
+        self.list.clear()
+        keep_row = 0
+        for i, g in enumerate(self.groups):
+            item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{len(g.members)} copies")
+            item.setToolTip(g.keep)
+            pm = self.loader.get(g.keep)
+            if pm is not None:
+                item.setIcon(QIcon(pm))
+            self.list.addItem(item)
+            if current is not None and g.keep == current.keep:
+                keep_row = i
+        self.list.blockSignals(False)
+        if self.groups:
+            self.list.setCurrentRow(keep_row)
+            self._show_group(keep_row)
+
+    def current_group(self):
+        row = self.list.currentRow() if hasattr(self, "list") else -1
+        return self.groups[row] if 0 <= row < len(self.groups) else None
+
+    def _show_group(self, row: int) -> None:
+        if not 0 <= row < len(self.groups):
+            return
+        g = self.groups[row]
+        self.group_title.setText(f"<b>{len(g.members)} copies</b> — keeping "
+                                 f"<b>{os.path.basename(g.keep)}</b>")
+        holder = QWidget()
+        h = QHBoxLayout(holder)
+        self.cards = []
+        for m in g.members:
+            card = _Card(self, g, m)
+            card.set_pixmap(self.loader.get(m.path), self.devicePixelRatioF())
+            h.addWidget(card)
+            self.cards.append(card)
+        h.addStretch()
+        self.cards_area.setWidget(holder)
+        if g.others:
+            self.compare(g, g.others[0].path)
+
+    def compare(self, group, path: str) -> None:
+        member = next(m for m in group.members if m.path == path)
+        self.compare_view.show_pair(group.keep, path, (
+            f"KEEP: {os.path.basename(group.keep)}",
+            f"{os.path.basename(path)} ({member.kind}, {member.score * 100:.0f}% alike)"))
+
+    def _on_thumb(self, path: str) -> None:
+        for card in self.cards:
+            if card.path == path:
+                card.set_pixmap(self.loader.get(path), self.devicePixelRatioF())
+        for i, g in enumerate(self.groups):
+            if g.keep == path:
+                pm = self.loader.get(path)
+                if pm is not None and self.list.item(i) is not None:
+                    self.list.item(i).setIcon(QIcon(pm))
+
+    def _trash(self, groups: list) -> None:
+        groups = [g for g in groups if g is not None]
+        paths = [m.path for g in groups for m in g.others]
+        if paths:
+            emit(self.trash_requested, paths, groups)

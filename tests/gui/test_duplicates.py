@@ -1,0 +1,79 @@
+"""Duplicates review and trash/undo from the GUI, on real copies, with a private trash."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """Dialogs answer Yes; what they said is kept for the test to read."""
+    said = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a, **k: said.append(a[2]) or QMessageBox.StandardButton.Yes))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(
+        lambda *a, **k: said.append(a[2]) or QMessageBox.StandardButton.Ok))
+    return said
+
+
+@pytest.fixture
+def copies(tmp_path, photo_set, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # a private system trash
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("coffee.jpg", "camera.jpg"):
+        shutil.copy(photo_set / "originals" / name, folder / name)
+    for kind in ("resized", "recompressed"):
+        shutil.copy(photo_set / "edited" / f"coffee-{kind}.jpg", folder)
+    return folder
+
+
+def test_duplicates_view_groups_copies_and_trashes_with_undo(make_window, wait_indexed, qtbot,
+                                                             copies, answers, tmp_path):
+    w = make_window()
+    w.add_folder(str(copies))
+    wait_indexed(w, 4)
+    w.show_duplicates()
+    d = w.duplicates
+    qtbot.waitUntil(lambda: len(d.groups) == 1, timeout=60_000)
+    group = d.groups[0]
+    names = {os.path.basename(m.path) for m in group.members}
+    assert names == {"coffee.jpg", "coffee-resized.jpg", "coffee-recompressed.jpg"}
+    assert d.cards[0].objectName() == "keeper" and d.cards[0].path == group.keep
+    assert "keeping" in d.group_title.text()
+    qtbot.waitUntil(lambda: not d.compare_view.views[1].item.pixmap().isNull(), timeout=10_000)
+    others = [m.path for m in group.others]
+    d.trash_group.click()
+    qtbot.waitUntil(lambda: not any(os.path.exists(p) for p in others), timeout=30_000)
+    assert os.path.exists(group.keep)
+    assert "Move these 2 photos to the system trash?" in answers[0]
+    trash = tmp_path / "xdg" / "Trash" / "files"
+    assert len(list(trash.iterdir())) == 2
+    qtbot.waitUntil(lambda: d.groups == [] and "No duplicates" in d.summary.text(),
+                    timeout=30_000)
+    w.cleanup.act_undo.trigger()
+    qtbot.waitUntil(lambda: all(os.path.exists(p) for p in others), timeout=30_000)
+    qtbot.waitUntil(lambda: len(d.groups) == 1, timeout=60_000)
+
+
+def test_delete_key_never_trashes_the_last_copy(make_window, wait_indexed, qtbot, copies,
+                                                answers):
+    w = make_window()
+    w.add_folder(str(copies))
+    wait_indexed(w, 4)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    grid = w.library.grid
+    qtbot.waitUntil(lambda: grid.model().row_of(str(copies / "camera.jpg")) >= 0, timeout=10_000)
+    grid.setFocus()
+    grid.setCurrentIndex(grid.model().index(grid.model().row_of(str(copies / "camera.jpg"))))
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: len(answers) == 2, timeout=30_000)  # the question, then "Kept"
+    assert "camera.jpg" in answers[0]
+    assert "camera.jpg" in answers[1] and "never the last one" in answers[1]
+    assert (copies / "camera.jpg").exists()
