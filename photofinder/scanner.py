@@ -52,13 +52,15 @@ class ScanReport:
             "offline": self.offline}
 
 
-def walk(root: str, problems: list | None = None,
-         seen_inodes: set[tuple[int, int]] | None = None) -> dict[str, FileInfo]:
+def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | None = None,
+         owners: dict[tuple[int, int], str] | None = None,
+         known: set[str] | frozenset = frozenset()) -> dict[str, FileInfo]:
     """Every candidate picture under ``root``: path -> stat facts. Symlinked folders are not
-    followed (no loops); a file seen twice (hard link, symlink; also across the folders of
-    one scan when they share ``seen_inodes``) is kept once."""
-    found: dict[str, FileInfo] = {}
-    seen_inodes = set() if seen_inodes is None else seen_inodes
+    followed (no loops). A file seen twice (hard link, symlink; across several walks too when
+    they share ``found`` and ``owners``) is kept once, under a path the catalogue already
+    ``known`` if it has one, so a second name for a file is never mistaken for a move."""
+    found = {} if found is None else found
+    owners = {} if owners is None else owners
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -85,9 +87,12 @@ def walk(root: str, problems: list | None = None,
             if imaging.needs_peek(entry.name) and not imaging.peek_is_picture(entry.path):
                 continue  # a real SVG drawing is not a photo; a JPEG named .svg is kept
             key = (st.st_dev, st.st_ino)
-            if key in seen_inodes:
-                continue
-            seen_inodes.add(key)
+            owner = owners.get(key)
+            if owner is not None:
+                if owner in known or entry.path not in known:
+                    continue
+                del found[owner]  # the catalogue knows this file by its other name
+            owners[key] = entry.path
             found[entry.path] = FileInfo(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
         stack.extend(reversed(subdirs))
     return found
@@ -112,25 +117,32 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
     on_disk: dict[str, tuple[int, FileInfo]] = {}
     known: dict[str, tuple] = {}
     known_young: set[str] = set()
-    seen_inodes: set[tuple[int, int]] = set()
-    scanned_ids = []
+    owners: dict[tuple[int, int], str] = {}
+    found: dict[str, FileInfo] = {}
+    folder_of: dict[str, int] = {}
+    online = []
     for folder in folders:
-        path = folder["path"]
-        if not os.path.isdir(path):
+        if os.path.isdir(folder["path"]):
+            online.append(folder)
+            for row in catalog.photos_in_folder(folder["id"]):
+                known[row[1]] = row  # (id, path, size, mtime_ns, dev, ino, hash, status)
+        else:
             catalog.set_folder_state(folder["id"], online=False)
-            report.offline.append(path)
-            continue
+            report.offline.append(folder["path"])
+    known_paths = set(known)
+    for folder in online:
         if progress:
-            progress(f"scanning {path}")
-        scanned_ids.append(folder["id"])
-        for p, info in walk(path, report.problems, seen_inodes).items():
-            if young is not None and info.mtime_ns > young:
-                report.unsettled += 1
-                known_young.add(p)
-                continue
-            on_disk.setdefault(p, (folder["id"], info))
-        for row in catalog.photos_in_folder(folder["id"]):
-            known[row[1]] = row  # (id, path, size, mtime_ns, dev, ino, hash, status)
+            progress(f"scanning {folder['path']}")
+        walk(folder["path"], report.problems, found, owners, known_paths)
+        for p in found:
+            folder_of.setdefault(p, folder["id"])
+    scanned_ids = [f["id"] for f in online]
+    for p, info in found.items():
+        if young is not None and info.mtime_ns > young:
+            report.unsettled += 1
+            known_young.add(p)
+            continue
+        on_disk[p] = (folder_of[p], info)
     # A path inside two registered folders (nested folders) belongs to the one that has it.
     inodes_known = {(r[4], r[5]): p for p, r in known.items()}
     new_paths = [p for p in on_disk if p not in known]

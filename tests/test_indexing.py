@@ -258,3 +258,19 @@ def test_hard_links_and_symlinks_are_one_photo(library, tmp_path, photo_set):
     library.update()
     assert library.catalog.counts()["indexed"] == 1
     assert sum(f["photos"] for f in library.status()["folders"]) == 1
+
+
+def test_a_new_hard_link_in_an_earlier_folder_is_not_a_move(library, tmp_path, photo_set):
+    z = tmp_path / "z-first-added"
+    a = tmp_path / "a-added-later"
+    z.mkdir()
+    a.mkdir()
+    shutil.copy(photo_set / "originals" / "rocket.jpg", z / "rocket.jpg")
+    library.add_folder(z)
+    library.update()
+    photo_id, label = label_of(library, z / "rocket.jpg")
+    os.link(z / "rocket.jpg", a / "link.jpg")  # walked first: a-... sorts before z-...
+    library.add_folder(a)
+    report, prog = library.update()
+    assert report.moved == 0 and report.new == 0 and report.deleted == 0 and prog.done == 0
+    assert label_of(library, z / "rocket.jpg") == (photo_id, label)
