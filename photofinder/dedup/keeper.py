@@ -2,7 +2,9 @@
 
 Rules, in the default order (the first that tells the copies apart decides):
 ``pixels`` (most pixels), ``format`` (RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG >
-WebP/GIF, then the fewest compression artefacts: most bytes per pixel within a format),
+WebP/GIF, then the fewest compression artefacts: most bytes per pixel within a format; a
+lossless file the same size as a JPEG of the group counts as that JPEG, since converting a
+JPEG to PNG adds nothing: the JPEG is the original),
 ``exif`` (richer EXIF), ``oldest`` (earliest capture date), ``folder`` (inside a preferred
 folder, then the shortest path).
 """
@@ -61,11 +63,29 @@ def _in_preferred(path: str, folders: list[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
 
 
+LOSSY = {"JPEG", "MPO"}
+LOSSLESS_RANKS = (3, 4)
+
+
+def _pixels(m: dict) -> int:
+    return (m.get("width") or 0) * (m.get("height") or 0)
+
+
+def _mark_conversions(members: list[dict]) -> None:
+    """A lossless file with as many pixels as a JPEG of the group is a conversion of it."""
+    lossy_px = {_pixels(m) for m in members if _format(m) in LOSSY}
+    for m in members:
+        m["converted"] = (FORMAT_RANK.get(_format(m), 2) in LOSSLESS_RANKS
+                          and _pixels(m) in lossy_px)
+
+
 def _key(m: dict, rule: str, rules: Rules):
-    px = (m.get("width") or 0) * (m.get("height") or 0)
+    px = _pixels(m)
     if rule == "pixels":
         return px
     if rule == "format":
+        if m.get("converted"):
+            return (FORMAT_RANK["JPEG"], 0.0)
         return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(px, 1), 1))
     if rule == "exif":
         return m.get("exif_tags", 0)
@@ -102,6 +122,7 @@ def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
     if any("exif_tags" not in m for m in members) and "exif" in rules.order:
         for m in members:
             m.setdefault("exif_tags", exif_richness(m["path"]))
+    _mark_conversions(members)
     pool = list(members)
     reasons: list[str] = []
     for rule in rules.order:
