@@ -6,7 +6,9 @@ thousand thumbnails and progress reports) Python frees ``True`` and aborts with
 "bool_dealloc: deallocating True or False". The bug is measured once at import, not
 assumed from a version number: where it is present, each emit gives the reference back;
 where it is absent, this is a plain emit. (An extra reference to ``True`` is harmless; a
-missing one is fatal, so the check errs on the side of giving back.)
+missing one is fatal, so the check errs on the side of giving back.) On Python 3.11 that
+release also loses references to None on every call returning nothing, which no wrapper can
+mend: pyproject.toml keeps it out there, and tests/gui/test_refcounts.py checks the binding.
 """
 
 from __future__ import annotations

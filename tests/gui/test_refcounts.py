@@ -57,3 +57,17 @@ def test_model_values_keep_none_alive(qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(loader.failed) == 10, timeout=10_000)
     assert _settled(None) > before - N // 4
     loader.shutdown()
+
+
+def test_the_qt_binding_keeps_none_and_true_alive(qtbot):
+    """PySide6 6.12.0 on Python 3.11 loses a reference to None on every call that returns
+    nothing (setText, processEvents...): no workaround is possible, the app aborts after a
+    few thousand calls; pyproject.toml keeps that version out. This fails if it comes back."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    qtbot.addWidget(label)
+    before = _settled(None)
+    for _ in range(N):
+        label.setText("x")
+    assert _settled(None) > before - N // 4
