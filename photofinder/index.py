@@ -139,13 +139,15 @@ class VectorIndex:
         labels, sims = self.search_many(np.asarray(vector, np.float32).reshape(1, -1), k)
         return [(int(l), float(s)) for l, s in zip(labels[0], sims[0])]
 
-    def search_many(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batched kNN: (labels, similarities), each of shape (n, k')."""
+    def search_many(self, vectors: np.ndarray, k: int, ef: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Batched kNN: (labels, similarities), each of shape (n, k'). ``ef`` trades recall
+        of far neighbours for speed (a range search for near copies needs little)."""
         k = min(k, len(self.live))
         if k <= 0:
             return np.empty((len(vectors), 0), np.int64), np.empty((len(vectors), 0), np.float32)
         vectors = np.asarray(vectors, np.float32)
-        ef = max(EF_SEARCH, 2 * k)
+        ef = max(ef or EF_SEARCH, k)
         while True:
             self.index.set_ef(ef)
             try:

@@ -33,7 +33,8 @@ def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
         kk = k
         todo = np.arange(len(part))
         while len(todo):
-            found, sims = search_many(vecs[todo], kk)
+            # near copies sit far closer than anything else: a narrow search finds them
+            found, sims = search_many(vecs[todo], kk, 4 * kk)
             widen = []
             for row, i in enumerate(todo):
                 me = part[i]
