@@ -32,7 +32,8 @@ class _Card(QFrame):
         self.setObjectName("keeper" if keeper else "copy")
         self.setStyleSheet("#keeper { border: 2px solid #2f855a; border-radius: 8px;"
                            " background: #f0fff4; } #copy { border: 1px solid palette(mid);"
-                           " border-radius: 8px; }")
+                           " border-radius: 8px; } #copy[comparing=\"true\"] {"
+                           " border: 2px solid #5e81ac; background: #eef3fa; }")
         self.setFixedWidth(CARD_THUMB + 72)
         lay = QVBoxLayout(self)
         badge = QLabel("KEEP" if keeper else ("exact copy" if member.kind == "exact"
@@ -51,15 +52,18 @@ class _Card(QFrame):
         where.setStyleSheet("color: palette(placeholder-text);")
         where.setToolTip(os.path.dirname(member.path))
         lay.addWidget(where)
-        reasons = QLabel("\n".join(r.removeprefix("keep: ").removeprefix("edited copy: ")
-                                   for r in member.reasons[:4]))
+        text = [r.removeprefix("keep: ").removeprefix("edited copy: ") for r in member.reasons]
+        reasons = QLabel("\n".join(text[:2]))
         reasons.setWordWrap(True)
+        reasons.setToolTip("\n".join(member.reasons))
         reasons.setStyleSheet("font-size: 11px;")
         lay.addWidget(reasons)
         lay.addStretch()
         if not keeper:
-            compare = QPushButton("Compare")
-            compare.clicked.connect(lambda _=False: view.compare(group, member.path))
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.setToolTip("Click to compare with the copy to keep")
+            self._compare = lambda: view.compare(group, member.path)
+            row = QHBoxLayout()
             keep = QPushButton("Keep this")
             keep.setToolTip("Keep this copy instead of the suggested one (remembered)")
             keep.clicked.connect(lambda _=False: emit(view.keep_requested, member.path))
@@ -67,8 +71,15 @@ class _Card(QFrame):
             notdup.setToolTip("These are different photos: never group them again")
             notdup.clicked.connect(
                 lambda _=False: emit(view.not_duplicates_requested, group.keep, member.path))
-            for b in (compare, keep, notdup):
-                lay.addWidget(b)
+            for b in (keep, notdup):
+                b.setStyleSheet("padding: 2px 6px;")
+                row.addWidget(b)
+            lay.addLayout(row)
+
+    def mousePressEvent(self, e) -> None:
+        if hasattr(self, "_compare"):
+            self._compare()
+        super().mousePressEvent(e)
 
     def set_pixmap(self, pm: QPixmap | None, dpr: float) -> None:
         if pm is None:
@@ -110,7 +121,7 @@ class DuplicatesView(QWidget):
         split = QSplitter()
         self.list = QListWidget()
         self.list.setIconSize(QSize(56, 56))
-        self.list.setMinimumWidth(220)
+        self.list.setMinimumWidth(200)
         self.list.currentRowChanged.connect(self._show_group)
         split.addWidget(self.list)
         right = QWidget()
@@ -125,10 +136,14 @@ class DuplicatesView(QWidget):
         self.cards_area = QScrollArea()
         self.cards_area.setWidgetResizable(True)
         self.cards_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.cards_area.setMinimumHeight(420)
-        rl.addWidget(self.cards_area)
+        self.cards_area.setMinimumHeight(200)
         self.compare_view = CompareView()
-        rl.addWidget(self.compare_view, 1)
+        vsplit = QSplitter(Qt.Orientation.Vertical)
+        vsplit.addWidget(self.cards_area)
+        vsplit.addWidget(self.compare_view)
+        vsplit.setSizes([330, 420])
+        vsplit.setChildrenCollapsible(False)
+        rl.addWidget(vsplit, 1)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
         lay.addWidget(split, 1)
@@ -198,6 +213,9 @@ class DuplicatesView(QWidget):
 
     def compare(self, group, path: str) -> None:
         member = next(m for m in group.members if m.path == path)
+        for card in self.cards:
+            card.setProperty("comparing", card.path == path)
+            card.setStyleSheet(card.styleSheet())  # re-polish: the property changed
         self.compare_view.show_pair(group.keep, path, (
             f"KEEP: {os.path.basename(group.keep)}",
             f"{os.path.basename(path)} ({member.kind}, {member.score * 100:.0f}% alike)"))

@@ -3,6 +3,8 @@ delegate that draws the thumbnail, the file name and, for results, the similarit
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
@@ -10,14 +12,15 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 from photofinder.gui.models import PathRole, ScoreRole, StateRole, value
 from photofinder.gui.signals import emit
 
-CELL = QSize(184, 206)
+CELL = QSize(184, 224)
 THUMB = 164
 ACCENT = QColor("#5e81ac")
 
 
 class ThumbDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:
-        return CELL
+        grid = self.parent().gridSize() if isinstance(self.parent(), QListView) else CELL
+        return grid if grid.isValid() else CELL
 
     def paint(self, p: QPainter, option, index: QModelIndex) -> None:
         p.save()
@@ -58,11 +61,20 @@ class ThumbDelegate(QStyledItemDelegate):
         score = value(index, ScoreRole)
         if score is not None:
             self._badge(p, box, f"{score * 100:.0f}%", _score_colour(score))
-        name_rect = QRect(r.x() + 4, box.bottom() + 6, r.width() - 8, r.bottom() - box.bottom() - 6)
+        fm = option.fontMetrics
+        line = fm.height()
+        name_rect = QRect(r.x() + 4, box.bottom() + 6, r.width() - 8, line)
         p.setPen(pal.color(QPalette.ColorRole.Text))
-        name = option.fontMetrics.elidedText(value(index, Qt.ItemDataRole.DisplayRole) or "",
-                                             Qt.TextElideMode.ElideMiddle, name_rect.width())
+        name = fm.elidedText(value(index, Qt.ItemDataRole.DisplayRole) or "",
+                             Qt.TextElideMode.ElideMiddle, name_rect.width())
         p.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        path = value(index, PathRole) or ""
+        folder = os.path.basename(os.path.dirname(path))
+        if folder:
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            p.drawText(name_rect.translated(0, line),
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                       fm.elidedText(folder, Qt.TextElideMode.ElideMiddle, name_rect.width()))
         p.restore()
 
     def _badge(self, p: QPainter, box: QRect, text: str, colour: QColor, left=False) -> None:
@@ -117,6 +129,15 @@ class PhotoGrid(QListView):
         self.setFrameShape(QListView.Shape.NoFrame)
         self.customContextMenuRequested.connect(self._on_menu)
         self.doubleClicked.connect(lambda ix: emit(self.preview_requested, value(ix, PathRole)))
+
+    def resizeEvent(self, e) -> None:
+        # cells share the row's width: the grid fills the view instead of leaving a gap
+        width = self.viewport().width()
+        cols = max(1, width // CELL.width())
+        size = QSize(width // cols, CELL.height())
+        if size != self.gridSize():
+            self.setGridSize(size)
+        super().resizeEvent(e)
 
     def current_path(self) -> str | None:
         ix = self.currentIndex()

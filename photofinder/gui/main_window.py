@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.errors_dock.setObjectName("errors")
         self.errors_dock.setWidget(self.errors_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.errors_dock)
+        self.resizeDocks([self.folders_dock], [230], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.errors_dock], [170], Qt.Orientation.Vertical)
         self.errors_dock.hide()
         self.index_status = IndexStatus()
         self.statusBar().addPermanentWidget(self.index_status, 1)

@@ -84,6 +84,7 @@ class ErrorsPanel(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         lay.addWidget(self.table)
 
     def set_errors(self, errors: list[dict]) -> None:
@@ -96,7 +97,7 @@ class ErrorsPanel(QWidget):
             reason.setToolTip(e["error"])
             self.table.setItem(row, 1, reason)
         if errors:
-            self.table.setColumnWidth(0, max(260, self.table.width() // 2))
+            self.table.setColumnWidth(0, max(300, int(self.table.viewport().width() * 0.45)))
         n = len(errors)
         self.summary.setText("No problems." if not n else
                              f"{n} file{'s' if n != 1 else ''} could not be indexed. They stay "
