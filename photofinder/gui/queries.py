@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from photofinder.library import Library, Match
@@ -66,9 +67,21 @@ def photos(lib: Library) -> PhotoTable:
     return t
 
 
+_seen: "weakref.WeakKeyDictionary[Library, int]" = weakref.WeakKeyDictionary()
+
+
+def catch_up(lib: Library) -> None:
+    """``lib.refresh()`` when another connection (the writer) has committed since the last
+    time; SQLite's data_version says so without reading 100,000 labels per search."""
+    version = lib.catalog.db.execute("PRAGMA data_version").fetchone()[0]
+    if _seen.get(lib) != version:
+        lib.refresh()
+        _seen[lib] = version
+
+
 def similar(lib: Library, path: str, top: int = TOP) -> SimilarResult:
     start = time.perf_counter()
-    lib.refresh()
+    catch_up(lib)
     p = os.path.abspath(path)
     outside = lib.catalog.photo_by_path(p) is None
     matches = lib.similar(p, top)
@@ -81,7 +94,7 @@ def status(lib: Library) -> dict:
 
 def warm(lib: Library) -> int:
     """Load the model and the index before the first search needs them."""
-    lib.refresh()
+    catch_up(lib)
     return len(lib.index)
 
 
@@ -89,5 +102,5 @@ def duplicates(lib: Library, sensitivity: float = 0.5):
     """Duplicate groups (photofinder.duplicates.find_groups), best first."""
     from photofinder import duplicates as dup
 
-    lib.refresh()
+    catch_up(lib)
     return dup.find_groups(lib, sensitivity=sensitivity)

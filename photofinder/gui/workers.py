@@ -234,6 +234,8 @@ class IndexWorker(_QueueThread):
         report = lib.scan(folders)
         if report.new or report.changed or report.moved or report.deleted:
             emit(self.changed)
+        if not lib.catalog.counts()["pending"]:
+            return  # nothing to embed: do not load the writer's copy of the index
         emit(self.phase, "paused" if self._paused else "indexing")
         self._last_emit = 0.0
         final = lib.index_pending(self._on_progress)
