@@ -17,7 +17,7 @@ from photofinder.gui.icons import icon
 from photofinder.gui.signals import emit
 from photofinder.gui.thumbnails import ThumbnailLoader
 
-CARD_THUMB = 128
+CARD_THUMB = 112
 
 
 def _folder(path: str) -> str:
@@ -57,6 +57,8 @@ class _Card(QFrame):
         reasons.setWordWrap(True)
         reasons.setToolTip("\n".join(member.reasons))
         reasons.setStyleSheet("font-size: 11px;")
+        reasons.setMaximumHeight(reasons.fontMetrics().lineSpacing() * 3 + 2)
+        reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(reasons)
         lay.addStretch()
         if not keeper:
@@ -136,12 +138,13 @@ class DuplicatesView(QWidget):
         self.cards_area = QScrollArea()
         self.cards_area.setWidgetResizable(True)
         self.cards_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.cards_area.setMinimumHeight(200)
+        self.cards_area.setMinimumHeight(300)
         self.compare_view = CompareView()
         vsplit = QSplitter(Qt.Orientation.Vertical)
         vsplit.addWidget(self.cards_area)
         vsplit.addWidget(self.compare_view)
-        vsplit.setSizes([330, 420])
+        vsplit.setSizes([300, 420])
+        self.compare_view.setMinimumHeight(200)
         vsplit.setChildrenCollapsible(False)
         rl.addWidget(vsplit, 1)
         split.addWidget(right)

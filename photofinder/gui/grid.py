@@ -134,7 +134,7 @@ class PhotoGrid(QListView):
         # cells share the row's width: the grid fills the view instead of leaving a gap
         width = self.viewport().width()
         cols = max(1, width // CELL.width())
-        size = QSize(width // cols, CELL.height())
+        size = QSize(width // cols - 1, CELL.height())  # - 1: the last column must fit
         if size != self.gridSize():
             self.setGridSize(size)
         super().resizeEvent(e)

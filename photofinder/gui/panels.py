@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -76,32 +78,34 @@ class ErrorsPanel(QWidget):
         lay.setContentsMargins(6, 6, 6, 6)
         self.summary = QLabel("No problems.")
         lay.addWidget(self.summary)
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["File", "Reason"])
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["File", "Folder", "Reason"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)  # a folder's end tells it apart
         lay.addWidget(self.table)
 
     def set_errors(self, errors: list[dict]) -> None:
         self.table.setRowCount(len(errors))
         for row, e in enumerate(errors):
-            item = QTableWidgetItem(e["path"])
-            item.setToolTip(e["path"])
-            self.table.setItem(row, 0, item)
-            reason = QTableWidgetItem(e["error"])
-            reason.setToolTip(e["error"])
-            self.table.setItem(row, 1, reason)
+            for col, text in enumerate((os.path.basename(e["path"]), os.path.dirname(e["path"]),
+                                        e["error"])):
+                item = QTableWidgetItem(text)
+                item.setToolTip(e["path"] if col < 2 else text)
+                item.setData(Qt.ItemDataRole.UserRole, e["path"])
+                self.table.setItem(row, col, item)
         if errors:
-            self.table.setColumnWidth(0, max(300, int(self.table.viewport().width() * 0.45)))
+            self.table.resizeColumnToContents(0)
+            self.table.setColumnWidth(1, max(220, int(self.table.viewport().width() * 0.3)))
         n = len(errors)
         self.summary.setText("No problems." if not n else
                              f"{n} file{'s' if n != 1 else ''} could not be indexed. They stay "
                              "listed here until they are fixed or removed.")
 
     def paths(self) -> list[str]:
-        return [self.table.item(r, 0).text() for r in range(self.table.rowCount())]
+        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+                for r in range(self.table.rowCount())]
