@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.status: dict | None = None
         self._token = 0
         self._watcher = None
+        self._watched: list[str] | None = None
         self.setWindowTitle("photofinder")
         self.setWindowIcon(icon("photofinder"))
         self.setAcceptDrops(True)
@@ -192,6 +193,9 @@ class MainWindow(QMainWindow):
                 self.indexer.submit("update")  # pick up what changed while the app was closed
                 if self.settings.value("window/view") == "duplicates" and not self.start_image:
                     self.show_duplicates()
+        watched = sorted(f["path"] for f in self.folders if f["online"])
+        if watched != self._watched:  # folders added, removed, plugged in or out
+            self._watched = watched
             self._restart_watcher()
         if self.stack.currentWidget() in (self.empty, self.library):
             self.stack.setCurrentWidget(self.library if self.folders or self._adding
@@ -349,8 +353,10 @@ class MainWindow(QMainWindow):
 
         if self._watcher is not None:
             self._watcher.stop()
-        folders = [f["path"] for f in self.folders or [] if f["online"]]
-        self._watcher = FolderWatcher(folders, lambda: self.indexer.submit("update"))
+            self._watcher = None
+        if not self._watched:
+            return
+        self._watcher = FolderWatcher(self._watched, lambda: self.indexer.submit("update"))
         self._watcher.start()
 
     # -- drag and drop --------------------------------------------------------------------
