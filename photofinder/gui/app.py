@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -30,10 +31,22 @@ def run(library_path: str, image: str | None = None, provider: str | None = None
 
         raise LibraryError(f"no such file: {image}")
     app = make_app()
+    from PySide6.QtCore import QTimer
+
     from photofinder.gui.icons import icon
     from photofinder.gui.main_window import MainWindow
 
     app.setWindowIcon(icon("photofinder"))
     window = MainWindow(library_path, provider=provider, image=image)
     window.show()
-    return app.exec()
+    # Ctrl+C in the terminal closes the window properly (workers stopped, settings saved);
+    # the timer lets Python run its signal handler while Qt's loop is in C++.
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer()
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    try:
+        return app.exec()
+    finally:
+        window.close()  # a no-op when the window closed itself
+        signal.signal(signal.SIGINT, previous)

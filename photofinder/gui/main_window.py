@@ -392,9 +392,13 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, e) -> None:
+        if getattr(self, "_closed", False):
+            return super().closeEvent(e)
+        self._closed = True
         self.save_settings()
         if self._watcher is not None:
             self._watcher.stop()
+            self._watcher = None
         self.indexer.stop()
         self.query.stop()
         self.loader.shutdown()
