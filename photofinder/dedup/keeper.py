@@ -53,6 +53,25 @@ def exif_richness(path: str) -> int:
         return 0
 
 
+STD_LUMA_MEAN = 57.625  # mean of the IJG standard luminance quantisation table (quality 50)
+
+
+def jpeg_quality(path: str) -> int | None:
+    """Estimated JPEG quality (1-100) from the luminance quantisation table; None if unknown.
+    A better 'least compressed' measure between JPEGs than bytes per pixel, which a CMYK or
+    a metadata-heavy file inflates."""
+    try:
+        with Image.open(path) as img:
+            table = (getattr(img, "quantization", None) or {}).get(0)
+    except Exception:
+        return None
+    if not table:
+        return None
+    scale = 100.0 * (sum(table) / len(table)) / STD_LUMA_MEAN
+    q = (200.0 - scale) / 2.0 if scale <= 100 else 5000.0 / scale
+    return max(1, min(100, round(q)))
+
+
 def _format(m: dict) -> str:
     if os.path.splitext(m["path"])[1].lower() in RAW_EXT:
         return "RAW"
@@ -85,7 +104,9 @@ def _key(m: dict, rule: str, rules: Rules):
         return px
     if rule == "format":
         if m.get("converted"):
-            return (FORMAT_RANK["JPEG"], 0.0)
+            return (FORMAT_RANK["JPEG"], -1.0)
+        if m.get("jpeg_quality") is not None:
+            return (FORMAT_RANK["JPEG"], float(m["jpeg_quality"]))
         return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(px, 1), 1))
     if rule == "exif":
         return m.get("exif_tags", 0)
@@ -106,6 +127,8 @@ def _reason(m: dict, rule: str, rules: Rules) -> str:
         px = m["width"] * m["height"]
         return f"most pixels: {m['width']}x{m['height']} ({px / 1e6:.1f} MP)"
     if rule == "format":
+        if m.get("jpeg_quality") is not None:
+            return f"least compressed: JPEG quality {m['jpeg_quality']}"
         bpp = m.get("size", 0) * 8 / max(m["width"] * m["height"], 1)
         return f"best format / least compressed: {_format(m)}, {bpp:.1f} bits per pixel"
     if rule == "exif":
@@ -123,6 +146,10 @@ def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
         for m in members:
             m.setdefault("exif_tags", exif_richness(m["path"]))
     _mark_conversions(members)
+    if "format" in rules.order:
+        for m in members:
+            if "jpeg_quality" not in m:
+                m["jpeg_quality"] = jpeg_quality(m["path"]) if _format(m) in LOSSY else None
     pool = list(members)
     reasons: list[str] = []
     for rule in rules.order:
