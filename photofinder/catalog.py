@@ -116,6 +116,22 @@ def bind_path(path: str) -> str | bytes:
         return os.fsencode(path)
 
 
+def _enable_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
+    """WAL is a property of the file. Switching to it takes an exclusive lock for which
+    SQLite's busy timeout does not wait, so a process opening a new catalogue while another
+    does retries here."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
@@ -128,7 +144,7 @@ class Catalog:
             conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                    isolation_level=None)
             conn.text_factory = _decode_text
-            conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             self.db = sqlite_utils.Database(conn)
@@ -138,15 +154,22 @@ class Catalog:
 
     # -- schema -------------------------------------------------------------------------
     def _migrate(self) -> None:
+        """Bring the schema up to date. Each step runs in its own write transaction and
+        re-reads the version inside it, so two processes opening a new catalogue at once
+        do not both migrate."""
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        for v in range(1, SCHEMA_VERSION + 1):
+            if int(self.get_meta("schema_version", "0")) >= v:
+                continue
+            with self.transaction():
+                if int(self.get_meta("schema_version", "0")) >= v:
+                    continue
+                MIGRATIONS[v](self.db)
+                self.set_meta("schema_version", str(v))
         version = int(self.get_meta("schema_version", "0"))
         if version > SCHEMA_VERSION:
             raise CatalogError(f"the catalogue {self.path} is from a newer photofinder "
                                f"(schema {version}); upgrade photofinder")
-        for v in range(version + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
-                MIGRATIONS[v](self.db)
-                self.set_meta("schema_version", str(v))
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()

@@ -56,3 +56,24 @@ def test_model_change_rebuilds(tmp_path):
     idx.save()
     idx2 = VectorIndex(tmp_path / "i.hnsw", 64, "model-b")
     assert idx2.open(list(store), source(store))["rebuilt"] is True
+
+
+def test_many_processes_opening_a_new_catalogue_at_once(tmp_path):
+    """Schema migrations are taken by one process; the others see the result."""
+    import subprocess
+    import sys
+
+    import time
+
+    start = time.time() + 2.0  # all of them open the catalogue in the same instant
+    code = ("import sys, time; from photofinder.catalog import Catalog; "
+            "time.sleep(max(0, float(sys.argv[2]) - time.time())); "
+            "c = Catalog(sys.argv[1]); print(c.get_meta('schema_version'))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite"), str(start)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    from photofinder.catalog import SCHEMA_VERSION
+
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    assert {o[0].strip() for o in outs} == {str(SCHEMA_VERSION)}
