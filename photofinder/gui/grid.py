@@ -7,7 +7,8 @@ import os
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QLabel, QListView, QStyle,
+                               QStyledItemDelegate)
 
 from photofinder.gui.models import PathRole, ScoreRole, StateRole, value
 from photofinder.gui.signals import emit
@@ -166,3 +167,17 @@ class PhotoGrid(QListView):
                 emit(self.preview_requested, path)
                 return
         super().keyPressEvent(e)
+
+
+def add_grid_with_placeholder(layout: QBoxLayout, model) -> tuple[PhotoGrid, QLabel]:
+    """A photo grid over ``model`` and, in its place when there is nothing to show, a
+    centred hint label (hidden until used); both added to ``layout``."""
+    grid = PhotoGrid()
+    grid.setModel(model)
+    layout.addWidget(grid, 1)
+    placeholder = QLabel("")
+    placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 14px;")
+    placeholder.hide()
+    layout.addWidget(placeholder, 1)
+    return grid, placeholder

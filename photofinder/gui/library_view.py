@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from photofinder.gui.empty_state import DemoBanner
-from photofinder.gui.grid import PhotoGrid
+from photofinder.gui.grid import add_grid_with_placeholder
 from photofinder.gui.models import LibraryModel
 from photofinder.gui.queries import PhotoTable
 from photofinder.gui.thumbnails import ThumbnailLoader
@@ -50,14 +50,7 @@ class LibraryView(QWidget):
         banner_row.addWidget(self.banner)
         lay.addLayout(banner_row)
         self.banner.hide()
-        self.grid = PhotoGrid()
-        self.grid.setModel(self.model)
-        lay.addWidget(self.grid, 1)
-        self.placeholder = QLabel("")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 14px;")
-        self.placeholder.hide()
-        lay.addWidget(self.placeholder, 1)
+        self.grid, self.placeholder = add_grid_with_placeholder(lay, self.model)
 
     def set_table(self, table: PhotoTable) -> None:
         current = self.grid.current_path()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout, QWidget)
 
-from photofinder.gui.grid import PhotoGrid
+from photofinder.gui.grid import add_grid_with_placeholder
 from photofinder.gui.icons import icon
 from photofinder.gui.models import ResultsModel
 from photofinder.gui.thumbnails import ThumbnailLoader
@@ -69,14 +69,7 @@ class ResultsView(QWidget):
         self.slider_label.setMinimumWidth(40)
         h.addWidget(self.slider_label)
         lay.addWidget(head)
-        self.grid = PhotoGrid()
-        self.grid.setModel(self.model)
-        lay.addWidget(self.grid, 1)
-        self.placeholder = QLabel("")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: palette(placeholder-text); font-size: 14px;")
-        self.placeholder.hide()
-        lay.addWidget(self.placeholder, 1)
+        self.grid, self.placeholder = add_grid_with_placeholder(lay, self.model)
         loader.ready.connect(self._on_thumb)
 
     # -- state ----------------------------------------------------------------------------

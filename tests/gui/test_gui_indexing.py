@@ -3,7 +3,6 @@ the watcher picking up a new file, About naming the model and provider, the CLI 
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from PIL import Image
