@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import deque
 import shutil
 import sys
 import tempfile
@@ -24,12 +25,18 @@ from photofinder.indexer import prepare  # noqa: E402
 from photofinder.library import Library  # noqa: E402
 
 
-def decode_rate(paths, workers: int) -> float:
+def decode_rate(paths, workers: int, window: int = 48) -> float:
+    """Decode only, through the indexer's pool, keeping ``window`` files in flight (as the
+    pipeline does) and dropping each result."""
     pool = DecodePool(workers)
     with Timer() as t:
-        jobs = [pool.submit(prepare, i, str(p)) for i, p in enumerate(paths)]
-        for j in jobs:
-            pool.result(j)
+        jobs = deque()
+        for i, p in enumerate(paths):
+            jobs.append(pool.submit(prepare, i, str(p)))
+            if len(jobs) >= window:
+                pool.result(jobs.popleft())
+        while jobs:
+            pool.result(jobs.popleft())
     pool.close()
     return len(paths) / t.s
 
