@@ -20,6 +20,8 @@ from urllib.parse import quote, unquote
 
 from send2trash import send2trash
 
+from photofinder.catalog import PATH_PARAM, bind_path
+
 
 class CleanupError(Exception):
     """One line for the user."""
@@ -85,19 +87,24 @@ def _send(path: str) -> None:
 
 def trash_files(catalog, paths_and_hashes: list[tuple[str, str | None]], batch: str | None = None
                 ) -> str:
-    """Send files to the trash, one journal row each; returns the batch id."""
+    """Send files to the trash, one journal row each (written before the move, so a crash
+    mid-way never leaves a move unjournaled); returns the batch id."""
     batch = batch or uuid.uuid4().hex[:12]
     for path, hash_ in paths_and_hashes:
         start = time.time()
+        row_id = catalog.db.execute(
+            "INSERT INTO journal(at, action, path, hash, batch, detail) "
+            f"VALUES (?, 'trash', {PATH_PARAM}, ?, ?, '{{}}')",
+            [start, bind_path(path), hash_, batch]).lastrowid
         try:
             _send(path)
         except Exception as e:
+            catalog.db.execute("DELETE FROM journal WHERE id=?", [row_id])  # nothing moved
             raise CleanupError(f"could not move {path} to the trash: {e}") from None
         entry = _find_trash_entry(path, start)
-        detail = {"trash_dir": entry[0], "name": entry[1]} if entry else {}
-        catalog.db.execute(
-            "INSERT INTO journal(at, action, path, hash, batch, detail) VALUES (?, 'trash', ?, ?, ?, ?)",
-            [time.time(), path, hash_, batch, json.dumps(detail)])
+        if entry:
+            catalog.db.execute("UPDATE journal SET detail=? WHERE id=?",
+                               [json.dumps({"trash_dir": entry[0], "name": entry[1]}), row_id])
     return batch
 
 
