@@ -25,7 +25,9 @@ from photofinder.embedding import preprocess
 from photofinder.embedding.model import Embedder
 from photofinder.index import VectorIndex, encode_vector
 
-BATCH = 16
+# Batches of 8 run as fast as 16 on the CPU provider, and onnxruntime's arena for them
+# holds half the memory (about 240 MB against 480 MB; benchmarks/indexer_memory.py).
+BATCH = 8
 DECODE_TIMEOUT = 60.0
 VANISHED = "file vanished before it could be read"
 
