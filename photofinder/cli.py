@@ -135,14 +135,14 @@ def cmd_similar(args) -> int:
 
 
 def cmd_duplicates(args) -> int:
-    from photofinder.duplicates import run_cli
+    from photofinder.cli_duplicates import run_cli
 
     with _open_library(args) as lib:
         return run_cli(lib, args)
 
 
 def cmd_undo(args) -> int:
-    from photofinder.dedup.cli import run_undo
+    from photofinder.cli_duplicates import run_undo
 
     with _open_library(args) as lib:
         return run_undo(lib, args)
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_similar)
     s = sub.add_parser("duplicates", help="groups of duplicate photos")
     s.add_argument("--json", action="store_true")
-    from photofinder.dedup.cli import add_arguments as _duplicates_arguments
+    from photofinder.cli_duplicates import add_arguments as _duplicates_arguments
 
     _duplicates_arguments(s)
     s.set_defaults(func=cmd_duplicates)

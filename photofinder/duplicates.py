@@ -49,7 +49,7 @@ DEFAULT_SENSITIVITY = 0.5
 NOT_DUPLICATE = "not_duplicate"
 __all__ = ["Group", "Member", "TrashReport", "Rules", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "trash", "trash_groups", "undo", "mark_not_duplicates",
-           "thresholds", "run_cli", "CleanupError"]
+           "thresholds", "CleanupError"]
 
 
 def thresholds(sensitivity: float) -> dict:
@@ -397,5 +397,3 @@ def undo(lib, batch: str | None = None, reindex: bool = True) -> list[str]:
             lib.update(folders=folders)
     return restored
 
-
-from photofinder.dedup.cli import run_cli  # noqa: E402  (the CLI front end lives apart)

@@ -1,4 +1,4 @@
-"""``photofinder duplicates`` and ``photofinder undo``: the command-line front end."""
+"""The `duplicates` and `undo` commands of the CLI (front end: flags and printing)."""
 
 from __future__ import annotations
 
