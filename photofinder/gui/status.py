@@ -62,8 +62,10 @@ class IndexStatus(QWidget):
         if phase == "scanning":
             self.bar.setRange(0, 0)
             self.label.setText("Looking for new and changed photos…")
-        elif phase == "paused":
-            self.label.setText(self.label.text().replace("Indexing", "Paused:"))
+        elif phase == "paused":  # before the first progress event too
+            text = self.label.text()
+            self.label.setText(text.replace("Indexing", "Paused:") if "Indexing" in text
+                               else "Paused")
 
     def set_progress(self, p) -> None:
         if p.total <= 0:

@@ -32,12 +32,15 @@ def test_pause_stops_indexing_resume_finishes_and_search_works_meanwhile(
     w.index_status.pause.click()  # pause
     assert w.index_status.pause.isChecked() and w.indexer.paused
     qtbot.waitUntil(lambda: "Paused" in w.index_status.label.text(), timeout=30_000)
+    qtbot.wait(3000)  # the batch already in inference when pause was clicked commits
+    old = w.status
     w._ask("status")
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: w.status is not old, timeout=30_000)  # a fresh answer
     first = w.status["photos"]["indexed"]
     qtbot.wait(1500)
+    old = w.status
     w._ask("status")
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: w.status is not old, timeout=30_000)
     assert w.status["photos"]["indexed"] == first < 160  # nothing moved while paused
     assert w.status["photos"]["pending"] > 0
     # search works on what is already indexed
