@@ -47,9 +47,6 @@ class ScanReport:
     removed_labels: list[int] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("new", "changed", "moved", "deleted", "unchanged")} | {
-            "offline": self.offline}
 
 
 def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | None = None,

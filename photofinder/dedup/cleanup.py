@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from send2trash import send2trash
 
@@ -142,4 +142,4 @@ def undo_batch(catalog, batch: str) -> list[str]:
     return restored
 
 
-__all__ = ["CleanupError", "trash_files", "undo_batch", "last_batch", "quote"]
+__all__ = ["CleanupError", "trash_files", "undo_batch", "last_batch"]
