@@ -125,7 +125,7 @@ def pr(pred: set, truth: set) -> dict:
 
 
 def shared_check(work: Path) -> dict:
-    from photofinder import duplicates as D
+    from photofinder.dedup import finder as D
     from photofinder.library import Library
 
     with Library(work / "shared-lib") as lib:
@@ -157,7 +157,7 @@ def shared_check(work: Path) -> dict:
 def main() -> None:
     import imagehash
 
-    from photofinder import duplicates as D
+    from photofinder.dedup import finder as D
     from photofinder.library import Library
 
     args = sys.argv[1:]

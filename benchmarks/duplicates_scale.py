@@ -68,7 +68,7 @@ def build(lib, n: int, planted: int, rng) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     root = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp(prefix="pf-dupscale-")
-    from photofinder import duplicates as D
+    from photofinder.dedup import finder as D
     from photofinder.library import Library
 
     rng = np.random.default_rng(1)

@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Timer, camera_jpegs, distinct_copies, emit, median, peak_rss_mb, small_jpegs  # noqa: E402
 
-from photofinder.decodepool import DecodePool  # noqa: E402
-from photofinder.embedding.model import Embedder  # noqa: E402
-from photofinder.indexer import prepare  # noqa: E402
+from photofinder.work.decodepool import DecodePool  # noqa: E402
+from photofinder.pixels.embedding.model import Embedder  # noqa: E402
+from photofinder.work.indexer import prepare  # noqa: E402
 from photofinder.library import Library  # noqa: E402
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Timer, emit, peak_rss_mb  # noqa: E402
 
-from photofinder.catalog import Catalog  # noqa: E402
-from photofinder import scanner  # noqa: E402
+from photofinder.store.catalog import Catalog  # noqa: E402
+from photofinder.work import scanner  # noqa: E402
 
 
 def main() -> None:

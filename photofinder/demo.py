@@ -14,11 +14,9 @@ from pathlib import Path
 
 from PIL import Image
 
-import photofinder
+from photofinder.assets import demo_originals
 from photofinder.paths import data_dir
 
-RESOURCES = Path(photofinder.__file__).resolve().parents[1] / "resources"
-SOURCE = RESOURCES / "demo"
 EDITED = ("astronaut", "coffee", "chelsea", "rocket")  # the ones that get edited copies
 MARKER = ".photofinder-demo"
 
@@ -28,7 +26,7 @@ def demo_folder() -> Path:
 
 
 def originals() -> list[Path]:
-    return sorted(SOURCE.glob("*.jpg"))
+    return demo_originals()
 
 
 def is_demo_folder(path: str | os.PathLike) -> bool:

@@ -7,20 +7,21 @@ One process writes at a time (an exclusive lock on ``write.lock``); readers need
 
 from __future__ import annotations
 
-import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from filelock import FileLock, Timeout
 
-from photofinder import imaging, scanner
-from photofinder.catalog import Catalog
-from photofinder.embedding import preprocess
-from photofinder.embedding.model import Embedder, ModelError
-from photofinder.index import VectorIndex, decode_vectors
-from photofinder.indexer import Indexer, Progress
+from photofinder.pixels import imaging
+from photofinder.work import scanner
+from photofinder.store.catalog import Catalog
+from photofinder.pixels.embedding import preprocess
+from photofinder.pixels.embedding.model import Embedder, ModelError
+from photofinder.store.index import VectorIndex, decode_vectors
+from photofinder.work.indexer import Indexer, Progress
 
 
 class LibraryError(Exception):
@@ -51,7 +52,7 @@ class Library:
         self._embedder = embedder
         self._provider = provider
         self._index: VectorIndex | None = None
-        self._lock_fd: int | None = None
+        self._lock: FileLock | None = None
         self.indexer: Indexer | None = None
 
     # -- resources ----------------------------------------------------------------------
@@ -82,24 +83,23 @@ class Library:
 
     def lock(self) -> None:
         """Take the single-writer lock, or raise LibraryBusy."""
-        if self._lock_fd is not None:
+        if self._lock is not None:
             return
-        fd = os.open(self.path / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        lock = FileLock(self.path / "write.lock", timeout=0, thread_local=False)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            lock.acquire()
+        except Timeout:
             raise LibraryBusy(f"the library {self.path} is being updated by another photofinder "
                               "process; try again when it has finished") from None
-        self._lock_fd = fd
+        self._lock = lock
 
     def close(self) -> None:
-        if self._index is not None and self._lock_fd is not None:
+        if self._index is not None and self._lock is not None:
             self._index.save()
         self.catalog.close()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self):
         return self

@@ -24,13 +24,13 @@ def data_dir(tmp_path_factory):
     os.environ["PHOTOFINDER_DATA"] = str(d)
     os.environ.pop("PHOTOFINDER_LIBRARY", None)
     cached = os.environ.get("PHOTOFINDER_TEST_MODEL_DIR")  # reuse a built model if given
-    from photofinder.embedding.model import MODEL_NAME
+    from photofinder.pixels.embedding.model import MODEL_NAME
     from photofinder.paths import model_dir
 
     if cached and (Path(cached) / "manifest.json").exists():
         shutil.copytree(cached, model_dir(MODEL_NAME))
     else:
-        from photofinder.embedding.export import export
+        from photofinder.pixels.embedding.export import export
 
         export(progress=lambda m: None)
     yield d
@@ -42,7 +42,7 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def embedder(data_dir):
-    from photofinder.embedding.model import Embedder
+    from photofinder.pixels.embedding.model import Embedder
 
     return Embedder()
 

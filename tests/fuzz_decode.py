@@ -22,7 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import imagegen as g  # noqa: E402
-from photofinder import imaging  # noqa: E402
+from photofinder.pixels import imaging  # noqa: E402
 
 
 def seeds() -> list[bytes]:

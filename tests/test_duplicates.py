@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PIL import Image, ImageOps
 
-from photofinder import duplicates as D
+from photofinder.dedup import finder as D
 from photofinder.library import Library
 
 from samples import sample_images

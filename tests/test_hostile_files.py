@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import imagegen as g
-from photofinder import imaging
+from photofinder.pixels import imaging
 
 
 def _one_line_error(fn, *args, match: str | None = None) -> str:

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import imagegen as g
-from photofinder import scanner
+from photofinder.work import scanner
 
 
 def _jpeg(path, colour=(120, 60, 30), size=(160, 120)):

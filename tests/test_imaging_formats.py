@@ -10,8 +10,8 @@ import pytest
 from PIL import Image, ImageCms
 
 import imagegen as g
-from photofinder import imaging
-from photofinder.formats import sniff
+from photofinder.pixels import imaging
+from photofinder.pixels.formats import sniff
 
 ORIENTATIONS = range(1, 9)
 
@@ -282,7 +282,7 @@ def test_candidates_by_extension():
 
 # -- the shared real photos ----------------------------------------------------------------------
 def _embed_ok(embedder, img: Image.Image) -> np.ndarray:
-    from photofinder.embedding import preprocess
+    from photofinder.pixels.embedding import preprocess
 
     v = embedder.embed([preprocess.prepare(img)])[0]
     assert np.all(np.isfinite(v)) and abs(float(np.linalg.norm(v)) - 1.0) < 1e-3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from photofinder.index import VectorIndex, decode_vectors, encode_vector
+from photofinder.store.index import VectorIndex, decode_vectors, encode_vector
 
 
 def unit(rng, n, d=64):
@@ -66,14 +66,14 @@ def test_many_processes_opening_a_new_catalogue_at_once(tmp_path):
     import time
 
     start = time.time() + 2.0  # all of them open the catalogue in the same instant
-    code = ("import sys, time; from photofinder.catalog import Catalog; "
+    code = ("import sys, time; from photofinder.store.catalog import Catalog; "
             "time.sleep(max(0, float(sys.argv[2]) - time.time())); "
             "c = Catalog(sys.argv[1]); print(c.get_meta('schema_version'))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite"), str(start)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(6)]
     outs = [p.communicate(timeout=120) for p in procs]
-    from photofinder.catalog import SCHEMA_VERSION
+    from photofinder.store.catalog import SCHEMA_VERSION
 
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
     assert {o[0].strip() for o in outs} == {str(SCHEMA_VERSION)}

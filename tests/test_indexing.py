@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from samples import sample_images
-from photofinder.indexer import BATCH
+from photofinder.work.indexer import BATCH
 from photofinder.library import Library, LibraryBusy
 
 
@@ -151,7 +151,7 @@ def wait_for(cond, timeout=60.0):
 
 
 def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folder, data_dir):
-    from photofinder.watcher import watch_forever
+    from photofinder.work.watcher import watch_forever
 
     lib_dir = tmp_path / "lib"
     writer = Library(lib_dir)

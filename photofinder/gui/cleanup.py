@@ -1,5 +1,5 @@
 """Move to trash (Delete) and Undo (Ctrl+Z): confirmation, the writer worker does the work
-(``photofinder.duplicates.trash`` / ``undo``: journaled, and the last copy of a photo is
+(``photofinder.dedup.finder.trash`` / ``undo``: journaled, and the last copy of a photo is
 never trashed), then a clear account of what moved and what was refused, and why."""
 
 from __future__ import annotations

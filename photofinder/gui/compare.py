@@ -10,7 +10,7 @@ from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QHBoxLayout,
                                QLabel, QPushButton, QVBoxLayout, QWidget)
 
-from photofinder import imaging
+from photofinder.pixels import imaging
 from photofinder.gui.signals import emit
 from photofinder.gui.thumbnails import pil_to_qimage
 

@@ -46,7 +46,7 @@ def _has_file_manager1(bus) -> bool:
 
 def local_image_paths(mime) -> list[str]:
     """The local files among dropped or pasted URLs."""
-    from photofinder import imaging
+    from photofinder.pixels import imaging
 
     out = []
     for url in mime.urls() if mime.hasUrls() else []:

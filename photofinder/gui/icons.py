@@ -1,17 +1,13 @@
-"""Icons drawn for photofinder (SVG in resources/icons, so they stay sharp at any DPI)."""
+"""Icons drawn for photofinder (SVG shipped in photofinder.resources/icons, so they stay sharp at any DPI)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
-
 from PySide6.QtGui import QIcon
 
-import photofinder
-
-RESOURCES = Path(photofinder.__file__).resolve().parents[1] / "resources"
+from photofinder.assets import icon_path
 
 
 @lru_cache(maxsize=None)
 def icon(name: str) -> QIcon:
-    return QIcon(str(RESOURCES / "icons" / f"{name}.svg"))
+    return QIcon(str(icon_path(name)))

@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
     def _restart_watcher(self) -> None:
         if not self.watch_enabled:
             return
-        from photofinder.watcher import FolderWatcher
+        from photofinder.work.watcher import FolderWatcher
 
         if self._watcher is not None:
             self._watcher.stop()

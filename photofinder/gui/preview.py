@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
-from photofinder import imaging
+from photofinder.pixels import imaging
 from photofinder.gui.icons import icon
 from photofinder.gui.thumbnails import pil_to_qimage
 from photofinder.gui.signals import emit

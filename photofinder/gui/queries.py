@@ -99,8 +99,8 @@ def warm(lib: Library) -> int:
 
 
 def duplicates(lib: Library, sensitivity: float = 0.5):
-    """Duplicate groups (photofinder.duplicates.find_groups), best first."""
-    from photofinder import duplicates as dup
+    """Duplicate groups (photofinder.dedup.finder.find_groups), best first."""
+    from photofinder.dedup import finder as dup
 
     catch_up(lib)
     return dup.find_groups(lib, sensitivity=sensitivity)

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from photofinder import imaging
+from photofinder.pixels import imaging
 from photofinder.gui.signals import emit
 
 SIZE = 256  # pixels, longer side, on disk

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QThread, Signal
 
 from photofinder import demo
-from photofinder.catalog import CatalogError
+from photofinder.store.catalog import CatalogError
 from photofinder.library import Library, LibraryBusy, LibraryError
 from photofinder.gui.signals import emit
 
@@ -36,7 +36,7 @@ _embedders: dict[str | None, Any] = {}
 
 def shared_embedder(provider: str | None):
     """One ONNX session for both threads (onnxruntime's run() is thread-safe)."""
-    from photofinder.embedding.model import Embedder, ModelError
+    from photofinder.pixels.embedding.model import Embedder, ModelError
 
     with _embedder_lock:
         if provider not in _embedders:
@@ -193,7 +193,7 @@ class IndexWorker(_QueueThread):
         emit(self.changed)
 
     def _do_trash(self, paths: list[str], groups=None) -> None:
-        from photofinder import duplicates
+        from photofinder.dedup import finder as duplicates
 
         try:
             report = duplicates.trash(self._library(), paths, groups)
@@ -203,7 +203,7 @@ class IndexWorker(_QueueThread):
         emit(self.changed)
 
     def _do_undo(self) -> None:
-        from photofinder import duplicates
+        from photofinder.dedup import finder as duplicates
 
         try:
             restored = duplicates.undo(self._library())
@@ -213,13 +213,13 @@ class IndexWorker(_QueueThread):
         emit(self.changed)
 
     def _do_keep(self, path: str) -> None:
-        from photofinder import duplicates
+        from photofinder.dedup import finder as duplicates
 
         duplicates.choose_keeper(self._library(), path)
         emit(self.cleaned, "keep", path)
 
     def _do_not_duplicates(self, a: str, b: str) -> None:
-        from photofinder import duplicates
+        from photofinder.dedup import finder as duplicates
 
         duplicates.mark_not_duplicates(self._library(), a, b)
         emit(self.cleaned, "not_duplicates", (a, b))

@@ -52,7 +52,7 @@ def test_demo_materialise_makes_edited_copies(tmp_path):
     assert demo.is_demo_folder(folder)
     for src in demo.originals():
         assert src.stat().st_size <= 120_000
-    assert (demo.SOURCE / "LICENSES.md").exists()
+    assert (demo.originals()[0].parent / "LICENSES.md").exists()
 
 
 def test_errors_panel_lists_a_corrupt_file_with_its_reason(make_window, wait_indexed, qtbot,

@@ -17,13 +17,13 @@ from typing import Callable
 
 import numpy as np
 
-from photofinder import imaging
-from photofinder.catalog import Catalog
+from photofinder.pixels import imaging
+from photofinder.store.catalog import Catalog
 from photofinder.dedup import signature
-from photofinder.decodepool import DecodePool, DecodeTimeout
-from photofinder.embedding import preprocess
-from photofinder.embedding.model import Embedder
-from photofinder.index import VectorIndex, encode_vector
+from photofinder.work.decodepool import DecodePool, DecodeTimeout
+from photofinder.pixels.embedding import preprocess
+from photofinder.pixels.embedding.model import Embedder
+from photofinder.store.index import VectorIndex, encode_vector
 
 # Batches of 8 run as fast as 16 on the CPU provider, and onnxruntime's arena for them
 # holds half the memory (about 240 MB against 480 MB; benchmarks/indexer_memory.py).

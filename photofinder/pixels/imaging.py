@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from photofinder.formats import RAW_KINDS, ImageError, describe_non_image, sniff, tiff_ifd0_tags
-from photofinder.formats import raw as rawformat
-from photofinder.formats.colour import to_rgb, to_srgb
+from photofinder.pixels.formats import RAW_KINDS, ImageError, describe_non_image, sniff, tiff_ifd0_tags
+from photofinder.pixels.formats import raw as rawformat
+from photofinder.pixels.formats.colour import to_rgb, to_srgb
 
 try:  # HEIC/HEIF (pillow-heif); AVIF is built into Pillow >= 11.3
     import pillow_heif

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photofinder.formats import ImageError
+from photofinder.pixels.formats import ImageError
 
 # LibRaw's ``flip`` (dcraw bits) -> EXIF orientation (inverse of dcraw's "50132467" table)
 _FLIP_TO_EXIF = {0: 1, 1: 2, 3: 3, 2: 4, 4: 5, 6: 6, 7: 7, 5: 8}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from photofinder.embedding import preprocess
-from photofinder.embedding.model import MANIFEST, MODEL_FILE, MODEL_NAME, ModelError, file_sha256
+from photofinder.pixels.embedding import preprocess
+from photofinder.pixels.embedding.model import MANIFEST, MODEL_FILE, MODEL_NAME, ModelError, file_sha256
 from photofinder.paths import model_dir
 
 OPSET = 18
@@ -42,7 +42,7 @@ def weights_file(variant: str = VARIANT) -> tuple[str, str, str]:
 
 
 def build_torch_model(variant: str = VARIANT):
-    from photofinder.embedding import architecture
+    from photofinder.pixels.embedding import architecture
 
     path, _, _ = weights_file(variant)
     return architecture.load(variant, path)

@@ -17,7 +17,7 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from photofinder import imaging
+from photofinder.pixels import imaging
 
 
 class _Handler(FileSystemEventHandler):

@@ -9,7 +9,7 @@ import io
 import numpy as np
 from PIL import Image, ImageCms
 
-from photofinder.formats import ImageError
+from photofinder.pixels.formats import ImageError
 
 _SRGB = None
 _TRANSFORMS: dict[tuple[bytes, str, str], object] = {}  # a library has few distinct profiles

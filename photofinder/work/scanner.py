@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from photofinder import imaging
-from photofinder.catalog import Catalog
+from photofinder.pixels import imaging
+from photofinder.store.catalog import Catalog
 
 SKIP_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "system volume information",
                        "lost+found", "__macosx", ".thumbnails", ".trash", ".cache"})

@@ -93,7 +93,7 @@ def cmd_scan(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from photofinder.watcher import watch_forever
+    from photofinder.work.watcher import watch_forever
 
     with _open_library(args) as lib:
         watch_forever(lib, log=lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -135,14 +135,14 @@ def cmd_similar(args) -> int:
 
 
 def cmd_duplicates(args) -> int:
-    from photofinder.cli_duplicates import run_cli
+    from photofinder.cli.duplicates import run_cli
 
     with _open_library(args) as lib:
         return run_cli(lib, args)
 
 
 def cmd_undo(args) -> int:
-    from photofinder.cli_duplicates import run_undo
+    from photofinder.cli.duplicates import run_undo
 
     with _open_library(args) as lib:
         return run_undo(lib, args)
@@ -157,10 +157,10 @@ def cmd_gui(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from photofinder.embedding.model import Embedder, ModelError, read_manifest
+    from photofinder.pixels.embedding.model import Embedder, ModelError, read_manifest
 
     if args.action == "build":
-        from photofinder.embedding.export import export
+        from photofinder.pixels.embedding.export import export
 
         manifest = export(progress=lambda m: print(m, file=sys.stderr))
         print(f"built {manifest['name']} (sha256 {manifest['sha256'][:12]}, dim {manifest['dim']})")
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_similar)
     s = sub.add_parser("duplicates", help="groups of duplicate photos")
     s.add_argument("--json", action="store_true")
-    from photofinder.cli_duplicates import add_arguments as _duplicates_arguments
+    from photofinder.cli.duplicates import add_arguments as _duplicates_arguments
 
     _duplicates_arguments(s)
     s.set_defaults(func=cmd_duplicates)
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     args.library = os.path.abspath(args.library) if args.library else str(default_library())
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from photofinder.catalog import CatalogError
-    from photofinder.embedding.model import ModelError
+    from photofinder.store.catalog import CatalogError
+    from photofinder.pixels.embedding.model import ModelError
     from photofinder.library import LibraryError
 
     try:

@@ -38,7 +38,7 @@ def add_arguments(s) -> None:
 
 
 def run_cli(lib, args) -> int:
-    from photofinder import duplicates as D
+    from photofinder.dedup import finder as D
     from photofinder.library import LibraryError, normpath
 
     try:
@@ -104,7 +104,7 @@ def _print_groups(groups) -> None:
 
 
 def run_undo(lib, args) -> int:
-    from photofinder import duplicates as D
+    from photofinder.dedup import finder as D
     from photofinder.library import LibraryError
 
     try:

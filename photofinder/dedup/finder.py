@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photofinder import imaging
+from photofinder.pixels import imaging
 from photofinder.dedup import align, grouping, keeper
 from photofinder.dedup import signature as S
 from photofinder.dedup.cleanup import CleanupError, last_batch, trash_files, undo_batch
 from photofinder.dedup.keeper import Rules
-from photofinder.embedding import preprocess
+from photofinder.pixels.embedding import preprocess
 
 DEFAULT_SENSITIVITY = 0.5
 NOT_DUPLICATE = "not_duplicate"

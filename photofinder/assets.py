@@ -1,0 +1,21 @@
+"""Files shipped inside the package (``photofinder.resources``: icons, demo photos), found
+with ``importlib.resources`` so they load from a wheel, an editable install or a bundle."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def _root() -> Path:
+    return Path(str(resources.files("photofinder.resources")))
+
+
+def icon_path(name: str) -> Path:
+    """The SVG of an icon (``name`` without the extension)."""
+    return _root() / "icons" / f"{name}.svg"
+
+
+def demo_originals() -> list[Path]:
+    """The demo photos (public domain / CC0; see demo/LICENSES.md)."""
+    return sorted((_root() / "demo").glob("*.jpg"))

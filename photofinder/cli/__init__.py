@@ -1,0 +1,5 @@
+"""The command line (``photofinder``, ``python -m photofinder``)."""
+
+from photofinder.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""From files to vectors: safe decoding (imaging, formats) and the embedding model."""

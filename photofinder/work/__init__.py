@@ -1,0 +1,1 @@
+"""The pipeline: scanning folders, decoding, batched embedding, watching."""
