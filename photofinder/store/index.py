@@ -7,6 +7,7 @@ catalogue no longer has; a missing or damaged file is rebuilt from the stored ve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -46,6 +47,13 @@ class VectorIndex:
         try:
             meta = json.loads(self.meta_path.read_text())
             if meta.get("model") != self.model or meta.get("dim") != self.dim:
+                return False
+            # hnswlib trusts the file: a damaged one (bad neighbour ids) crashes the process
+            # in C++. So nothing is loaded that does not match the checksum written with it.
+            problem = verify(self.path, meta)
+            if problem:
+                log.warning("index file %s is damaged (%s); rebuilding from stored vectors",
+                            self.path, problem)
                 return False
             idx = hnswlib.Index(space="ip", dim=self.dim)
             idx.load_index(str(self.path), max_elements=int(meta["capacity"]),
@@ -91,7 +99,8 @@ class VectorIndex:
         self.index.save_index(str(tmp))
         all_ids = set(int(i) for i in self.index.get_ids_list())
         meta = {"model": self.model, "dim": self.dim, "capacity": self.index.get_max_elements(),
-                "count": len(self.live), "deleted": sorted(all_ids - self.live)}
+                "count": len(self.live), "deleted": sorted(all_ids - self.live),
+                "bytes": tmp.stat().st_size, "sha256": file_digest(tmp)}
         tmp_meta = self.meta_path.with_name(self.meta_path.name + ".tmp")
         tmp_meta.write_text(json.dumps(meta))
         # The meta file names the deleted labels of exactly this index file: replace the
@@ -164,6 +173,27 @@ class VectorIndex:
                     return (np.empty((len(vectors), 0), np.int64),
                             np.empty((len(vectors), 0), np.float32))
         return labels.astype(np.int64), (1.0 - dist).astype(np.float32)
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file (about 1 GB/s: 0.1 s for a 100k-photo index of 256-d vectors)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 23):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(path: Path, meta: dict) -> str | None:
+    """Why the index file does not match its meta (None when it does)."""
+    if "sha256" not in meta or "bytes" not in meta:
+        return "no checksum recorded"
+    size = path.stat().st_size
+    if size != meta["bytes"]:
+        return f"{size} bytes where {meta['bytes']} were written"
+    if file_digest(path) != meta["sha256"]:
+        return "checksum mismatch"
+    return None
 
 
 VectorSource = "Callable[[list[int]], Iterator[tuple[list[int], np.ndarray]]]"
