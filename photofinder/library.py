@@ -217,3 +217,49 @@ class Library:
                 continue
             out.append(Match(row["path"], min(1.0, max(-1.0, score)), row["id"]))
         return out[:top]
+
+    # -- evaluation -----------------------------------------------------------------------
+    def evaluate(self, folder: str | os.PathLike,
+                 progress: Callable[[Progress], None] | None = None):
+        """Index ``folder`` (one sub-folder per group) into this library and measure how
+        "Find similar" ranks each photo's group-mates: a retrieval.evaluate.Report."""
+        from photofinder.retrieval import evaluate as ev
+
+        root = normpath(folder)
+        if not os.path.isdir(root):
+            raise LibraryError(f"not a folder: {root}")
+        if not any(root == f.path or root.startswith(f.path.rstrip(os.sep) + os.sep)
+                   for f in self.folders()):
+            self.add_folder(root)
+        self.update(progress)
+        model = self.embedder.model_id
+
+        def lookup(path: str) -> dict | None:
+            row = self.catalog.photo_by_path(path)
+            if row is None:
+                return None
+            if row.status == "failed":
+                return {"error": row.error}
+            emb = self.catalog.embedding_of_photo(row.id, model)
+            return {"label": emb[0]} if emb else {"error": "not indexed yet"}
+
+        try:
+            plan = ev.plan(root, list(scanner.walk(root)), lookup)
+        except ev.EvaluationError as e:
+            raise LibraryError(str(e)) from None
+        searcher = self.searcher()
+        settings = {"model": model, "provider": self.embedder.provider,
+                    "query_expansion": searcher.options.describe()}
+        return ev.run(plan, lambda label: self.stored_vectors([label])[0], searcher.rank,
+                      len(self.index), settings)
+
+    def stored_vectors(self, labels: list[int]) -> np.ndarray:
+        """The catalogue's vectors for ``labels`` (float32 rows, in the order asked)."""
+        got = dict(self.catalog.vectors(labels))
+        return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
+
+    def searcher(self):
+        """The "Find similar" pipeline over this library's index (retrieval.search)."""
+        from photofinder.retrieval.search import Searcher, SearchOptions
+
+        return Searcher(self.index, self.stored_vectors, SearchOptions())

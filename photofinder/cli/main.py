@@ -156,6 +156,12 @@ def cmd_gui(args) -> int:
     return run(args.library, image=args.image, provider=args.provider)
 
 
+def cmd_evaluate(args) -> int:
+    from photofinder.cli.evaluate import run_cli
+
+    return run_cli(args)
+
+
 def cmd_model(args) -> int:
     from photofinder.pixels.embedding.model import Embedder, ModelError, read_manifest
 
@@ -215,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("gui", help="the desktop app (default)")
     s.add_argument("image", nargs="?", metavar="IMAGE")
     s.set_defaults(func=cmd_gui)
+    s = sub.add_parser("evaluate", help="measure Find similar on a folder of groups (mAP, P@k)")
+    from photofinder.cli.evaluate import add_arguments as _evaluate_arguments
+
+    _evaluate_arguments(s)
+    s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("model", help="build the model or show what is in use")
     s.add_argument("action", choices=["build", "info"])
     s.set_defaults(func=cmd_model)
@@ -229,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args.command, args.func, args.image = "gui", cmd_gui, None
+    args.library_given = args.library is not None
     args.library = os.path.abspath(args.library) if args.library else str(default_library())
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

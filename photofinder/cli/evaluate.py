@@ -1,0 +1,67 @@
+"""``photofinder evaluate DIR [--json] [--plot FILE.png]``: how well "Find similar" ranks.
+
+Each sub-folder of DIR is a group of photos of one scene or object; every photo queries the
+rest. Without ``--library`` the photos are indexed into a temporary library, thrown away after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+
+
+def add_arguments(s) -> None:
+    s.add_argument("folder", metavar="DIR", help="a folder with one sub-folder per group")
+    s.add_argument("--json", action="store_true", help="print the figures as JSON")
+    s.add_argument("--plot", metavar="FILE.png", help="write the precision-recall curve")
+
+
+def _print_text(d: dict) -> None:
+    p = d["precision_at"]
+    print(f"{d['groups']} groups, {d['photos']} photos, {d['queries']} queries, "
+          f"{d['distractors']} distractors")
+    print(f"mAP {d['map']:.4f}   P@1 {p['1']:.4f}   P@5 {p['5']:.4f}   P@10 {p['10']:.4f}   "
+          f"recall@10 {d['recall_at_10']:.4f}")
+    print(f"model {d.get('model', '?')}, projection {d.get('projection', 'none')}, "
+          f"query expansion {d.get('query_expansion', 'off')}")
+    for f in d["failed"]:
+        print(f"skipped: {f['path']}: {f['error']}", file=sys.stderr)
+
+
+def run_cli(args) -> int:
+    from photofinder.cli.main import ProgressBar, UserError
+    from photofinder.library import Library
+
+    folder = os.path.abspath(args.folder)
+    if not os.path.isdir(folder):
+        raise UserError(f"not a folder: {folder}")
+    if args.plot:  # say it before indexing for minutes
+        from photofinder.retrieval.plot import PlotError, available
+
+        if not available():
+            raise UserError(str(PlotError.missing()))
+    with tempfile.TemporaryDirectory(prefix="photofinder-eval-") as tmp:
+        path = args.library if getattr(args, "library_given", False) else tmp
+        with Library(path, provider=args.provider) as lib:
+            bar = ProgressBar("indexing")
+            report = lib.evaluate(folder, progress=bar)
+            bar.close()
+    d = report.as_dict()
+    if args.plot:
+        from photofinder.retrieval.plot import PlotError, pr_png
+
+        try:
+            pr_png(args.plot, report.summary.curve_recall, report.summary.curve_precision,
+                   f"{os.path.basename(folder)}: mAP {d['map']:.3f}, {d['queries']} queries",
+                   label=d.get("model", ""))
+        except PlotError as e:
+            raise UserError(str(e)) from None
+    if args.json:
+        print(json.dumps(d, indent=2))
+    else:
+        _print_text(d)
+        if args.plot:
+            print(f"precision-recall curve: {os.path.abspath(args.plot)}")
+    return 0

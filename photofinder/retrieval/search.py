@@ -1,0 +1,48 @@
+"""The search pipeline behind "Find similar": index kNN, then optional query expansion.
+
+``Searcher`` takes the vector index and a source of the stored vectors (labels -> float32
+rows), never the Library. Scores are the index's similarities (cosine in its space).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from photofinder.retrieval.expansion import alpha_qe
+
+VectorsOf = Callable[[list[int]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    qe: int = 0          # alpha-QE over the top ``qe`` results (0: off)
+    alpha: float = 3.0
+
+    def describe(self) -> str:
+        return f"alpha-QE top {self.qe}, alpha {self.alpha:g}" if self.qe else "off"
+
+
+class Searcher:
+    def __init__(self, index, vectors_of: VectorsOf, options: SearchOptions = SearchOptions()):
+        self.index = index
+        self.vectors_of = vectors_of
+        self.options = options
+
+    def rank(self, vector: np.ndarray, k: int, exclude: frozenset[int] | set[int] = frozenset()
+             ) -> list[tuple[int, float]]:
+        """The ``k`` best (label, score), best first, leaving out the ``exclude`` labels."""
+        if k <= 0:
+            return []
+        want = k + len(exclude)
+        hits = self.index.search(vector, want)
+        n = self.options.qe
+        if n > 0 and hits:
+            top = [(l, s) for l, s in hits if l not in exclude][:n]
+            if top:
+                neighbours = self.vectors_of([l for l, _ in top])
+                q = alpha_qe(vector, neighbours, np.array([s for _, s in top]), self.options.alpha)
+                hits = self.index.search(q, want)
+        return [(l, s) for l, s in hits if l not in exclude][:k]
