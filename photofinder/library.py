@@ -1,13 +1,17 @@
-"""The facade: ``Library(path)`` ties catalogue, index, model, scanner and indexer together.
+"""THE door: ``Library(path)`` ties catalogue, index, model, pipeline and duplicates together.
 
-The CLI and the GUI call this and nothing below it. A library is a folder holding the
-catalogue (``catalog.sqlite``) and the derived index (``index.hnsw`` + ``index.json``).
-One process writes at a time (an exclusive lock on ``write.lock``); readers need no lock.
+The CLI and the GUI call this and nothing below it: folders, scanning and indexing, search,
+duplicates (find, keep, not-duplicates, trash, undo), watching, the model. The services below
+(``work``, ``dedup``) take the catalogue, the index and the model they need, never the
+Library. A library is a folder holding the catalogue (``catalog.sqlite``) and the derived
+index (``index.hnsw`` + ``index.json``). One process writes at a time (``write.lock``, taken
+by every method that writes); readers need no lock.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,16 +19,26 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
+from photofinder.dedup import finder
+from photofinder.dedup.cleanup import CleanupError
+from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Group, TrashReport
+from photofinder.errors import PhotofinderError
 from photofinder.pixels import imaging
-from photofinder.work import scanner
-from photofinder.store.catalog import Catalog
 from photofinder.pixels.embedding import preprocess
 from photofinder.pixels.embedding.model import Embedder, ModelError
+from photofinder.store.catalog import Catalog
 from photofinder.store.index import VectorIndex, decode_vectors
+from photofinder.store.records import Listing
+from photofinder.work import scanner, watcher
 from photofinder.work.indexer import Indexer, Progress
 
+__all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "FolderInfo", "Group",
+           "TrashReport", "Progress", "Listing", "normpath", "load_model", "model_info",
+           "build_model", "DEFAULT_SENSITIVITY", "PictureError", "Picture", "is_photo_name",
+           "open_picture", "thumbnail", "folder_watcher"]
 
-class LibraryError(Exception):
+
+class LibraryError(PhotofinderError):
     """A user error: one line, no traceback."""
 
 
@@ -39,8 +53,85 @@ class Match:
     photo_id: int
 
 
+@dataclass(frozen=True)
+class FolderInfo:
+    id: int
+    path: str
+    online: bool
+    photos: int
+
+
 def normpath(path: str | os.PathLike) -> str:
     return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+# -- the model ------------------------------------------------------------------------------
+def load_model(provider: str | None = None) -> Embedder:
+    """The ONNX model, ready to share between Libraries (its run() is thread-safe)."""
+    try:
+        return Embedder(provider=provider)
+    except ModelError as e:
+        raise LibraryError(str(e)) from None
+
+
+def model_info(provider: str | None = None) -> dict:
+    """The model's manifest and the provider it runs on (or why it cannot run)."""
+    from photofinder.pixels.embedding.model import read_manifest
+
+    manifest = read_manifest()
+    try:
+        running = Embedder(provider=provider).provider
+    except ModelError as e:
+        running = f"unavailable ({e})"
+    return {**manifest, "provider": running}
+
+
+def build_model(progress: Callable[[str], None] = lambda m: None) -> dict:
+    """Export the model (needs the ``export`` extra: torch); returns its manifest."""
+    try:
+        from photofinder.pixels.embedding.export import export
+    except ImportError as e:
+        raise LibraryError(f"building the model needs the export extra ({e.name} is missing): "
+                           "pip install 'photofinder[export]'") from None
+    return export(progress=progress)
+
+
+# -- pictures and watching, for the GUI (which imports nothing below this door) -------------
+PictureError = imaging.ImageError
+Picture = imaging.Decoded
+
+
+def is_photo_name(path: str | os.PathLike) -> bool:
+    """A file name the scanner would consider (by extension; content decides later)."""
+    return imaging.is_candidate(os.fspath(path))
+
+
+def open_picture(path: str | os.PathLike, long_side: int) -> Picture:
+    """Decode a file for display (orientation applied) at about ``long_side`` px;
+    PictureError with a one-line reason for anything that is not a usable picture."""
+    return imaging.decode(imaging.read_bytes(path), need=long_side)
+
+
+def thumbnail(path: str | os.PathLike, size: int):
+    """A PIL thumbnail of a file, at most ``size`` px; PictureError when it cannot be read."""
+    return imaging.thumbnail(path, size)
+
+
+def folder_watcher(folders: list[str], on_burst: Callable[[], None],
+                   log: Callable[[str], None] = lambda m: None) -> watcher.FolderWatcher:
+    """Watch ``folders``: ``on_burst()`` once per burst of changes (start() / stop())."""
+    return watcher.FolderWatcher(folders, on_burst, log)
+
+
+def _cleanup_errors(fn):
+    """Duplicates' own errors reach the user as one-line LibraryErrors."""
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CleanupError as e:
+            raise LibraryError(str(e)) from None
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
 
 
 class Library:
@@ -53,16 +144,14 @@ class Library:
         self._provider = provider
         self._index: VectorIndex | None = None
         self._lock: FileLock | None = None
+        self._seen_version: int | None = None
         self.indexer: Indexer | None = None
 
     # -- resources ----------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            try:
-                self._embedder = Embedder(provider=self._provider)
-            except ModelError as e:
-                raise LibraryError(str(e)) from None
+            self._embedder = load_model(self._provider)
         return self._embedder
 
     @property
@@ -80,6 +169,19 @@ class Library:
         beside a writer): adds new vectors to the in-memory index, drops removed ones."""
         labels = set(self.catalog.embedding_labels(self.embedder.model_id))
         return self.index.reconcile(labels, lambda m: decode_vectors(self.catalog.vectors(m)))
+
+    def catch_up(self) -> None:
+        """``refresh()`` only when another connection has committed since the last time
+        (SQLite's data_version says so without reading every label)."""
+        version = self.catalog.data_version()
+        if version != self._seen_version:
+            self.refresh()
+            self._seen_version = version
+
+    def warm(self) -> int:
+        """Load the model and the index before the first search needs them."""
+        self.catch_up()
+        return len(self.index)
 
     def lock(self) -> None:
         """Take the single-writer lock, or raise LibraryBusy."""
@@ -108,12 +210,13 @@ class Library:
         self.close()
 
     # -- folders ------------------------------------------------------------------------
-    def add_folder(self, folder: str | os.PathLike) -> dict:
+    def add_folder(self, folder: str | os.PathLike) -> FolderInfo:
         path = normpath(folder)
         if not os.path.isdir(path):
             raise LibraryError(f"not a folder: {path}")
         self.lock()
-        return self.catalog.add_folder(path)
+        row = self.catalog.add_folder(path)
+        return next(f for f in self.folders() if f.id == row.id)
 
     def remove_folder(self, folder: str | os.PathLike) -> int:
         path = normpath(folder)
@@ -121,28 +224,39 @@ class Library:
         if row is None:
             raise LibraryError(f"not a folder of this library: {path}")
         self.lock()
-        count = self.catalog.folder_counts().get(row["id"], 0)
-        labels = self.catalog.remove_folder(row["id"])
+        count = self.catalog.folder_counts().get(row.id, 0)
+        labels = self.catalog.remove_folder(row.id)
         if labels:
             self.index.remove(labels)
             self.index.save()
         return count
 
-    def folders(self) -> list[dict]:
+    def folders(self) -> list[FolderInfo]:
         counts = self.catalog.folder_counts()
-        return [{"path": f["path"], "online": os.path.isdir(f["path"]),
-                 "photos": counts.get(f["id"], 0), "id": f["id"]} for f in self.catalog.folders()]
+        return [FolderInfo(f.id, f.path, os.path.isdir(f.path), counts.get(f.id, 0))
+                for f in self.catalog.folders()]
 
     # -- indexing -----------------------------------------------------------------------
-    def scan(self, folders: list[dict] | None = None,
+    def _catalog_folders(self, folders: list[FolderInfo] | None):
+        if folders is None:
+            return None
+        wanted = {f.id for f in folders}
+        return [f for f in self.catalog.folders() if f.id in wanted]
+
+    def scan(self, folders: list[FolderInfo] | None = None,
              progress: Callable[[str], None] | None = None, settle: float = 0.0
              ) -> scanner.ScanReport:
         self.lock()
         self.catalog.requeue_other_models(self.embedder.model_id)
-        report = scanner.scan(self.catalog, folders, progress, settle=settle)
+        report = scanner.scan(self.catalog, self._catalog_folders(folders), progress,
+                              settle=settle)
         if report.removed_labels:
             self.index.remove(report.removed_labels)
         return report
+
+    def counts(self) -> dict[str, int]:
+        """Photos by state: {"indexed", "pending", "failed"}."""
+        return self.catalog.counts()
 
     def index_pending(self, progress: Callable[[Progress], None] | None = None) -> Progress:
         self.lock()
@@ -153,10 +267,29 @@ class Library:
             self.indexer = None
 
     def update(self, progress: Callable[[Progress], None] | None = None,
-               folders: list[dict] | None = None, settle: float = 0.0
+               folders: list[FolderInfo] | None = None, settle: float = 0.0
                ) -> tuple[scanner.ScanReport, Progress]:
         report = self.scan(folders, settle=settle)
         return report, self.index_pending(progress)
+
+    def pause_indexing(self) -> None:
+        if self.indexer is not None:
+            self.indexer.pause()
+
+    def resume_indexing(self) -> None:
+        if self.indexer is not None:
+            self.indexer.resume()
+
+    def cancel_indexing(self) -> None:
+        if self.indexer is not None:
+            self.indexer.cancel()
+
+    def watch(self, log: Callable[[str], None], settle: float = 2.0,
+              stop: threading.Event | None = None) -> None:
+        """Headless watching: catch up, then index every burst of changes until ``stop``."""
+        self.lock()
+        watcher.watch_forever(lambda: self.update(settle=settle),
+                              [f.path for f in self.folders()], log, settle=settle, stop=stop)
 
     # -- queries ------------------------------------------------------------------------
     def status(self) -> dict:
@@ -168,12 +301,19 @@ class Library:
         return {
             "photos": {"indexed": counts["indexed"], "pending": counts["pending"],
                        "failed": counts["failed"]},
-            "errors": [{"path": e["path"], "error": e["error"]} for e in self.catalog.errors()],
-            "folders": [{"path": f["path"], "online": f["online"], "photos": f["photos"]}
+            "errors": [{"path": e.path, "error": e.error} for e in self.catalog.errors()],
+            "folders": [{"path": f.path, "online": f.online, "photos": f.photos}
                         for f in self.folders()],
             "model": model,
             "provider": provider,
         }
+
+    def listing(self) -> list[Listing]:
+        """Every catalogued photo, by path."""
+        return list(self.catalog.listing())
+
+    def is_catalogued(self, path: str | os.PathLike) -> bool:
+        return self.catalog.photo_by_path(normpath(path)) is not None
 
     def embed_file(self, path: str | os.PathLike) -> tuple[np.ndarray, str]:
         """Embed an outside image: (vector, content hash). Raises LibraryError for bad input."""
@@ -191,13 +331,13 @@ class Library:
             raise LibraryError(f"no such file: {p}")
         model_id = self.embedder.model_id  # a missing model is the first thing to say
         row = self.catalog.photo_by_path(p) or self.catalog.photo_by_path(os.path.realpath(p))
-        if row and row["status"] == "indexed":
+        if row and row.status == "indexed":
             st = os.stat(p)
-            emb = self.catalog.embedding_of_photo(row["id"], model_id)
-            if emb and st.st_size == row["size"] and st.st_mtime_ns == row["mtime_ns"]:
-                return np.frombuffer(emb[1], np.float16).astype(np.float32), row["id"]
+            emb = self.catalog.embedding_of_photo(row.id, model_id)
+            if emb and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
+                return np.frombuffer(emb[1], np.float16).astype(np.float32), row.id
         vec, _ = self.embed_file(p)
-        return vec, row["id"] if row else None
+        return vec, row.id if row else None
 
     def similar(self, path: str | os.PathLike, top: int = 20) -> list[Match]:
         vec, own_id = self.query_vector(path)
@@ -213,10 +353,61 @@ class Library:
         out = []
         for label, score in hits:
             row = rows.get(label)
-            if row is None or row["id"] == exclude_id or row["path"] in exclude:
+            if row is None or row.id == exclude_id or row.path in exclude:
                 continue
-            out.append(Match(row["path"], min(1.0, max(-1.0, score)), row["id"]))
+            out.append(Match(row.path, min(1.0, max(-1.0, score)), row.id))
         return out[:top]
+
+    # -- duplicates -----------------------------------------------------------------------
+    def duplicates(self, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = True,
+                   stats: dict | None = None) -> list[Group]:
+        """Groups of copies, best first (dedup/finder.py says how they are found)."""
+        return finder.find_groups(self.catalog, self.index, sensitivity, verify=verify,
+                                  stats=stats)
+
+    @_cleanup_errors
+    def keep(self, path: str | os.PathLike) -> None:
+        """The user's choice: keep this copy in its group (remembered)."""
+        self.lock()
+        finder.choose_keeper(self.catalog, normpath(path))
+
+    @_cleanup_errors
+    def not_duplicates(self, path_a: str | os.PathLike, path_b: str | os.PathLike) -> None:
+        """Remember that two photos are not copies of each other (forever)."""
+        self.lock()
+        finder.mark_not_duplicates(self.catalog, normpath(path_a), normpath(path_b))
+
+    def prefer_folders(self, folders: list[str | os.PathLike]) -> None:
+        """Keeper rule: prefer copies in these folders (remembered)."""
+        self.lock()
+        rules = finder.get_rules(self.catalog)
+        rules.preferred_folders = [normpath(f) for f in folders]
+        finder.set_rules(self.catalog, rules)
+
+    @_cleanup_errors
+    def trash(self, paths: list[str], groups: list[Group], dry_run: bool = False) -> TrashReport:
+        """Move copies of ``groups`` to the system trash (journaled, undoable; never the last
+        copy of a photo)."""
+        if not dry_run:
+            self.lock()
+        return finder.trash(self.catalog, self.index, [normpath(p) for p in paths], groups,
+                            dry_run)
+
+    def trash_groups(self, groups: list[Group], dry_run: bool = False) -> TrashReport:
+        """Trash every copy but the keeper of each group."""
+        return self.trash([m.path for g in groups for m in g.others], groups, dry_run)
+
+    @_cleanup_errors
+    def undo(self, batch: str | None = None, reindex: bool = True) -> list[str]:
+        """Put a trash batch back (the last one by default) and index the files again."""
+        self.lock()
+        restored = finder.undo(self.catalog, batch)
+        if reindex and restored:
+            folders = [f for f in self.folders()
+                       if any(p.startswith(f.path.rstrip(os.sep) + os.sep) for p in restored)]
+            if folders:
+                self.update(folders=folders)
+        return restored
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, folder: str | os.PathLike,

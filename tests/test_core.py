@@ -7,6 +7,8 @@ import os
 import numpy as np
 import pytest
 
+import dbutil
+
 from photofinder.library import Library, LibraryError
 
 
@@ -65,7 +67,7 @@ def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path
     lib.update()
     q = photo_set / "edited" / "chelsea-cropped.jpg"
     before = [(m.path, round(m.score, 4)) for m in lib.similar(q, top=8)]
-    indexed_at = {r["id"]: r["indexed_at"] for r in lib.catalog.rows("SELECT id, indexed_at FROM photos")}
+    indexed_at = {r["id"]: r["indexed_at"] for r in dbutil.rows(lib, "SELECT id, indexed_at FROM photos")}
     lib.close()
     os.unlink(tmp_path / "lib" / "index.hnsw")
     lib = Library(tmp_path / "lib")
@@ -74,7 +76,7 @@ def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path
     assert after == before
     report, prog = lib.update()
     assert prog.done == 0  # nothing embedded again
-    assert {r["id"]: r["indexed_at"] for r in lib.catalog.rows("SELECT id, indexed_at FROM photos")} == indexed_at
+    assert {r["id"]: r["indexed_at"] for r in dbutil.rows(lib, "SELECT id, indexed_at FROM photos")} == indexed_at
     lib.close()
 
 
@@ -98,7 +100,7 @@ def test_similar_on_a_missing_file_is_a_user_error(library):
 def test_stored_vectors_are_float16_unit_vectors(library, photo_set):
     library.add_folder(photo_set / "originals")
     library.update()
-    rows = library.catalog.rows("SELECT vector FROM embeddings")
+    rows = dbutil.rows(library, "SELECT vector FROM embeddings")
     assert len(rows) == 10
     for r in rows:
         v = np.frombuffer(r["vector"], np.float16).astype(np.float32)

@@ -7,10 +7,12 @@ import os
 import shutil
 
 import pytest
+
+import dbutil
 from PIL import Image, ImageOps
 
 from photofinder.dedup import finder as D
-from photofinder.library import Library
+from photofinder.library import Library, LibraryError
 
 from samples import sample_images
 
@@ -62,7 +64,7 @@ def group_names(groups) -> list[set[str]]:
 
 
 def test_edited_copies_form_one_group_each_unrelated_alone(edit_lib):
-    groups = group_names(D.find_groups(edit_lib))
+    groups = group_names(edit_lib.duplicates())
     for name in EDITED:
         want = {f"{name}.jpg"} | {f"{name}-{k}.jpg" for k in make_edits(Image.new("RGB", (8, 6)))}
         assert want in groups, (name, groups)
@@ -73,7 +75,7 @@ def test_edited_copies_form_one_group_each_unrelated_alone(edit_lib):
 
 
 def test_group_shape_and_keeper_reasons(edit_lib):
-    for g in D.find_groups(edit_lib):
+    for g in edit_lib.duplicates():
         j = g.to_json()
         assert set(j) == {"keep", "members"}
         assert j["keep"] in [m["path"] for m in j["members"]]
@@ -91,17 +93,17 @@ def test_group_shape_and_keeper_reasons(edit_lib):
 
 def test_keeper_is_the_largest_copy_and_user_can_override(edit_lib, tmp_path):
     lib = edit_lib
-    g = [g for g in D.find_groups(lib) if "coffee.jpg" in {os.path.basename(m.path) for m in g.members}][0]
+    g = [g for g in lib.duplicates() if "coffee.jpg" in {os.path.basename(m.path) for m in g.members}][0]
     px = {m.path: Image.open(m.path).size for m in g.members}
     assert max(px.values(), key=lambda s: s[0] * s[1]) == px[g.keep]
     assert "most pixels" in g.members[0].reasons[0]
     small = [m.path for m in g.members if m.path.endswith("coffee-small.jpg")][0]
-    D.choose_keeper(lib, small)
+    lib.keep(small)
     try:
-        g2 = [g for g in D.find_groups(lib) if small in [m.path for m in g.members]][0]
+        g2 = [g for g in lib.duplicates() if small in [m.path for m in g.members]][0]
         assert g2.keep == small and "chosen by you" in g2.members[0].reasons[0]
     finally:
-        lib.catalog.db.execute("DELETE FROM keeper_choices")
+        dbutil.execute(lib, "DELETE FROM keeper_choices")
 
 
 def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_path, data_dir):
@@ -113,8 +115,8 @@ def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_p
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(tmp_path)
         lib.update()
-        assert D.find_groups(lib, sensitivity=0.8) == []
-        loose = group_names(D.find_groups(lib, sensitivity=0.8, verify=False))
+        assert lib.duplicates(sensitivity=0.8) == []
+        loose = group_names(lib.duplicates(sensitivity=0.8, verify=False))
         assert loose == [{"left.jpg", "right.jpg"}]
 
 
@@ -127,7 +129,7 @@ def test_blank_and_tiny_pictures_never_join(tmp_path, data_dir):
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(tmp_path)
         lib.update()
-        assert D.find_groups(lib, sensitivity=1.0) == []
+        assert lib.duplicates(sensitivity=1.0) == []
 
 
 @pytest.fixture
@@ -147,11 +149,11 @@ def copies(tmp_path, data_dir):
     folder = lib.add_folder(b)
     orig = lib.catalog.photo_by_path(str(a / "cat.jpg"))
     st = os.stat(b / "cat-link.jpg")
-    pid = lib.catalog.insert_photo(folder["id"], str(b / "cat-link.jpg"), st.st_size,
+    pid = lib.catalog.insert_photo(folder.id, str(b / "cat-link.jpg"), st.st_size,
                                    st.st_mtime_ns, st.st_dev, st.st_ino)
-    label, vec = lib.catalog.embedding_of_photo(orig["id"], lib.embedder.model_id)
-    sig = lib.catalog.db.execute("SELECT sig FROM signatures WHERE photo_id=?", [orig["id"]]).fetchone()[0]
-    meta = {k: orig[k] for k in ("hash", "width", "height", "orientation", "taken_at", "format",
+    label, vec = lib.catalog.embedding_of_photo(orig.id, lib.embedder.model_id)
+    sig = dbutil.rows(lib, "SELECT sig FROM signatures WHERE photo_id=?", [orig.id])[0]["sig"]
+    meta = {k: getattr(orig, k) for k in ("hash", "width", "height", "orientation", "taken_at", "format",
                                  "size", "mtime_ns")}
     lib.catalog.record_result(pid, {**meta, "signature": sig}, lib.embedder.model_id, vec)
     lib.refresh()
@@ -161,7 +163,7 @@ def copies(tmp_path, data_dir):
 
 def test_exact_copies_and_hard_links(copies):
     lib, a, b = copies
-    (g,) = D.find_groups(lib)
+    (g,) = lib.duplicates()
     paths = {m.path: m for m in g.members}
     assert len(g.members) == 3  # the hard link is the same file, not a copy
     assert str(b / "cat-link.jpg") not in paths
@@ -169,56 +171,56 @@ def test_exact_copies_and_hard_links(copies):
     assert linked and linked[0].also == [str(b / "cat-link.jpg")]
     kinds = sorted(m.kind for m in g.members)
     assert kinds == ["exact", "exact", "near"]
-    rep = D.trash(lib, [str(b / "cat-link.jpg")], dry_run=True)
+    rep = lib.trash([str(b / "cat-link.jpg")], lib.duplicates(), dry_run=True)
     assert rep.trashed == [] and str(b / "cat-link.jpg") in rep.refused
 
 
 def test_trash_journal_undo_and_last_copy(copies, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     lib, a, b = copies
-    groups = D.find_groups(lib)
+    groups = lib.duplicates()
     everything = [m.path for g in groups for m in g.members]
-    dry = D.trash(lib, everything, groups, dry_run=True)
+    dry = lib.trash(everything, groups, dry_run=True)
     assert dry.dry_run and len(dry.trashed) == len(everything) - 1
     assert list(dry.refused.values()) == ["the last copy of its group is never trashed"]
     assert all(os.path.exists(p) for p in everything)  # a dry run moves nothing
 
-    rep = D.trash_groups(lib, groups)
+    rep = lib.trash_groups(groups)
     gone = [m.path for m in groups[0].others]
     assert sorted(rep.trashed) == sorted(gone) and not rep.refused
     assert not any(os.path.exists(p) for p in gone)
     assert os.path.exists(groups[0].keep)
     assert len(os.listdir(tmp_path / "xdg" / "Trash" / "files")) == len(gone)
-    rows = lib.catalog.rows("SELECT path, action, batch FROM journal")
+    rows = dbutil.rows(lib, "SELECT path, action, batch FROM journal")
     assert sorted(r["path"] for r in rows) == sorted(gone) and {r["batch"] for r in rows} == {rep.batch}
-    assert D.find_groups(lib) == []
+    assert lib.duplicates() == []
     # the keeper alone is the last copy now
-    assert D.trash(lib, [groups[0].keep], groups).trashed == []
+    assert lib.trash([groups[0].keep], groups).trashed == []
 
-    restored = D.undo(lib)
+    restored = lib.undo()
     assert sorted(restored) == sorted(gone)
     assert all(os.path.exists(p) for p in gone)
     assert os.listdir(tmp_path / "xdg" / "Trash" / "files") == []
-    assert group_names(D.find_groups(lib)) == group_names(groups)
-    with pytest.raises(D.CleanupError):
-        D.undo(lib)
+    assert group_names(lib.duplicates()) == group_names(groups)
+    with pytest.raises(LibraryError):
+        lib.undo()
 
 
 def test_not_duplicates_is_remembered(copies):
     lib, a, b = copies
-    D.mark_not_duplicates(lib, a / "cat.jpg", a / "cat-small.jpg")
-    with pytest.raises(D.CleanupError):
-        D.mark_not_duplicates(lib, a / "cat.jpg", a / "cat copy.jpg")
+    lib.not_duplicates(a / "cat.jpg", a / "cat-small.jpg")
+    with pytest.raises(LibraryError):
+        lib.not_duplicates(a / "cat.jpg", a / "cat copy.jpg")
     path = lib.path
     lib.close()
     with Library(path) as again:
-        names = group_names(D.find_groups(again, sensitivity=1.0, verify=False))
+        names = group_names(again.duplicates(sensitivity=1.0, verify=False))
         assert names == [{"cat.jpg", "cat copy.jpg"}]
 
 
 def test_photos_indexed_before_signatures_still_match(edit_lib):
     edit_lib.catalog.db.execute("DELETE FROM signatures")
-    groups = group_names(D.find_groups(edit_lib))
+    groups = group_names(edit_lib.duplicates())
     assert {"rocket-rot90.jpg", "rocket.jpg"} <= next(g for g in groups if "rocket.jpg" in g)
     assert edit_lib.catalog.db.execute("SELECT count(*) FROM signatures").fetchone()[0] > 0
 
@@ -252,7 +254,7 @@ def test_shared_testdata_groups(shared_testdata, tmp_path, data_dir):
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(shared_testdata)
         lib.update()
-        groups = D.find_groups(lib)
+        groups = lib.duplicates()
     rel = [{os.path.relpath(m.path, shared_testdata) for m in g.members} for g in groups]
     bridge = [g for g in rel if "pdq/bridge-mods/aaa-orig.jpg" in g]
     assert len(bridge) == 1

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+import dbutil
 from PIL import Image
 
 from samples import sample_images
@@ -22,8 +24,8 @@ from photofinder.library import Library, LibraryBusy
 
 def label_of(lib, path):
     row = lib.catalog.photo_by_path(str(path))
-    emb = lib.catalog.embedding_of_photo(row["id"], lib.embedder.model_id)
-    return row["id"], emb[0] if emb else None
+    emb = lib.catalog.embedding_of_photo(row.id, lib.embedder.model_id)
+    return row.id, emb[0] if emb else None
 
 
 @pytest.fixture
@@ -128,16 +130,16 @@ def test_kill_9_mid_run_then_resume(tmp_path, data_dir):
 
     lib = Library(lib_dir)
     before = {r["id"]: r["indexed_at"] for r in
-              lib.catalog.rows("SELECT id, indexed_at FROM photos WHERE status='indexed'")}
+              dbutil.rows(lib, "SELECT id, indexed_at FROM photos WHERE status='indexed'")}
     assert len(before) >= 48
     assert len(lib.index) == len(before)  # index consistent with the catalogue on open
     report, prog = lib.update()
     assert prog.done == 400 - len(before)  # nothing committed is embedded again
-    after = {r["id"]: r["indexed_at"] for r in lib.catalog.rows("SELECT id, indexed_at FROM photos")}
+    after = {r["id"]: r["indexed_at"] for r in dbutil.rows(lib, "SELECT id, indexed_at FROM photos")}
     assert all(after[k] == v for k, v in before.items())
     assert lib.catalog.counts() == {"pending": 0, "indexed": 400, "failed": 0}
     assert len(lib.index) == 400
-    assert lib.catalog.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert dbutil.rows(lib, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
     lib.close()
 
 
@@ -151,20 +153,18 @@ def wait_for(cond, timeout=60.0):
 
 
 def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folder, data_dir):
-    from photofinder.work.watcher import watch_forever
-
     lib_dir = tmp_path / "lib"
     writer = Library(lib_dir)
     writer.add_folder(folder)
     stop = threading.Event()
     messages = []
-    t = threading.Thread(target=watch_forever, args=(writer, messages.append),
+    t = threading.Thread(target=writer.watch, args=(messages.append,),
                          kwargs={"settle": 1.0, "stop": stop}, daemon=True)
     t.start()
     reader = Library(lib_dir)
 
     def indexed_paths():
-        return {r["path"] for r in reader.catalog.rows("SELECT path FROM photos WHERE status='indexed'")}
+        return {r["path"] for r in dbutil.rows(reader, "SELECT path FROM photos WHERE status='indexed'")}
 
     try:
         assert wait_for(lambda: len(indexed_paths()) == 10)
@@ -221,7 +221,7 @@ def test_pause_resume_and_cancel(tmp_path, data_dir):
     def progress(p):
         seen.append(p.done)
         if len(seen) == 1:
-            lib.indexer.pause()
+            lib.pause_indexing()
             paused.set()
 
     t = threading.Thread(target=lambda: seen.append(("result", lib.index_pending(progress))))
@@ -229,10 +229,10 @@ def test_pause_resume_and_cancel(tmp_path, data_dir):
     assert paused.wait(120)
     time.sleep(1.0)
     assert seen == [BATCH]  # one batch committed, then nothing moves while paused
-    lib.indexer.resume()
+    lib.resume_indexing()
     while len(seen) < 3:
         time.sleep(0.05)
-    lib.indexer.cancel()
+    lib.cancel_indexing()
     t.join(120)
     final = seen[-1][1]
     assert final.done < 120

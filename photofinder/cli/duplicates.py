@@ -38,22 +38,16 @@ def add_arguments(s) -> None:
 
 
 def run_cli(lib, args) -> int:
-    from photofinder.dedup import finder as D
-    from photofinder.library import LibraryError, normpath
+    from photofinder.library import LibraryError
 
-    try:
-        if getattr(args, "not_duplicates", None):
-            D.mark_not_duplicates(lib, *args.not_duplicates)
-            print("remembered: not duplicates", file=sys.stderr)
-        for p in getattr(args, "keep", []) or []:
-            D.choose_keeper(lib, p)
-        if getattr(args, "prefer_folder", None):
-            rules = D.get_rules(lib)
-            rules.preferred_folders = [normpath(f) for f in args.prefer_folder]
-            D.set_rules(lib, rules)
-        groups = D.find_groups(lib, getattr(args, "sensitivity", 0.5))
-    except D.CleanupError as e:
-        raise LibraryError(str(e)) from None
+    if getattr(args, "not_duplicates", None):
+        lib.not_duplicates(*args.not_duplicates)
+        print("remembered: not duplicates", file=sys.stderr)
+    for p in getattr(args, "keep", []) or []:
+        lib.keep(p)
+    if getattr(args, "prefer_folder", None):
+        lib.prefer_folders(args.prefer_folder)
+    groups = lib.duplicates(getattr(args, "sensitivity", 0.5))
     if args.json and not getattr(args, "trash", False):
         print(json.dumps({"groups": [g.to_json() for g in groups]}, indent=2))
         return 0
@@ -61,7 +55,7 @@ def run_cli(lib, args) -> int:
         _print_groups(groups)
     if not getattr(args, "trash", False):
         return 0
-    report = D.trash_groups(lib, groups, dry_run=True)
+    report = lib.trash_groups(groups, dry_run=True)
     if not report.trashed:
         print("nothing to move to the trash", file=sys.stderr)
         return 0
@@ -79,10 +73,7 @@ def run_cli(lib, args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing moved")
             return 0
-    try:
-        report = D.trash_groups(lib, groups)
-    except D.CleanupError as e:
-        raise LibraryError(str(e)) from None
+    report = lib.trash_groups(groups)
     if args.json:
         print(json.dumps({"groups": [g.to_json() for g in groups], "trashed": report.trashed,
                           "batch": report.batch}, indent=2))
@@ -104,13 +95,7 @@ def _print_groups(groups) -> None:
 
 
 def run_undo(lib, args) -> int:
-    from photofinder.dedup import finder as D
-    from photofinder.library import LibraryError
-
-    try:
-        restored = D.undo(lib, getattr(args, "batch", None))
-    except D.CleanupError as e:
-        raise LibraryError(str(e)) from None
+    restored = lib.undo(getattr(args, "batch", None))
     for p in restored:
         print(f"restored: {p}")
     return 0

@@ -13,12 +13,13 @@ import sys
 import time
 
 from photofinder import __version__
+from photofinder.errors import PhotofinderError
 from photofinder.paths import default_library
 
 log = logging.getLogger("photofinder")
 
 
-class UserError(Exception):
+class UserError(PhotofinderError):
     pass
 
 
@@ -63,7 +64,7 @@ def _index_now(lib, quiet: bool = False) -> None:
     report, prog = lib.update(progress=bar)
     bar.close()
     if not quiet:
-        st = lib.catalog.counts()
+        st = lib.counts()
         print(f"{report.new} new, {report.changed} changed, {report.moved} moved, "
               f"{report.deleted} removed; indexed {prog.done - prog.failed}, failed {prog.failed}"
               + (f" ({prog.rate:.1f} photos/s)" if prog.done else "")
@@ -93,10 +94,8 @@ def cmd_scan(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from photofinder.work.watcher import watch_forever
-
     with _open_library(args) as lib:
-        watch_forever(lib, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        lib.watch(log=lambda msg: print(msg, file=sys.stderr, flush=True))
     return 0
 
 
@@ -153,7 +152,15 @@ def cmd_gui(args) -> int:
         from photofinder.gui.app import run
     except ImportError as e:
         raise UserError(f"the desktop app cannot start: {e}") from None
-    return run(args.library, image=args.image, provider=args.provider)
+    images = args.image if isinstance(args.image, list) else [args.image] if args.image else []
+    return run(args.library, images=images, provider=args.provider,
+               choose=getattr(args, "choose", False))
+
+
+def cmd_integrate(args) -> int:
+    from photofinder.cli.integrate import run as run_integrate
+
+    return run_integrate(args)
 
 
 def cmd_evaluate(args) -> int:
@@ -163,20 +170,13 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_model(args) -> int:
-    from photofinder.pixels.embedding.model import Embedder, ModelError, read_manifest
+    from photofinder.library import build_model, model_info
 
     if args.action == "build":
-        from photofinder.pixels.embedding.export import export
-
-        manifest = export(progress=lambda m: print(m, file=sys.stderr))
+        manifest = build_model(progress=lambda m: print(m, file=sys.stderr))
         print(f"built {manifest['name']} (sha256 {manifest['sha256'][:12]}, dim {manifest['dim']})")
         return 0
-    manifest = read_manifest()
-    try:
-        provider = Embedder().provider
-    except ModelError as e:
-        provider = f"unavailable ({e})"
-    print(json.dumps({**manifest, "provider": provider}, indent=2))
+    print(json.dumps(model_info(args.provider), indent=2))
     return 0
 
 
@@ -219,8 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", metavar="ID", help="a particular clean-up (default: the last)")
     s.set_defaults(func=cmd_undo)
     s = sub.add_parser("gui", help="the desktop app (default)")
-    s.add_argument("image", nargs="?", metavar="IMAGE")
+    s.add_argument("image", nargs="*", metavar="IMAGE",
+                   help="photos to find similar ones of (handed to the running window, if any)")
+    s.add_argument("--choose", action="store_true", help="start by asking for a photo to search by")
     s.set_defaults(func=cmd_gui)
+    s = sub.add_parser("integrate", help='"Find similar photos" in the file managers, a menu entry')
+    from photofinder.cli.integrate import add_arguments as _integrate_arguments
+
+    _integrate_arguments(s)
+    s.set_defaults(func=cmd_integrate)
     s = sub.add_parser("evaluate", help="measure Find similar on a folder of groups (mAP, P@k)")
     from photofinder.cli.evaluate import add_arguments as _evaluate_arguments
 
@@ -244,13 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     args.library = os.path.abspath(args.library) if args.library else str(default_library())
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from photofinder.store.catalog import CatalogError
-    from photofinder.pixels.embedding.model import ModelError
-    from photofinder.library import LibraryError
-
     try:
         return args.func(args)
-    except (UserError, LibraryError, ModelError, CatalogError) as e:
+    except PhotofinderError as e:
         print(f"photofinder: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

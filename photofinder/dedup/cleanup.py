@@ -20,10 +20,10 @@ from urllib.parse import unquote
 
 from send2trash import send2trash
 
-from photofinder.store.catalog import PATH_PARAM, bind_path
+from photofinder.errors import PhotofinderError
 
 
-class CleanupError(Exception):
+class CleanupError(PhotofinderError):
     """One line for the user."""
 
 
@@ -92,53 +92,44 @@ def trash_files(catalog, paths_and_hashes: list[tuple[str, str | None]], batch: 
     batch = batch or uuid.uuid4().hex[:12]
     for path, hash_ in paths_and_hashes:
         start = time.time()
-        row_id = catalog.db.execute(
-            "INSERT INTO journal(at, action, path, hash, batch, detail) "
-            f"VALUES (?, 'trash', {PATH_PARAM}, ?, ?, '{{}}')",
-            [start, bind_path(path), hash_, batch]).lastrowid
+        entry_id = catalog.journal_trash_intent(path, hash_, batch)
         try:
             _send(path)
         except Exception as e:
-            catalog.db.execute("DELETE FROM journal WHERE id=?", [row_id])  # nothing moved
+            catalog.journal_forget(entry_id)  # nothing moved
             raise CleanupError(f"could not move {path} to the trash: {e}") from None
         entry = _find_trash_entry(path, start)
         if entry:
-            catalog.db.execute("UPDATE journal SET detail=? WHERE id=?",
-                               [json.dumps({"trash_dir": entry[0], "name": entry[1]}), row_id])
+            catalog.journal_set_detail(entry_id, {"trash_dir": entry[0], "name": entry[1]})
     return batch
 
 
 def last_batch(catalog) -> str | None:
-    row = catalog.db.execute(
-        "SELECT batch FROM journal WHERE action='trash' AND undone_at IS NULL "
-        "ORDER BY id DESC LIMIT 1").fetchone()
-    return row[0] if row else None
+    return catalog.journal_last_batch()
 
 
 def undo_batch(catalog, batch: str) -> list[str]:
     """Put back every file of a batch; returns the paths restored."""
-    rows = catalog.rows("SELECT id, path, detail FROM journal WHERE batch=? AND action='trash' "
-                        "AND undone_at IS NULL ORDER BY id DESC", [batch])
     restored = []
-    for r in rows:
-        detail = json.loads(r["detail"] or "{}")
+    for e in catalog.journal_batch(batch):
+        detail = e.detail
         if not detail.get("trash_dir"):
-            raise CleanupError(f"{r['path']} cannot be put back automatically here; "
+            raise CleanupError(f"{e.path} cannot be put back automatically here; "
                                "restore it from the system Trash")
         src = Path(detail["trash_dir"]) / "files" / detail["name"]
         info = Path(detail["trash_dir"]) / "info" / (detail["name"] + ".trashinfo")
-        if os.path.lexists(r["path"]):
-            raise CleanupError(f"cannot put {r['path']} back: a file is there again")
+        if os.path.lexists(e.path):
+            raise CleanupError(f"cannot put {e.path} back: a file is there again")
         if not os.path.lexists(src):
-            raise CleanupError(f"{r['path']} is no longer in the trash (emptied?)")
-        os.makedirs(os.path.dirname(r["path"]), exist_ok=True)
-        shutil.move(str(src), r["path"])
+            raise CleanupError(f"{e.path} is no longer in the trash (emptied?)")
+        os.makedirs(os.path.dirname(e.path), exist_ok=True)
+        shutil.move(str(src), e.path)
         try:
             info.unlink()
         except OSError:
             pass
-        catalog.db.execute("UPDATE journal SET undone_at=? WHERE id=?", [time.time(), r["id"]])
-        restored.append(r["path"])
+        catalog.journal_mark_undone(e.id)
+        restored.append(e.path)
     return restored
 
 

@@ -1,19 +1,20 @@
 """Duplicates: exact and edited copies, the copy to keep and why, clean-up with undo.
 
-The API the CLI and the GUI call (Qt-free; every function takes the ``Library`` it works on):
+The service ``Library`` calls (Qt-free; functions take the catalogue and the index they work
+on, never the Library):
 
-- ``find_groups(lib, sensitivity=0.5, verify=True, rules=None) -> list[Group]``:
+- ``find_groups(catalog, index, sensitivity=0.5, verify=True, rules=None) -> list[Group]``:
   groups best first. ``Group.keep`` (path) and ``Group.members`` (``Member``: path, kind
   "exact"|"near", score, reasons; the keeper is a member too); ``Group.to_json()`` gives the
   CLI contract's shape. ``sensitivity`` in [0, 1]: higher finds more (looser), lower fewer.
   ``verify=False`` skips the strict pixel check (measuring only; groups bursts).
-- ``choose_keeper(lib, path)``: the user's override: keep this copy in its group, remembered.
-- ``get_rules(lib) / set_rules(lib, Rules)``: keeper rule order and preferred folders.
-- ``trash(lib, paths, groups=None, dry_run=False) -> TrashReport``: send copies to the system
-  trash (journaled; refuses anything that is not a duplicate and the last copy of a group).
-  ``trash_groups(lib, groups, dry_run=False)``: every non-keeper of the groups.
-- ``undo(lib, batch=None) -> list[str]``: put the last (or the named) trash batch back.
-- ``mark_not_duplicates(lib, path_a, path_b)``: remembered forever (by content hash), the
+- ``choose_keeper(catalog, path)``: the user's override: keep this copy in its group, remembered.
+- ``get_rules(catalog) / set_rules(catalog, Rules)``: keeper rule order and preferred folders.
+- ``trash(catalog, index, paths, groups, dry_run=False) -> TrashReport``: send copies to the
+  system trash (journaled; refuses anything that is not a duplicate and the last copy of a
+  group). ``trash_groups(catalog, index, groups, dry_run=False)``: every non-keeper.
+- ``undo(catalog, batch=None) -> list[str]``: put the last (or the named) trash batch back.
+- ``mark_not_duplicates(catalog, path_a, path_b)``: remembered forever (by content hash), the
   pair never shares a group again, whatever the sensitivity.
 
 How copies are found (nothing compares all against all):
@@ -31,9 +32,9 @@ How copies are found (nothing compares all against all):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,9 +45,11 @@ from photofinder.dedup import signature as S
 from photofinder.dedup.cleanup import CleanupError, last_batch, trash_files, undo_batch
 from photofinder.dedup.keeper import Rules
 from photofinder.pixels.embedding import preprocess
+from photofinder.store.catalog import Catalog
+from photofinder.store.index import VectorIndex
+from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
-NOT_DUPLICATE = "not_duplicate"
 __all__ = ["Group", "Member", "TrashReport", "Rules", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "trash", "trash_groups", "undo", "mark_not_duplicates",
            "thresholds", "CleanupError"]
@@ -98,64 +101,52 @@ class TrashReport:
 
 
 # -- settings ---------------------------------------------------------------------------------
-def get_rules(lib) -> Rules:
-    raw = lib.catalog.get_meta("keeper_rules")
+def get_rules(catalog: Catalog) -> Rules:
+    raw = catalog.get_meta("keeper_rules")
     return Rules.from_dict(json.loads(raw) if raw else None)
 
 
-def set_rules(lib, rules: Rules) -> None:
-    lib.catalog.set_meta("keeper_rules", json.dumps(rules.to_dict()))
+def set_rules(catalog: Catalog, rules: Rules) -> None:
+    catalog.set_meta("keeper_rules", json.dumps(rules.to_dict()))
 
 
-def _photo(lib, path: str) -> dict:
+def _photo(catalog: Catalog, path: str) -> Photo:
     p = os.path.abspath(path)
-    row = lib.catalog.photo_by_path(p) or lib.catalog.photo_by_path(os.path.realpath(p))
-    if row is None or not row.get("hash"):
+    row = catalog.photo_by_path(p) or catalog.photo_by_path(os.path.realpath(p))
+    if row is None or not row.hash:
         raise CleanupError(f"not an indexed photo of this library: {p}")
     return row
 
 
-def choose_keeper(lib, path: str) -> None:
-    row = _photo(lib, path)
-    lib.catalog.db.execute("INSERT OR REPLACE INTO keeper_choices(hash, chosen_at) VALUES (?, ?)",
-                           [row["hash"], time.time()])
+def choose_keeper(catalog: Catalog, path: str) -> None:
+    catalog.set_keeper_choice(_photo(catalog, path).hash)
 
 
-def mark_not_duplicates(lib, path_a: str, path_b: str) -> None:
-    a, b = sorted([_photo(lib, path_a)["hash"], _photo(lib, path_b)["hash"]])
+def mark_not_duplicates(catalog: Catalog, path_a: str, path_b: str) -> None:
+    a, b = _photo(catalog, path_a).hash, _photo(catalog, path_b).hash
     if a == b:
         raise CleanupError("these two files are byte-identical copies; they are duplicates")
-    lib.catalog.db.execute("INSERT OR REPLACE INTO decisions(hash_a, hash_b, decision, created_at) "
-                           "VALUES (?, ?, ?, ?)", [a, b, NOT_DUPLICATE, time.time()])
+    catalog.add_not_duplicates(a, b)
 
 
 # -- signatures -------------------------------------------------------------------------------
-def _fill_missing_signatures(lib) -> int:
+def _fill_missing_signatures(catalog: Catalog) -> int:
     """Photos indexed before signatures existed get one now (decoded once, stored)."""
-    rows = lib.catalog.rows(
-        "SELECT p.id, p.path FROM photos p LEFT JOIN signatures s ON s.photo_id=p.id "
-        "WHERE p.status='indexed' AND s.photo_id IS NULL")
     done = 0
-    for r in rows:
+    for photo_id, path in catalog.photos_without_signature():
         try:
-            decoded = imaging.decode(imaging.read_bytes(r["path"]), need=preprocess.LONG_SIDE)
+            decoded = imaging.decode(imaging.read_bytes(path), need=preprocess.LONG_SIDE)
         except imaging.ImageError:
             continue
-        lib.catalog.set_signature(r["id"], S.compute(decoded.image))
+        catalog.set_signature(photo_id, S.compute(decoded.image))
         done += 1
     return done
 
 
-def _signature_hashes(lib, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def _signature_hashes(catalog: Catalog) -> tuple[np.ndarray, np.ndarray]:
     """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks."""
     ids, hashes = [], []
-    cur = lib.catalog.db.conn.execute(
-        "SELECT s.photo_id, s.sig FROM signatures s JOIN photos p ON p.id=s.photo_id "
-        "WHERE p.status='indexed' AND min(p.width, p.height) >= ?", [S.MIN_PIXELS_SIDE])
-    while True:
-        rows = cur.fetchmany(chunk)
-        if not rows:
-            break
+    for rows in catalog.signatures(S.MIN_PIXELS_SIDE):
         sigs = np.stack([np.frombuffer(r[1], np.uint8) for r in rows])
         ok = sigs.reshape(len(sigs), -1).astype(np.float32).std(axis=1) >= S.MIN_CONTRAST
         if not ok.any():
@@ -168,36 +159,30 @@ def _signature_hashes(lib, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- finding ------------------------------------------------------------------------------------
-def find_groups(lib, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = True,
+def find_groups(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = True,
                 rules: Rules | None = None, stats: dict | None = None) -> list[Group]:
     """Duplicate groups (see the module docstring). ``stats``, if given, is filled with
     counts (candidates, checked, rejected) for benchmarks."""
     th = thresholds(sensitivity)
-    cat = lib.catalog
-    rules = rules or get_rules(lib)
+    rules = rules or get_rules(catalog)
     stats = stats if stats is not None else {}
-    _fill_missing_signatures(lib)
+    _fill_missing_signatures(catalog)
     # one node per content hash
-    photos = cat.db.execute("SELECT p.id, p.hash, e.id FROM photos p LEFT JOIN embeddings e ON "
-                            "e.photo_id=p.id WHERE p.status='indexed' AND p.hash IS NOT NULL"
-                            ).fetchall()
-    node_of_photo = {pid: h for pid, h, _ in photos}
-    photo_of_label = {lab: pid for pid, _, lab in photos if lab is not None}
+    nodes = catalog.dedup_nodes()
+    node_of_photo = {n.photo_id: n.hash for n in nodes}
+    photo_of_label = {n.label: n.photo_id for n in nodes if n.label is not None}
     by_hash: dict[str, list[int]] = {}
-    for pid, h, _ in photos:
-        by_hash.setdefault(h, []).append(pid)
-    vetoed = {frozenset((a, b)) for a, b in cat.db.execute(
-        "SELECT hash_a, hash_b FROM decisions WHERE decision=?", [NOT_DUPLICATE])}
-    small = {r[0] for r in cat.db.execute(
-        "SELECT id FROM photos WHERE status='indexed' AND min(width, height) < ?",
-        [S.MIN_PIXELS_SIDE])}
+    for n in nodes:
+        by_hash.setdefault(n.hash, []).append(n.photo_id)
+    vetoed = catalog.not_duplicate_pairs()
+    small = catalog.small_photo_ids(S.MIN_PIXELS_SIDE)
 
     # candidates: CNN range search + dihedral hashing
     cand: dict[tuple[str, str], dict] = {}
-    index = lib.index
     labels = sorted(index.live)
+
     def vectors(chunk_labels):
-        got = dict(cat.vectors(chunk_labels))
+        got = dict(catalog.vectors(chunk_labels))
         return np.stack([np.frombuffer(got[l], np.float16) for l in chunk_labels]).astype(np.float32)
     for la, lb, sim in grouping.cnn_pairs(labels, vectors, index.search_many, th["cosine"]):
         pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
@@ -208,7 +193,7 @@ def find_groups(lib, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = Tr
             key = (ha, hb) if ha < hb else (hb, ha)
             c = cand.setdefault(key, {"pa": pa, "pb": pb})
             c["cosine"] = max(c.get("cosine", 0.0), sim)
-    ids, hashes = _signature_hashes(lib)
+    ids, hashes = _signature_hashes(catalog)
     for (pa, pb), g in grouping.dihedral_pairs(ids, hashes, th["hash_bits"]).items():
         ha, hb = node_of_photo.get(pa), node_of_photo.get(pb)
         if ha and hb and ha != hb:
@@ -222,7 +207,7 @@ def find_groups(lib, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = Tr
     for key, c in cand.items():
         if frozenset(key) in vetoed:
             continue
-        score, why = _check(lib, c, th, verify, stats)
+        score, why = _check(catalog, c, th, verify, stats)
         if score is None:
             stats["rejected"] += 1
             continue
@@ -231,57 +216,47 @@ def find_groups(lib, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = Tr
     groups_nodes = grouping.constrained_groups(edges, vetoed)
     exact_only = [{h} for h, pids in by_hash.items() if len(pids) > 1
                   and not any(h in g for g in groups_nodes)]
-    choices = dict(cat.db.execute("SELECT hash, chosen_at FROM keeper_choices"))
+    choices = catalog.keeper_choices()
     out = []
-    for nodes in groups_nodes + exact_only:
-        g = _build_group(lib, nodes, by_hash, edges, info, rules, choices)
+    for group_nodes in groups_nodes + exact_only:
+        g = _build_group(catalog, group_nodes, by_hash, edges, info, rules, choices)
         if g is not None:
             out.append(g)
     out.sort(key=lambda g: (-len(g.members), g.keep))
     return out
 
 
-def _sig_and_size(lib, pid: int):
-    row = lib.catalog.db.execute(
-        "SELECT s.sig, p.width, p.height, p.path FROM photos p LEFT JOIN signatures s "
-        "ON s.photo_id=p.id WHERE p.id=?", [pid]).fetchone()
-    return row
-
-
-def _check(lib, c: dict, th: dict, verify: bool, stats: dict) -> tuple[float | None, str]:
+def _check(catalog: Catalog, c: dict, th: dict, verify: bool, stats: dict) -> tuple[float | None, str]:
     """(edge score or None when rejected, a reason)."""
-    a, b = _sig_and_size(lib, c["pa"]), _sig_and_size(lib, c["pb"])
+    a, b = catalog.signature_info(c["pa"]), catalog.signature_info(c["pb"])
     cos = c.get("cosine")
     look = f"looks alike {cos:.2f}" if cos is not None else "same picture in another orientation"
-    if a is None or b is None or a[0] is None or b[0] is None:
+    if a is None or b is None or a.sig is None or b.sig is None:
         ok = cos is not None and (not verify or cos >= 0.95)
         return (cos if ok else None), f"{look} (no pixel signature)"
     stats["checked"] += 1
     if cos is None:  # found by the rotation hash: the pixels must line up as they are
-        s, g = S.agreement(a[0], (a[1], a[2]), b[0], (b[1], b[2]), crops=False)
+        s, g = S.agreement(a.sig, (a.width, a.height), b.sig, (b.width, b.height), crops=False)
         if s >= th["rotation_pixels"]:
             return s, f"{look}: {S.NAMES[g]}, pixels agree {s:.2f}"
         return None, ""
     if not verify:
         return cos, look
-    s, g = S.agreement(a[0], (a[1], a[2]), b[0], (b[1], b[2]), enough=th["pixels"])
+    s, g = S.agreement(a.sig, (a.width, a.height), b.sig, (b.width, b.height), enough=th["pixels"])
     if s >= th["pixels"]:
         return s, f"{look}, pixels agree {s:.2f}" + (f" ({S.NAMES[g]})" if g else "")
     stats["by_features"] += 1
-    s2 = align.files_agreement(a[3], b[3])
+    s2 = align.files_agreement(a.path, b.path)
     if s2 >= th["pixels"]:
         return s2, f"{look}, pixels agree {s2:.2f} after aligning (turned or shifted copy)"
     return None, ""
 
 
-def _build_group(lib, nodes: set, by_hash: dict, edges, info, rules: Rules, choices: dict
+def _build_group(catalog: Catalog, nodes: set, by_hash: dict, edges, info, rules: Rules, choices: dict
                  ) -> Group | None:
-    rows = []
-    for h in nodes:
-        for pid in by_hash.get(h, []):
-            r = lib.catalog.photo(pid)
-            if r is not None:
-                rows.append(r)
+    found = catalog.photos(pid for h in nodes for pid in by_hash.get(h, []))
+    # the keeper rules read and annotate plain dicts (keeper.py)
+    rows = [dataclasses.asdict(r) for r in found.values()]
     # hard links / one file under two paths: one copy
     files: dict[tuple, dict] = {}
     for r in sorted(rows, key=lambda r: (len(r["path"]), r["path"])):
@@ -341,10 +316,10 @@ def _exists_apart(path: str, gone: set[str]) -> bool:
     return True
 
 
-def trash(lib, paths: list[str], groups: list[Group] | None = None,
+def trash(catalog: Catalog, index: VectorIndex, paths: list[str], groups: list[Group],
           dry_run: bool = False) -> TrashReport:
-    """Move duplicate copies to the system trash (see the module docstring)."""
-    groups = find_groups(lib) if groups is None else groups
+    """Move duplicate copies to the system trash (see the module docstring). The caller
+    holds the writer lock."""
     wanted = [os.path.abspath(p) for p in paths]
     where = {m.path: (g, m) for g in groups for m in g.members}
     refused: dict[str, str] = {}
@@ -368,32 +343,26 @@ def trash(lib, paths: list[str], groups: list[Group] | None = None,
         gone.update(m.also)
     if dry_run or not todo:
         return TrashReport(None, [p for p, _ in todo], refused, dry_run)
-    lib.lock()
-    with lib.catalog.transaction():
-        batch = trash_files(lib.catalog, todo)
-        ids = [r["id"] for p, _ in todo for r in [lib.catalog.photo_by_path(p)] if r]
-        labels = lib.catalog.delete_photos(ids)
-    lib.index.remove(labels)
-    lib.index.save()
+    with catalog.transaction():
+        batch = trash_files(catalog, todo)
+        ids = [r.id for p, _ in todo for r in [catalog.photo_by_path(p)] if r]
+        labels = catalog.delete_photos(ids)
+    index.remove(labels)
+    index.save()
     return TrashReport(batch, [p for p, _ in todo], refused)
 
 
-def trash_groups(lib, groups: list[Group], dry_run: bool = False) -> TrashReport:
+def trash_groups(catalog: Catalog, index: VectorIndex, groups: list[Group],
+                 dry_run: bool = False) -> TrashReport:
     """Trash every copy but the keeper of each group."""
-    return trash(lib, [m.path for g in groups for m in g.others], groups, dry_run)
+    return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run)
 
 
-def undo(lib, batch: str | None = None, reindex: bool = True) -> list[str]:
-    """Put a trash batch back (the last one by default) and index the files again."""
-    batch = batch or last_batch(lib.catalog)
+def undo(catalog: Catalog, batch: str | None = None) -> list[str]:
+    """Put a trash batch back (the last one by default); returns the paths restored. The
+    caller holds the writer lock and indexes them again."""
+    batch = batch or last_batch(catalog)
     if batch is None:
         raise CleanupError("nothing to undo")
-    lib.lock()
-    restored = undo_batch(lib.catalog, batch)
-    if reindex and restored:
-        folders = [f for f in lib.folders()
-                   if any(p.startswith(f["path"].rstrip(os.sep) + os.sep) for p in restored)]
-        if folders:
-            lib.update(folders=folders)
-    return restored
+    return undo_batch(catalog, batch)
 

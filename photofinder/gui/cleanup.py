@@ -50,11 +50,11 @@ class Cleanup(QObject):
                 "copy of a photo.")
             if answer != QMessageBox.StandardButton.Yes:
                 return False
-        self.indexer.submit("trash", list(paths), groups)
+        self.indexer.submit(self.indexer.do_trash, list(paths), groups)
         return True
 
     def undo(self) -> None:
-        self.indexer.submit("undo")
+        self.indexer.submit(self.indexer.do_undo)
 
     def _on_cleaned(self, kind: str, result) -> None:
         bar = self.window.statusBar()

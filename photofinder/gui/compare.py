@@ -10,7 +10,7 @@ from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import (QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QHBoxLayout,
                                QLabel, QPushButton, QVBoxLayout, QWidget)
 
-from photofinder.pixels import imaging
+from photofinder.library import PictureError, thumbnail
 from photofinder.gui.signals import emit
 from photofinder.gui.thumbnails import pil_to_qimage
 
@@ -29,9 +29,9 @@ class _Load(QRunnable):
 
     def run(self) -> None:
         try:
-            img = imaging.thumbnail(self.path, SIZE)
+            img = thumbnail(self.path, SIZE)
             emit(self.sink.done, self.side, self.path, pil_to_qimage(img))
-        except (imaging.ImageError, OSError):
+        except (PictureError, OSError):
             emit(self.sink.done, self.side, self.path, None)
 
 

@@ -158,6 +158,12 @@ class DuplicatesView(QWidget):
         loader.ready.connect(self._on_thumb)
         self.set_groups([], searching=True)
 
+    def set_error(self, message: str) -> None:
+        """The check failed: say so (an error is never shown as "no duplicates")."""
+        self.set_groups([], searching=True)
+        self.summary.setText("The duplicates check failed")
+        self.empty.setText(f"Could not look for duplicates: {message}")
+
     def set_groups(self, groups: list, searching: bool = False) -> None:
         current = self.current_group()
         self.groups = list(groups)

@@ -46,12 +46,12 @@ def _has_file_manager1(bus) -> bool:
 
 def local_image_paths(mime) -> list[str]:
     """The local files among dropped or pasted URLs."""
-    from photofinder.pixels import imaging
+    from photofinder.library import is_photo_name
 
     out = []
     for url in mime.urls() if mime.hasUrls() else []:
         if url.isLocalFile():
             p = url.toLocalFile()
-            if imaging.is_candidate(p):
+            if is_photo_name(p):
                 out.append(p)
     return out

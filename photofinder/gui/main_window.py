@@ -20,7 +20,10 @@ from photofinder.gui.icons import icon
 from photofinder.gui.library_view import LibraryView
 from photofinder.gui.panels import ErrorsPanel, FoldersPanel
 from photofinder.gui.preview import PreviewDialog
+from photofinder.gui import queries
 from photofinder.gui.queries import Failure
+from photofinder.gui.multi_search import similar_many
+from photofinder.library import folder_watcher
 from photofinder.gui.results_view import ResultsView
 from photofinder.gui.status import IndexStatus
 from photofinder.gui.thumbnails import ThumbnailLoader
@@ -78,22 +81,22 @@ class MainWindow(QMainWindow):
 
         self.indexer.phase.connect(self._on_phase)
         self.indexer.progress.connect(self.index_status.set_progress)
-        self.indexer.changed.connect(lambda: self._ask("photos") or self._ask_status())
+        self.indexer.changed.connect(lambda: self._ask(queries.photos) or self._ask_status())
         self.indexer.indexed.connect(self._ask_status)
         self.indexer.busy.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.indexer.failed.connect(self._show_failure)
         self.query.answered.connect(self._on_answer)
         self.query.failed.connect(self._show_failure)
         self._status_timer = QTimer(self, singleShot=True, interval=500)
-        self._status_timer.timeout.connect(lambda: self._ask("status"))
+        self._status_timer.timeout.connect(lambda: self._ask(queries.status))
         self.indexer.start()
         self.query.start()
         self._restore_settings()
-        self._ask("status")
-        self._ask("photos")
+        self._ask(queries.status)
+        self._ask(queries.photos)
         if image:
             self.search(image)
-        self._ask("warm")
+        self._ask(queries.warm)
 
     # -- building -------------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -139,37 +142,38 @@ class MainWindow(QMainWindow):
         self.preview.open_external.connect(file_actions.open_external)
         self.preview.navigate.connect(self._preview_step)
         self.duplicates.trash_requested.connect(self.cleanup.ask_trash)
-        self.duplicates.keep_requested.connect(lambda p: self.indexer.submit("keep", p))
+        self.duplicates.keep_requested.connect(
+            lambda p: self.indexer.submit(self.indexer.do_keep, p))
         self.duplicates.not_duplicates_requested.connect(
-            lambda a, b: self.indexer.submit("not_duplicates", a, b))
+            lambda a, b: self.indexer.submit(self.indexer.do_not_duplicates, a, b))
         self.duplicates.refresh_requested.connect(self.show_duplicates)
         self.cleanup.trashed.connect(self._on_trashed)
         self.indexer.cleaned.connect(self._on_cleaned)
 
     # -- queries --------------------------------------------------------------------------
-    def _ask(self, name: str, *args) -> int:
+    def _ask(self, job, *args) -> int:
+        """Run a query job (a function of gui/queries.py) on the query worker."""
         self._token += 1
-        self.query.ask(name, self._token, *args)
+        self.query.ask(job, self._token, *args)
         return self._token
 
     def _ask_status(self) -> None:
         if not self._status_timer.isActive():
             self._status_timer.start()
 
-    def _on_answer(self, name: str, token, result) -> None:
-        if name == "photos" and not isinstance(result, Failure):
+    def _on_answer(self, job, token, result) -> None:
+        if job is queries.photos and not isinstance(result, Failure):
             self.library.set_table(result)
-        elif name == "status":
+        elif job is queries.status:
             self._on_status(result)
-        elif name == "similar":
+        elif job is queries.similar or job is similar_many:
             self._on_similar(token, result)
-        elif name == "duplicates":
+        elif job is queries.duplicates:
             if isinstance(result, Failure):
-                self.duplicates.set_groups([])
-                self.duplicates.summary.setText(result.message)
+                self.duplicates.set_error(result.message)
             else:
                 self.duplicates.set_groups(result)
-        elif name == "warm" and isinstance(result, Failure):
+        elif job is queries.warm and isinstance(result, Failure):
             self.statusBar().showMessage(result.message, 20000)
 
     def _on_status(self, status) -> None:
@@ -189,7 +193,7 @@ class MainWindow(QMainWindow):
             if not self.folders and self.demo_allowed and not self.start_image:
                 self.add_demo()
             elif self.folders:
-                self.indexer.submit("update")  # pick up what changed while the app was closed
+                self.indexer.submit(self.indexer.do_update)  # what changed while it was closed
                 if self.settings.value("window/view") == "duplicates" and not self.start_image:
                     self.show_duplicates()
         watched = sorted(f["path"] for f in self.folders if f["online"])
@@ -209,6 +213,9 @@ class MainWindow(QMainWindow):
             self.results.set_error(self._search_query, result.message)
             return
         self.results.set_results(result.query, result.matches, result.outside, result.seconds)
+        if len(getattr(result, "queries", ())) > 1:  # several photos at once (search_many)
+            self.results.title.setText(f"Photos similar to {len(result.queries)} photos")
+            self.results.title.setToolTip("\n".join(result.queries + result.skipped))
         self.results.grid.setFocus()
         emit(self.results_shown, result.query)
 
@@ -221,7 +228,16 @@ class MainWindow(QMainWindow):
         self._search_query = path
         self.results.set_searching(path)
         self.stack.setCurrentWidget(self.results)
-        self._search_token = self._ask("similar", path)
+        self._search_token = self._ask(queries.similar, path)
+
+    def search_many(self, paths: list[str]) -> None:
+        """Several photos at once (a file manager's selection): one grid of the photos most
+        like any of them (gui/multi_search.py)."""
+        paths = [os.path.abspath(p) for p in paths]
+        self._search_query = paths[0]
+        self.results.set_searching(paths[0])
+        self.stack.setCurrentWidget(self.results)
+        self._search_token = self._ask(similar_many, paths)
 
     def current_grid(self):
         return self.results.grid if self.stack.currentWidget() is self.results else \
@@ -253,7 +269,7 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is not self.duplicates:
             self.duplicates.set_groups([], searching=True)
         self.stack.setCurrentWidget(self.duplicates)
-        self._ask("duplicates")
+        self._ask(queries.duplicates)
 
     def trash_selected(self) -> None:
         if self.stack.currentWidget() in (self.library, self.results):
@@ -266,7 +282,7 @@ class MainWindow(QMainWindow):
 
     def _on_cleaned(self, kind: str, _result) -> None:
         if self.stack.currentWidget() is self.duplicates:
-            self._ask("duplicates")
+            self._ask(queries.duplicates)
 
     def show_context_menu(self, path: str, pos) -> None:
         m = QMenu(self)
@@ -290,12 +306,12 @@ class MainWindow(QMainWindow):
     def add_folder(self, path: str) -> None:
         self._adding = True
         self.stack.setCurrentWidget(self.library)
-        self.indexer.submit("add_folder", os.path.abspath(path))
+        self.indexer.submit(self.indexer.do_add_folder, os.path.abspath(path))
 
     def add_demo(self) -> None:
         self._adding = True
         self.stack.setCurrentWidget(self.library)
-        self.indexer.submit("add_demo")
+        self.indexer.submit(self.indexer.do_add_demo)
 
     def remove_folder(self, path: str) -> None:
         name = "the demo photos" if demo.is_demo_folder(path) else path
@@ -310,7 +326,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("demo/dismissed", True)
             self.demo_allowed = False
         self._adding = False
-        self.indexer.submit("remove_folder", path)
+        self.indexer.submit(self.indexer.do_remove_folder, path)
 
     def remove_demo(self) -> None:
         for f in self.folders or []:
@@ -337,7 +353,7 @@ class MainWindow(QMainWindow):
     def _on_phase(self, phase: str) -> None:
         self.index_status.set_phase(phase)
         if phase == "idle":
-            self._ask("status")
+            self._ask(queries.status)
 
     def _on_pause(self, paused: bool) -> None:
         (self.indexer.pause if paused else self.indexer.resume)()
@@ -348,14 +364,13 @@ class MainWindow(QMainWindow):
     def _restart_watcher(self) -> None:
         if not self.watch_enabled:
             return
-        from photofinder.work.watcher import FolderWatcher
-
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
         if not self._watched:
             return
-        self._watcher = FolderWatcher(self._watched, lambda: self.indexer.submit("update"))
+        self._watcher = folder_watcher(self._watched,
+                                       lambda: self.indexer.submit(self.indexer.do_update))
         self._watcher.start()
 
     # -- drag and drop --------------------------------------------------------------------

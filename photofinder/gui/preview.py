@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout
 
-from photofinder.pixels import imaging
+from photofinder.library import PictureError, open_picture
 from photofinder.gui.icons import icon
 from photofinder.gui.thumbnails import pil_to_qimage
 from photofinder.gui.signals import emit
@@ -28,7 +28,7 @@ class _Decode(QRunnable):
 
     def run(self) -> None:
         try:
-            decoded = imaging.decode(imaging.read_bytes(self.path), need=PREVIEW_SIZE)
+            decoded = open_picture(self.path, PREVIEW_SIZE)
             img = decoded.image
             img.thumbnail((PREVIEW_SIZE, PREVIEW_SIZE))
             size = os.path.getsize(self.path)
@@ -36,7 +36,7 @@ class _Decode(QRunnable):
             if decoded.taken_at:
                 details += f" · taken {decoded.taken_at}"
             emit(self.signals.done, self.path, pil_to_qimage(img), details, "")
-        except (imaging.ImageError, OSError) as e:
+        except (PictureError, OSError) as e:
             emit(self.signals.done, self.path, None, "", str(e))
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-import weakref
 from dataclasses import dataclass, field
 
 from photofinder.library import Library, Match
@@ -51,39 +50,25 @@ def _date(taken_at: str | None, mtime_ns: int) -> str:
 
 
 def photos(lib: Library) -> PhotoTable:
-    cur = lib.catalog.db.conn.execute(
-        "SELECT p.id, p.path, p.taken_at, p.mtime_ns, p.status FROM photos p ORDER BY p.path")
     t = PhotoTable()
-    for pid, path, taken, mtime, status in cur:
-        t.ids.append(pid)
-        t.paths.append(path)
-        t.names.append(os.path.basename(path).lower())
-        t.dates.append(_date(taken, mtime))
-        t.status.append(status)
+    for row in lib.listing():
+        t.ids.append(row.id)
+        t.paths.append(row.path)
+        t.names.append(os.path.basename(row.path).lower())
+        t.dates.append(_date(row.taken_at, row.mtime_ns))
+        t.status.append(row.status)
     n = len(t.paths)
-    t.orders["folder"] = list(range(n))  # ORDER BY path: folder, then name
+    t.orders["folder"] = list(range(n))  # ordered by path: folder, then name
     t.orders["name"] = sorted(range(n), key=t.names.__getitem__)
     t.orders["date"] = sorted(range(n), key=t.dates.__getitem__, reverse=True)  # newest first
     return t
 
 
-_seen: "weakref.WeakKeyDictionary[Library, int]" = weakref.WeakKeyDictionary()
-
-
-def catch_up(lib: Library) -> None:
-    """``lib.refresh()`` when another connection (the writer) has committed since the last
-    time; SQLite's data_version says so without reading 100,000 labels per search."""
-    version = lib.catalog.db.execute("PRAGMA data_version").fetchone()[0]
-    if _seen.get(lib) != version:
-        lib.refresh()
-        _seen[lib] = version
-
-
 def similar(lib: Library, path: str, top: int = TOP) -> SimilarResult:
     start = time.perf_counter()
-    catch_up(lib)
+    lib.catch_up()
     p = os.path.abspath(path)
-    outside = lib.catalog.photo_by_path(p) is None
+    outside = not lib.is_catalogued(p)
     matches = lib.similar(p, top)
     return SimilarResult(p, matches, outside, time.perf_counter() - start)
 
@@ -94,13 +79,10 @@ def status(lib: Library) -> dict:
 
 def warm(lib: Library) -> int:
     """Load the model and the index before the first search needs them."""
-    catch_up(lib)
-    return len(lib.index)
+    return lib.warm()
 
 
 def duplicates(lib: Library, sensitivity: float = 0.5):
-    """Duplicate groups (photofinder.dedup.finder.find_groups), best first."""
-    from photofinder.dedup import finder as dup
-
-    catch_up(lib)
-    return dup.find_groups(lib, sensitivity=sensitivity)
+    """Duplicate groups, best first."""
+    lib.catch_up()
+    return lib.duplicates(sensitivity)

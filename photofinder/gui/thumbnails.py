@@ -3,7 +3,7 @@
 ``ThumbnailLoader.get(path)`` answers at once: the pixmap when it is in memory, else ``None``
 after queueing a job. Jobs run on a QThreadPool: read the disk cache
 (``<library>/thumbs/ab/<key>.jpg``, keyed by path, size and mtime, so an edited file gets a
-new thumbnail) or decode the photo with ``imaging.thumbnail`` and write the cache; the QImage
+new thumbnail) or decode the photo with ``library.thumbnail`` and write the cache; the QImage
 comes back through a queued signal and ``ready(path)`` tells the views to repaint. The newest
 requests run first (what is on screen now), and requests that scrolled away long ago are
 dropped.
@@ -19,7 +19,7 @@ from collections import OrderedDict
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from photofinder.pixels import imaging
+from photofinder.library import PictureError, thumbnail
 from photofinder.gui.signals import emit
 
 SIZE = 256  # pixels, longer side, on disk
@@ -53,8 +53,8 @@ def load_thumbnail(path: str, cache_dir: str | None, size: int = SIZE) -> tuple[
         if not img.isNull():
             return img, ""
     try:
-        pil = imaging.thumbnail(path, size)
-    except imaging.ImageError as e:
+        pil = thumbnail(path, size)
+    except PictureError as e:
         return None, str(e)
     except Exception as e:  # a decoder bug: a broken thumbnail, not a crash
         return None, f"{type(e).__name__}: {e}"

@@ -8,8 +8,8 @@
   duplicates. It calls ``refresh()`` before each query, so search works on what the writer
   has already committed while indexing goes on.
 
-Both run a plain command queue; results come back as signals (queued to the UI thread).
-The UI thread never touches a Library.
+Both run a plain queue of jobs (callables with their arguments); results come back as
+signals (queued to the UI thread). The UI thread never touches a Library.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from typing import Any, Callable
 from PySide6.QtCore import QThread, Signal
 
 from photofinder import demo
-from photofinder.store.catalog import CatalogError
-from photofinder.library import Library, LibraryBusy, LibraryError
+from photofinder.errors import PhotofinderError
+from photofinder.gui import queries
 from photofinder.gui.signals import emit
+from photofinder.library import FolderInfo, Library, LibraryBusy, LibraryError, load_model
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,15 @@ _embedders: dict[str | None, Any] = {}
 
 def shared_embedder(provider: str | None):
     """One ONNX session for both threads (onnxruntime's run() is thread-safe)."""
-    from photofinder.pixels.embedding.model import Embedder, ModelError
-
     with _embedder_lock:
         if provider not in _embedders:
-            try:
-                _embedders[provider] = Embedder(provider=provider)
-            except ModelError as e:
-                raise LibraryError(str(e)) from None
+            _embedders[provider] = load_model(provider)
         return _embedders[provider]
 
 
 class _QueueThread(QThread):
-    """A thread that runs commands from a queue; ``stop()`` ends it after the current one."""
+    """A thread that runs jobs (callables) from a queue; ``stop()`` ends it after the current
+    one. Jobs in ``COLLAPSE`` queued again before they ran run once, with the last args."""
 
     failed = Signal(str)
 
@@ -57,8 +54,8 @@ class _QueueThread(QThread):
         self._queue: queue.Queue = queue.Queue()
         self._stopping = False
 
-    def submit(self, name: str, *args) -> None:
-        self._queue.put((name, args))
+    def submit(self, job: Callable, *args) -> None:
+        self._queue.put((job, args))
 
     def stop(self, wait_ms: int = 10000) -> None:
         self._stopping = True
@@ -66,7 +63,7 @@ class _QueueThread(QThread):
         self.wait(wait_ms)
 
     def _next_batch(self, timeout: float | None) -> list | None:
-        """The queued commands, with repeats of the same command collapsed to the last one."""
+        """The queued jobs, with repeats of a collapsing job collapsed to the last one."""
         try:
             first = self._queue.get(timeout=timeout)
         except queue.Empty:
@@ -79,22 +76,20 @@ class _QueueThread(QThread):
                 break
         if None in items:
             return None
-        out: dict[str, tuple] = {}
-        for name, args in items:
-            if name in self.COLLAPSE:
-                out.pop(name, None)
-                out[name] = args
-            else:
-                out[f"{name}#{len(out)}"] = args
-        return [(k.split("#")[0], a) for k, a in out.items()]
+        out: dict[Any, tuple] = {}
+        for n, (job, args) in enumerate(items):
+            key = job if getattr(job, "__func__", job) in self.COLLAPSE else (job, n)
+            out.pop(key, None)
+            out[key] = (job, args)
+        return list(out.values())
 
-    COLLAPSE: frozenset = frozenset()
+    COLLAPSE: frozenset = frozenset()  # plain functions (a bound method's __func__)
 
 
 class IndexWorker(_QueueThread):
-    """Writes: folders, scan, index. Commands: add_folder, add_demo, remove_folder, update."""
+    """Writes: folders, scan, index, clean-up. Jobs are its ``do_*`` methods, submitted
+    bound: ``worker.submit(worker.do_add_folder, path)``."""
 
-    COLLAPSE = frozenset({"update"})
     phase = Signal(str)  # "scanning", "indexing", "idle", "paused"
     progress = Signal(object)  # indexer.Progress
     changed = Signal()  # folders or photos changed: reload the photo table
@@ -114,15 +109,15 @@ class IndexWorker(_QueueThread):
     def pause(self) -> None:
         self._paused = True
         lib = self._lib
-        if lib is not None and lib.indexer is not None:
-            lib.indexer.pause()
+        if lib is not None:
+            lib.pause_indexing()
         emit(self.phase, "paused")
 
     def resume(self) -> None:
         self._paused = False
         lib = self._lib
-        if lib is not None and lib.indexer is not None:
-            lib.indexer.resume()
+        if lib is not None:
+            lib.resume_indexing()
         emit(self.phase, "indexing")
 
     @property
@@ -132,8 +127,8 @@ class IndexWorker(_QueueThread):
     def stop(self, wait_ms: int = 15000) -> None:
         self._stopping = True
         lib = self._lib
-        if lib is not None and lib.indexer is not None:
-            lib.indexer.cancel()
+        if lib is not None:
+            lib.cancel_indexing()
         super().stop(wait_ms)
 
     # -- the thread -----------------------------------------------------------------------
@@ -159,82 +154,70 @@ class IndexWorker(_QueueThread):
             if not batch:  # idle: let go of the writer (lock and index memory)
                 self._close()
                 continue
-            for name, args in batch:
+            for job, args in batch:
                 if self._stopping:
                     break
                 try:
-                    getattr(self, f"_do_{name}")(*args)
+                    job(*args)
                 except LibraryBusy as e:
                     self._close()
                     emit(self.busy, str(e))
-                except (LibraryError, CatalogError) as e:
+                except PhotofinderError as e:
                     emit(self.failed, str(e))
                 except Exception as e:  # a bug must not kill the worker silently
+                    name = getattr(job, "__name__", "a job").removeprefix("do_")
                     log.exception("index worker: %s failed", name)
                     emit(self.failed, f"{name} failed: {type(e).__name__}: {e}")
             emit(self.phase, "idle")
         self._close()
 
-    def _do_add_folder(self, path: str) -> None:
+    def do_add_folder(self, path: str) -> None:
         lib = self._library()
-        row = lib.add_folder(path)
+        folder = lib.add_folder(path)
         emit(self.changed)
-        self._update(lib, [f for f in lib.folders() if f["id"] == row["id"]])
+        self._update(lib, [folder])
 
-    def _do_add_demo(self) -> None:
+    def do_add_demo(self) -> None:
         folder = demo.materialise()
-        self._do_add_folder(str(folder))
+        self.do_add_folder(str(folder))
 
-    def _do_remove_folder(self, path: str) -> None:
+    def do_remove_folder(self, path: str) -> None:
         lib = self._library()
         lib.remove_folder(path)
         if demo.is_demo_folder(path):
             demo.remove(path)
         emit(self.changed)
 
-    def _do_trash(self, paths: list[str], groups=None) -> None:
-        from photofinder.dedup import finder as duplicates
-
-        try:
-            report = duplicates.trash(self._library(), paths, groups)
-        except duplicates.CleanupError as e:
-            raise LibraryError(str(e)) from None
+    def do_trash(self, paths: list[str], groups=None) -> None:
+        lib = self._library()
+        report = lib.trash(paths, groups if groups is not None else lib.duplicates())
         emit(self.cleaned, "trash", report)
         emit(self.changed)
 
-    def _do_undo(self) -> None:
-        from photofinder.dedup import finder as duplicates
-
-        try:
-            restored = duplicates.undo(self._library())
-        except duplicates.CleanupError as e:
-            raise LibraryError(str(e)) from None
+    def do_undo(self) -> None:
+        restored = self._library().undo()
         emit(self.cleaned, "undo", restored)
         emit(self.changed)
 
-    def _do_keep(self, path: str) -> None:
-        from photofinder.dedup import finder as duplicates
-
-        duplicates.choose_keeper(self._library(), path)
+    def do_keep(self, path: str) -> None:
+        self._library().keep(path)
         emit(self.cleaned, "keep", path)
 
-    def _do_not_duplicates(self, a: str, b: str) -> None:
-        from photofinder.dedup import finder as duplicates
-
-        duplicates.mark_not_duplicates(self._library(), a, b)
+    def do_not_duplicates(self, a: str, b: str) -> None:
+        self._library().not_duplicates(a, b)
         emit(self.cleaned, "not_duplicates", (a, b))
 
-    def _do_update(self) -> None:
+    def do_update(self) -> None:
         lib = self._library()
-        if lib.catalog.folders():
+        if lib.folders():
             self._update(lib, None)
 
-    def _update(self, lib: Library, folders: list[dict] | None) -> None:
+    def _update(self, lib: Library, folders: list[FolderInfo] | None) -> None:
         emit(self.phase, "scanning")
         report = lib.scan(folders)
         if report.new or report.changed or report.moved or report.deleted:
             emit(self.changed)
-        if not lib.catalog.counts()["pending"]:
+        if not lib.counts()["pending"]:
             return  # nothing to embed: do not load the writer's copy of the index
         emit(self.phase, "paused" if self._paused else "indexing")
         self._last_emit = 0.0
@@ -245,8 +228,8 @@ class IndexWorker(_QueueThread):
 
     def _on_progress(self, p) -> None:
         lib = self._lib
-        if self._paused and lib is not None and lib.indexer is not None:
-            lib.indexer.pause()  # a pause asked for before this run's indexer existed
+        if self._paused and lib is not None:
+            lib.pause_indexing()  # a pause asked for before this run's indexer existed
         now = time.monotonic()
         if now - self._last_emit >= 0.1 or p.done == p.total:
             self._last_emit = now
@@ -255,10 +238,10 @@ class IndexWorker(_QueueThread):
 
 
 class QueryWorker(_QueueThread):
-    """Reads. Each command ``name(*args)`` answers with ``answered(name, token, result)``."""
+    """Reads. Each job is a function of ``gui/queries.py``, ``job(library, *args)``; it
+    answers with ``answered(job, token, result)``."""
 
-    COLLAPSE = frozenset({"photos", "status", "similar", "duplicates"})
-    answered = Signal(str, object, object)  # name, token, result
+    answered = Signal(object, object, object)  # job, token, result
 
     def __init__(self, library_path: str, provider: str | None = None, parent=None):
         super().__init__(parent)
@@ -267,8 +250,8 @@ class QueryWorker(_QueueThread):
         self._lib: Library | None = None
         self.handlers: dict[str, Callable] = {}
 
-    def ask(self, name: str, token: Any = None, *args) -> None:
-        self.submit(name, token, *args)
+    def ask(self, job: Callable, token: Any = None, *args) -> None:
+        self.submit(job, token, *args)
 
     def _library(self) -> Library:
         if self._lib is None:
@@ -281,21 +264,24 @@ class QueryWorker(_QueueThread):
         return self._lib
 
     def run(self) -> None:
-        from photofinder.gui import queries  # Qt-free query functions
-
         while True:
             batch = self._next_batch(timeout=None)
             if batch is None:
                 break
-            for name, (token, *args) in batch:
+            for job, (token, *args) in batch:
                 try:
-                    result = getattr(queries, name)(self._library(), *args)
-                except (LibraryError, CatalogError) as e:
+                    result = job(self._library(), *args)
+                except PhotofinderError as e:
                     result = queries.Failure(str(e))
                 except Exception as e:
-                    log.exception("query worker: %s failed", name)
+                    log.exception("query worker: %s failed", job.__name__)
                     result = queries.Failure(f"{type(e).__name__}: {e}")
-                emit(self.answered, name, token, result)
+                emit(self.answered, job, token, result)
         if self._lib is not None:
             self._lib.close()
             self._lib = None
+
+
+IndexWorker.COLLAPSE = frozenset({IndexWorker.do_update})
+QueryWorker.COLLAPSE = frozenset({queries.photos, queries.status, queries.similar,
+                                  queries.duplicates})

@@ -3,12 +3,13 @@
 Tables: folders, photos (one row per file, with its state and error), embeddings (float16
 vectors; the row id is the vector's label in the derived HNSW index), decisions (pairs the
 user said are not duplicates, by content hash), journal (every trash/move, for undo), meta
-(schema version). No Qt and no numpy maths here.
+(schema version). ``Catalog`` is assembled from one mixin per concern (this file: folders,
+photos, embeddings; ``journal.py``; ``dedup.py``); the schema's migrations live in
+``schema.py``. No Qt and no numpy maths here.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from pathlib import Path
@@ -16,104 +17,18 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2
+from photofinder.store import schema
+from photofinder.store.base import (PATH_PARAM, CatalogError, StoreBase, bind_path, chunks,
+                                    marks)
+from photofinder.store.dedup import DedupStore
+from photofinder.store.journal import JournalStore
+from photofinder.store.records import Folder, Listing, Pending, Photo, PhotoError
+
 PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
-
-
-def _migrate_1(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE folders (
-            id INTEGER PRIMARY KEY,
-            path TEXT NOT NULL UNIQUE,
-            added_at REAL NOT NULL,
-            online INTEGER NOT NULL DEFAULT 1,
-            last_scan REAL
-        );
-        CREATE TABLE photos (
-            id INTEGER PRIMARY KEY,
-            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
-            path TEXT NOT NULL UNIQUE,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            dev INTEGER, ino INTEGER,
-            hash TEXT,
-            width INTEGER, height INTEGER,
-            orientation INTEGER,
-            taken_at TEXT,
-            format TEXT,
-            status TEXT NOT NULL DEFAULT 'pending',
-            error TEXT,
-            indexed_at REAL
-        );
-        CREATE INDEX photos_folder ON photos(folder_id);
-        CREATE INDEX photos_hash ON photos(hash);
-        CREATE INDEX photos_status ON photos(status);
-        CREATE TABLE embeddings (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            photo_id INTEGER NOT NULL UNIQUE REFERENCES photos(id) ON DELETE CASCADE,
-            model TEXT NOT NULL,
-            vector BLOB NOT NULL
-        );
-        CREATE TABLE decisions (
-            hash_a TEXT NOT NULL, hash_b TEXT NOT NULL,
-            decision TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            PRIMARY KEY (hash_a, hash_b)
-        );
-        CREATE TABLE journal (
-            id INTEGER PRIMARY KEY,
-            at REAL NOT NULL,
-            action TEXT NOT NULL,
-            path TEXT NOT NULL,
-            hash TEXT,
-            batch TEXT,
-            detail TEXT,
-            undone_at REAL
-        );
-        """
-    )
-
-
-def _migrate_2(db: sqlite_utils.Database) -> None:
-    """Duplicates: a pixel signature per photo (rotation-proof matching and the strict
-    check), the user's keeper choices. Photos indexed before this get their signature
-    lazily (duplicates.py computes and stores the missing ones)."""
-    db.executescript(
-        """
-        CREATE TABLE signatures (
-            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
-            sig BLOB NOT NULL
-        );
-        CREATE TABLE keeper_choices (
-            hash TEXT PRIMARY KEY,
-            chosen_at REAL NOT NULL
-        );
-        CREATE INDEX journal_batch ON journal(batch);
-        """
-    )
-
-
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
-
-
-class CatalogError(Exception):
-    """The catalogue cannot be opened or written; one line for the user."""
-
-
-# File names on Linux are bytes; Python hands back names that are not UTF-8 as str with
-# lone surrogates (surrogateescape). Such a path is bound as its raw bytes cast to TEXT
-# (write ``PATH_PARAM`` in the SQL and pass ``bind_path(p)``), and text read back is decoded
-# with surrogateescape, so every path round-trips exactly.
-PATH_PARAM = "CAST(? AS TEXT)"
-
-
-def bind_path(path: str) -> str | bytes:
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return os.fsencode(path)
+# every store module that registers a migration is imported above
+SCHEMA_VERSION = max(schema.MIGRATIONS)
+__all__ = ["Catalog", "CatalogError", "PATH_PARAM", "bind_path", "PENDING", "INDEXED", "FAILED",
+           "SCHEMA_VERSION"]
 
 
 def _enable_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
@@ -136,7 +51,7 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-class Catalog:
+class Catalog(JournalStore, DedupStore, StoreBase):
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,13 +73,13 @@ class Catalog:
         re-reads the version inside it, so two processes opening a new catalogue at once
         do not both migrate."""
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        for v in range(1, SCHEMA_VERSION + 1):
+        for v in sorted(schema.MIGRATIONS):
             if int(self.get_meta("schema_version", "0")) >= v:
                 continue
             with self.transaction():
                 if int(self.get_meta("schema_version", "0")) >= v:
                     continue
-                MIGRATIONS[v](self.db)
+                schema.MIGRATIONS[v](self.db)
                 self.set_meta("schema_version", str(v))
         version = int(self.get_meta("schema_version", "0"))
         if version > SCHEMA_VERSION:
@@ -178,24 +93,22 @@ class Catalog:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, value])
 
-    def transaction(self):
-        return _Transaction(self.db.conn)
-
     def close(self) -> None:
         self.db.conn.close()
 
-    def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
-        return list(self.db.query(sql, list(params)))
+    def data_version(self) -> int:
+        """Changes when another connection commits (a reader beside a writer catches up)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     # -- folders ------------------------------------------------------------------------
-    def folders(self) -> list[dict]:
-        return self.rows("SELECT * FROM folders ORDER BY path")
+    def folders(self) -> list[Folder]:
+        return [Folder.from_row(r) for r in self._rows("SELECT * FROM folders ORDER BY path")]
 
-    def folder_by_path(self, path: str) -> dict | None:
-        rows = self.rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
-        return rows[0] if rows else None
+    def folder_by_path(self, path: str) -> Folder | None:
+        rows = self._rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
+        return Folder.from_row(rows[0]) if rows else None
 
-    def add_folder(self, path: str) -> dict:
+    def add_folder(self, path: str) -> Folder:
         self.db.execute(f"INSERT OR IGNORE INTO folders(path, added_at) VALUES ({PATH_PARAM}, ?)",
                         [bind_path(path), time.time()])
         return self.folder_by_path(path)
@@ -218,22 +131,34 @@ class Catalog:
 
     def folder_counts(self) -> dict[int, int]:
         return {r["folder_id"]: r["n"] for r in
-                self.rows("SELECT folder_id, count(*) AS n FROM photos GROUP BY folder_id")}
+                self._rows("SELECT folder_id, count(*) AS n FROM photos GROUP BY folder_id")}
 
     # -- photos -------------------------------------------------------------------------
-    def photos_in_folder(self, folder_id: int) -> Iterator[sqlite3.Row]:
-        cur = self.db.conn.execute(
-            "SELECT id, path, size, mtime_ns, dev, ino, hash, status FROM photos WHERE folder_id=?",
-            [folder_id])
-        return cur
+    def photos_in_folder(self, folder_id: int) -> Iterator[Photo]:
+        for r in self.db.query("SELECT * FROM photos WHERE folder_id=?", [folder_id]):
+            yield Photo.from_row(r)
 
-    def photo_by_path(self, path: str) -> dict | None:
-        rows = self.rows(f"SELECT * FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])
-        return rows[0] if rows else None
+    def photo_by_path(self, path: str) -> Photo | None:
+        rows = self._rows(f"SELECT * FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])
+        return Photo.from_row(rows[0]) if rows else None
 
-    def photo(self, photo_id: int) -> dict | None:
-        rows = self.rows("SELECT * FROM photos WHERE id=?", [photo_id])
-        return rows[0] if rows else None
+    def photo(self, photo_id: int) -> Photo | None:
+        rows = self._rows("SELECT * FROM photos WHERE id=?", [photo_id])
+        return Photo.from_row(rows[0]) if rows else None
+
+    def photos(self, ids: Iterable[int]) -> dict[int, Photo]:
+        out = {}
+        for chunk in chunks(list(ids)):
+            for r in self.db.query(f"SELECT * FROM photos WHERE id IN ({marks(len(chunk))})",
+                                   chunk):
+                out[r["id"]] = Photo.from_row(r)
+        return out
+
+    def listing(self) -> Iterator[Listing]:
+        """Every photo, ordered by path (folder, then name), for the library's grid."""
+        for r in self.db.conn.execute(
+                "SELECT id, path, taken_at, mtime_ns, status FROM photos ORDER BY path"):
+            yield Listing(*r)
 
     def insert_photo(self, folder_id: int, path: str, size: int, mtime_ns: int,
                      dev: int, ino: int) -> int:
@@ -257,30 +182,28 @@ class Catalog:
 
     def delete_photos(self, ids: Iterable[int]) -> list[int]:
         """Delete photo rows (their embeddings go with them); returns the vector labels gone."""
-        ids = list(ids)
         labels: list[int] = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk in chunks(list(ids)):
             labels += [r[0] for r in self.db.execute(
-                f"SELECT id FROM embeddings WHERE photo_id IN ({marks})", chunk)]
-            self.db.execute(f"DELETE FROM photos WHERE id IN ({marks})", chunk)
+                f"SELECT id FROM embeddings WHERE photo_id IN ({marks(len(chunk))})", chunk)]
+            self.db.execute(f"DELETE FROM photos WHERE id IN ({marks(len(chunk))})", chunk)
         return labels
 
-    def pending(self, limit: int | None = None) -> list[dict]:
-        sql = "SELECT id, path, size, mtime_ns FROM photos WHERE status='pending' ORDER BY id"
+    def pending(self, limit: int | None = None) -> list[Pending]:
+        sql = "SELECT id, path FROM photos WHERE status='pending' ORDER BY id"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return self.rows(sql)
+        return [Pending(*r) for r in self.db.execute(sql)]
 
     def counts(self) -> dict[str, int]:
         out = {PENDING: 0, INDEXED: 0, FAILED: 0}
-        for r in self.rows("SELECT status, count(*) AS n FROM photos GROUP BY status"):
+        for r in self._rows("SELECT status, count(*) AS n FROM photos GROUP BY status"):
             out[r["status"]] = r["n"]
         return out
 
-    def errors(self) -> list[dict]:
-        return self.rows("SELECT path, error FROM photos WHERE status='failed' ORDER BY path")
+    def errors(self) -> list[PhotoError]:
+        return [PhotoError(*r) for r in self.db.execute(
+            "SELECT path, error FROM photos WHERE status='failed' ORDER BY path")]
 
     def _drop_embedding(self, photo_id: int) -> int | None:
         row = self.db.execute("SELECT id FROM embeddings WHERE photo_id=?", [photo_id]).fetchone()
@@ -315,18 +238,14 @@ class Catalog:
             f"UPDATE photos SET {', '.join(sets + ['status=?', 'error=?', 'indexed_at=?'])} "
             "WHERE id=?", vals + [status, error, time.time(), photo_id])
 
-    def photos_with_hash(self, hash_: str) -> list[dict]:
-        return self.rows("SELECT * FROM photos WHERE hash=?", [hash_])
+    def photos_with_hash(self, hash_: str) -> list[Photo]:
+        return [Photo.from_row(r) for r in self._rows("SELECT * FROM photos WHERE hash=?", [hash_])]
 
     def vector_for_hash(self, hash_: str, model: str) -> bytes | None:
         row = self.db.execute(
             "SELECT e.vector FROM embeddings e JOIN photos p ON p.id=e.photo_id "
             "WHERE p.hash=? AND e.model=? LIMIT 1", [hash_, model]).fetchone()
         return row[0] if row else None
-
-    def set_signature(self, photo_id: int, sig: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO signatures(photo_id, sig) VALUES (?, ?)",
-                        [photo_id, sig])
 
     # -- embeddings ---------------------------------------------------------------------
     def requeue_other_models(self, model: str) -> int:
@@ -340,42 +259,20 @@ class Catalog:
         return [r[0] for r in self.db.execute("SELECT id FROM embeddings WHERE model=?", [model])]
 
     def vectors(self, labels: list[int]) -> Iterator[tuple[int, bytes]]:
-        for i in range(0, len(labels), 500):
-            chunk = labels[i:i + 500]
+        for chunk in chunks(list(labels)):
             yield from self.db.execute(
-                f"SELECT id, vector FROM embeddings WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk)
+                f"SELECT id, vector FROM embeddings WHERE id IN ({marks(len(chunk))})", chunk)
 
     def embedding_of_photo(self, photo_id: int, model: str) -> tuple[int, bytes] | None:
         row = self.db.execute("SELECT id, vector FROM embeddings WHERE photo_id=? AND model=?",
                               [photo_id, model]).fetchone()
         return (row[0], row[1]) if row else None
 
-    def photos_for_labels(self, labels: list[int]) -> dict[int, dict]:
+    def photos_for_labels(self, labels: list[int]) -> dict[int, Photo]:
         out = {}
-        for i in range(0, len(labels), 500):
-            chunk = labels[i:i + 500]
+        for chunk in chunks(list(labels)):
             for r in self.db.query(
                     "SELECT e.id AS label, p.* FROM embeddings e JOIN photos p ON p.id=e.photo_id "
-                    f"WHERE e.id IN ({','.join('?' * len(chunk))})", chunk):
-                out[r["label"]] = r
+                    f"WHERE e.id IN ({marks(len(chunk))})", chunk):
+                out[r["label"]] = Photo.from_row(r)
         return out
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT/ROLLBACK; nests as a no-op inside an open transaction."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.outer = False
-
-    def __enter__(self):
-        if not self.conn.in_transaction:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.outer = True
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if self.outer:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False

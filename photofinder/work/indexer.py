@@ -99,7 +99,7 @@ class Indexer:
     def run(self, progress: Callable[[Progress], None] | None = None,
             save_every: float = 30.0) -> Progress:
         """Index every pending photo; returns the final progress."""
-        todo = [(r["id"], r["path"]) for r in self.catalog.pending()]
+        todo = [(r.id, r.path) for r in self.catalog.pending()]
         total, done, failed = len(todo), 0, 0
         start = last_save = time.monotonic()
         report = Progress(0, total, 0, 0.0, None, "")

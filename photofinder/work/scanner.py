@@ -17,6 +17,7 @@ from typing import Callable
 
 from photofinder.pixels import imaging
 from photofinder.store.catalog import Catalog
+from photofinder.store.records import Folder, Photo
 
 SKIP_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "system volume information",
                        "lost+found", "__macosx", ".thumbnails", ".trash", ".cache"})
@@ -102,7 +103,7 @@ def _hash_file(path: str) -> str | None:
         return None
 
 
-def scan(catalog: Catalog, folders: list[dict] | None = None,
+def scan(catalog: Catalog, folders: list[Folder] | None = None,
          progress: Callable[[str], None] | None = None, settle: float = 0.0) -> ScanReport:
     """Bring the catalogue up to date with the disk for ``folders`` (all by default).
 
@@ -112,28 +113,28 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
     young = time.time_ns() - int(settle * 1e9) if settle > 0 else None
     folders = catalog.folders() if folders is None else folders
     on_disk: dict[str, tuple[int, FileInfo]] = {}
-    known: dict[str, tuple] = {}
+    known: dict[str, Photo] = {}
     known_young: set[str] = set()
     owners: dict[tuple[int, int], str] = {}
     found: dict[str, FileInfo] = {}
     folder_of: dict[str, int] = {}
     online = []
     for folder in folders:
-        if os.path.isdir(folder["path"]):
+        if os.path.isdir(folder.path):
             online.append(folder)
-            for row in catalog.photos_in_folder(folder["id"]):
-                known[row[1]] = row  # (id, path, size, mtime_ns, dev, ino, hash, status)
+            for row in catalog.photos_in_folder(folder.id):
+                known[row.path] = row
         else:
-            catalog.set_folder_state(folder["id"], online=False)
-            report.offline.append(folder["path"])
+            catalog.set_folder_state(folder.id, online=False)
+            report.offline.append(folder.path)
     known_paths = set(known)
     for folder in online:
         if progress:
-            progress(f"scanning {folder['path']}")
-        walk(folder["path"], report.problems, found, owners, known_paths)
+            progress(f"scanning {folder.path}")
+        walk(folder.path, report.problems, found, owners, known_paths)
         for p in found:
-            folder_of.setdefault(p, folder["id"])
-    scanned_ids = [f["id"] for f in online]
+            folder_of.setdefault(p, folder.id)
+    scanned_ids = [f.id for f in online]
     for p, info in found.items():
         if young is not None and info.mtime_ns > young:
             report.unsettled += 1
@@ -141,7 +142,7 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
             continue
         on_disk[p] = (folder_of[p], info)
     # A path inside two registered folders (nested folders) belongs to the one that has it.
-    inodes_known = {(r[4], r[5]): p for p, r in known.items()}
+    inodes_known = {(r.dev, r.ino): p for p, r in known.items()}
     new_paths = [p for p in on_disk if p not in known]
     gone = {p: r for p, r in known.items() if p not in on_disk and p not in known_young}
 
@@ -149,30 +150,30 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
         for p, row in known.items():
             if p in on_disk and p not in known_young:
                 _, info = on_disk[p]
-                if info.size == row[2] and info.mtime_ns == row[3]:
+                if info.size == row.size and info.mtime_ns == row.mtime_ns:
                     report.unchanged += 1
                 else:
-                    catalog.mark_changed(row[0], info.size, info.mtime_ns, info.dev, info.ino)
+                    catalog.mark_changed(row.id, info.size, info.mtime_ns, info.dev, info.ino)
                     report.changed += 1
         # moves: same inode first, then same size and content hash
         by_size: dict[int, list[str]] = {}
         for p, r in gone.items():
-            by_size.setdefault(r[2], []).append(p)
+            by_size.setdefault(r.size, []).append(p)
         remaining_new = []
         for p in new_paths:
             folder_id, info = on_disk[p]
             old = inodes_known.get((info.dev, info.ino))
-            if old in gone and gone[old][2] == info.size:
+            if old in gone and gone[old].size == info.size:
                 match = old
             else:
                 match = None
-                candidates = [q for q in by_size.get(info.size, []) if q in gone and gone[q][6]]
+                candidates = [q for q in by_size.get(info.size, []) if q in gone and gone[q].hash]
                 if candidates:
                     h = _hash_file(p)
-                    match = next((q for q in candidates if gone[q][6] == h), None)
+                    match = next((q for q in candidates if gone[q].hash == h), None)
             if match:
                 row = gone.pop(match)
-                catalog.move_photo(row[0], folder_id, p, info.mtime_ns, info.dev, info.ino)
+                catalog.move_photo(row.id, folder_id, p, info.mtime_ns, info.dev, info.ino)
                 report.moved += 1
             else:
                 remaining_new.append(p)
@@ -182,7 +183,7 @@ def scan(catalog: Catalog, folders: list[dict] | None = None,
                 catalog.insert_photo(folder_id, p, info.size, info.mtime_ns, info.dev, info.ino)
                 report.new += 1
         if gone:
-            report.removed_labels = catalog.delete_photos(r[0] for r in gone.values())
+            report.removed_labels = catalog.delete_photos(r.id for r in gone.values())
             report.deleted = len(gone)
         for fid in scanned_ids:
             catalog.set_folder_state(fid, online=True, scanned=True)

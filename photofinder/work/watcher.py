@@ -101,23 +101,24 @@ class FolderWatcher:
             self.thread.join(timeout=60)
 
 
-def watch_forever(lib, log: Callable[[str], None], settle: float = 2.0,
-                  stop: threading.Event | None = None) -> None:
-    """``photofinder watch``: catch up once, then index every burst until interrupted."""
-    lib.lock()
+def watch_forever(update: Callable[[], tuple], folders: list[str], log: Callable[[str], None],
+                  settle: float = 2.0, stop: threading.Event | None = None) -> None:
+    """``photofinder watch``: catch up once, then run ``update()`` for every burst until
+    interrupted. ``update()`` scans and indexes, returning (scan report, progress)."""
     rerun = threading.Event()
 
-    def update() -> None:
-        report, prog = lib.update(settle=settle)
+    def burst() -> None:
+        report, prog = update()
         if report.new or report.changed or report.moved or report.deleted or prog.done:
             log(f"{report.new} new, {report.changed} changed, {report.moved} moved, "
                 f"{report.deleted} removed; indexed {prog.done - prog.failed}, failed {prog.failed}")
+        if report.offline:
+            log(f"offline: {', '.join(report.offline)} (kept in the library, still searchable)")
         if report.unsettled:
             rerun.set()  # files still being written: look again shortly
 
-    update()
-    folders = [f["path"] for f in lib.folders()]
-    watcher = FolderWatcher(folders, update, log)
+    burst()
+    watcher = FolderWatcher(folders, burst, log)
     watcher.start()
     log(f"watching {len(watcher.folders)} folder(s); Ctrl+C to stop")
     stop = stop or threading.Event()

@@ -6,6 +6,8 @@ Provider: CUDA when onnxruntime offers it, else CPU; the choice is logged and re
 
 from __future__ import annotations
 
+from photofinder.errors import PhotofinderError
+
 import hashlib
 import json
 import logging
@@ -24,7 +26,7 @@ MANIFEST = "manifest.json"
 BUILD_HINT = "the model is not built yet: run `photofinder model build`"
 
 
-class ModelError(Exception):
+class ModelError(PhotofinderError):
     """The model is missing, damaged or cannot run; the message is one line for the user."""
 
 

@@ -7,8 +7,10 @@ the layering; nothing here decodes pixels.
 
 from __future__ import annotations
 
+from photofinder.errors import PhotofinderError
 
-class ImageError(Exception):
+
+class ImageError(PhotofinderError):
     """A file that cannot be used, with a one-line reason."""
 
 
