@@ -73,6 +73,8 @@ class Member:
     photo_id: int
     hash: str
     also: list[str] = field(default_factory=list)  # other paths of the same file (hard links)
+    size: int | None = None  # the file as it was judged: checked again before any move
+    mtime_ns: int | None = None
 
     def to_json(self) -> dict:
         return {"path": self.path, "kind": self.kind, "score": round(float(self.score), 6),
@@ -288,14 +290,15 @@ def _build_group(catalog: Catalog, nodes: set, by_hash: dict, edges, info, rules
         extra = [f"same file also at {p} (hard link)" for p in also]
         if m["id"] == keep["id"]:
             members.append(Member(m["path"], "exact", 1.0, ["keep: " + "; ".join(keep_reasons)]
-                                  + extra, m["id"], m["hash"], also))
+                                  + extra, m["id"], m["hash"], also, m["size"], m["mtime_ns"]))
         elif m["hash"] == keep["hash"]:
             members.append(Member(m["path"], "exact", 1.0, ["byte-identical copy"] + extra,
-                                  m["id"], m["hash"], also))
+                                  m["id"], m["hash"], also, m["size"], m["mtime_ns"]))
         else:
             _, s, why = best_edge.get(m["hash"], (None, 0.0, ""))
             members.append(Member(m["path"], "near", min(1.0, max(0.0, s)),
-                                  ["edited copy: " + why] + extra, m["id"], m["hash"], also))
+                                  ["edited copy: " + why] + extra, m["id"], m["hash"], also,
+                                  m["size"], m["mtime_ns"]))
     return Group(keep["path"], members)
 
 
