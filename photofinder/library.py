@@ -158,7 +158,8 @@ class Library:
     def index(self) -> VectorIndex:
         if self._index is None:
             emb = self.embedder
-            idx = VectorIndex(self.path / "index.hnsw", emb.dim, emb.model_id)
+            idx = VectorIndex(self.path / "index.hnsw", emb.dim, emb.model_id,
+                              self.projection(), self.stored_vectors)
             labels = self.catalog.embedding_labels(emb.model_id)
             idx.open(labels, lambda missing: decode_vectors(self.catalog.vectors(missing)))
             self._index = idx
@@ -167,6 +168,8 @@ class Library:
     def refresh(self) -> dict:
         """Catch up with what another process or thread committed to the catalogue (a reader
         beside a writer): adds new vectors to the in-memory index, drops removed ones."""
+        if self._index is not None and self._index.space != self._projection_version():
+            self._index = None  # the writer refitted the whitening: load the new index
         labels = set(self.catalog.embedding_labels(self.embedder.model_id))
         return self.index.reconcile(labels, lambda m: decode_vectors(self.catalog.vectors(m)))
 
@@ -262,9 +265,11 @@ class Library:
         self.lock()
         self.indexer = Indexer(self.catalog, self.index, self.embedder)
         try:
-            return self.indexer.run(progress)
+            done = self.indexer.run(progress)
         finally:
             self.indexer = None
+        self.refit_projection()
+        return done
 
     def update(self, progress: Callable[[Progress], None] | None = None,
                folders: list[FolderInfo] | None = None, settle: float = 0.0
@@ -306,6 +311,7 @@ class Library:
                         for f in self.folders()],
             "model": model,
             "provider": provider,
+            "projection": self.projection_status(),
         }
 
     def listing(self) -> list[Listing]:
@@ -454,3 +460,44 @@ class Library:
         from photofinder.retrieval.search import Searcher, SearchOptions
 
         return Searcher(self.index, self.stored_vectors, SearchOptions())
+
+    # -- projection (whitening learned from the library's own vectors) ----------------------
+    def _projection_version(self) -> str:
+        rec = self.catalog.active_projection(self.embedder.model_id)
+        return rec.version if rec else "raw"
+
+    def projection(self):
+        """The active retrieval.projection for this model, or None (plain vectors)."""
+        from photofinder.retrieval import projection as P
+
+        rec = self.catalog.active_projection(self.embedder.model_id)
+        return P.load(rec.data) if rec else None
+
+    def projection_status(self) -> dict:
+        from photofinder.retrieval import projection as P
+
+        try:
+            return P.describe(self.projection())
+        except LibraryError:
+            return P.describe(None)
+
+    def refit_projection(self, force: bool = False) -> bool:
+        """Learn (again) the whitening from a sample of the stored vectors when the library
+        has grown enough, store it as a new version and re-derive the index from the raw
+        vectors (no re-embedding). Returns whether it refitted."""
+        from photofinder.retrieval import projection as P
+
+        model = self.embedder.model_id
+        count = self.catalog.embedding_count(model)
+        current = self.projection()
+        if not (P.refit_due(count, current) or (force and count >= 2)):
+            return False
+        self.lock()
+        blobs = self.catalog.sample_vectors(model, P.FIT_SAMPLE)
+        sample = np.stack([np.frombuffer(b, np.float16) for b in blobs]).astype(np.float32)
+        p = P.fit_library(sample, count)
+        self.catalog.save_projection(model, p.version, p.kind, p.trained_on, p.to_bytes())
+        self._index = None  # re-derived through the new projection on next use
+        self.index.save()
+        return True
+

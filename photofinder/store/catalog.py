@@ -22,6 +22,7 @@ from photofinder.store.base import (PATH_PARAM, CatalogError, StoreBase, bind_pa
                                     marks)
 from photofinder.store.dedup import DedupStore
 from photofinder.store.journal import JournalStore
+from photofinder.store.projection import ProjectionStore
 from photofinder.store.records import Folder, Listing, Pending, Photo, PhotoError
 
 PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
@@ -51,7 +52,7 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-class Catalog(JournalStore, DedupStore, StoreBase):
+class Catalog(JournalStore, DedupStore, ProjectionStore, StoreBase):
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import hnswlib
 import numpy as np
@@ -25,10 +25,21 @@ EF_SEARCH = 96
 
 
 class VectorIndex:
-    def __init__(self, path: Path, dim: int, model: str):
+    """``dim`` is the raw vectors' size. With a ``projection`` (retrieval.projection: whitening,
+    a learned head) the graph holds ``projection.reduced(raw)`` (fewer bytes a photo) and
+    ``search`` ranks in that space; ``search_many`` still answers raw cosine similarities
+    (the duplicates thresholds are raw cosines) by re-scoring the graph's candidates with the
+    raw vectors from ``raw_vectors(labels)`` (the catalogue)."""
+
+    def __init__(self, path: Path, dim: int, model: str, projection=None,
+                 raw_vectors: "Callable[[list[int]], np.ndarray] | None" = None):
         self.path = Path(path)
         self.meta_path = self.path.with_suffix(".json")
-        self.dim = dim
+        self.raw_dim = dim
+        self.projection = projection
+        self.raw_vectors = raw_vectors
+        self.dim = projection.index_dim if projection is not None else dim
+        self.space = projection.version if projection is not None else "raw"
         self.model = model
         self.index: hnswlib.Index | None = None
         self.live: set[int] = set()
@@ -46,7 +57,8 @@ class VectorIndex:
     def _load(self) -> bool:
         try:
             meta = json.loads(self.meta_path.read_text())
-            if meta.get("model") != self.model or meta.get("dim") != self.dim:
+            if (meta.get("model") != self.model or meta.get("dim") != self.dim
+                    or meta.get("space", "raw") != self.space):
                 return False
             # hnswlib trusts the file: a damaged one (bad neighbour ids) crashes the process
             # in C++. So nothing is loaded that does not match the checksum written with it.
@@ -98,7 +110,8 @@ class VectorIndex:
         tmp = self.path.with_name(self.path.name + ".tmp")
         self.index.save_index(str(tmp))
         all_ids = set(int(i) for i in self.index.get_ids_list())
-        meta = {"model": self.model, "dim": self.dim, "capacity": self.index.get_max_elements(),
+        meta = {"model": self.model, "dim": self.dim, "space": self.space,
+                "capacity": self.index.get_max_elements(),
                 "count": len(self.live), "deleted": sorted(all_ids - self.live),
                 "bytes": tmp.stat().st_size, "sha256": file_digest(tmp)}
         tmp_meta = self.meta_path.with_name(self.meta_path.name + ".tmp")
@@ -118,8 +131,7 @@ class VectorIndex:
         need = self.index.get_current_count() + len(labels)
         if need > self.index.get_max_elements():
             self.index.resize_index(max(need, int(self.index.get_max_elements() * 1.5)))
-        self.index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(labels),
-                             replace_deleted=True)
+        self.index.add_items(self._to_space(vectors), np.asarray(labels), replace_deleted=True)
         self.live.update(labels)
         self.dirty = True
 
@@ -140,22 +152,44 @@ class VectorIndex:
         return len(self.live)
 
     # -- queries ------------------------------------------------------------------------
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest labels with cosine similarity, best first."""
+    def _to_space(self, raw: np.ndarray) -> np.ndarray:
+        raw = np.asarray(raw, np.float32)
+        return raw if self.projection is None else self.projection.reduced(raw)
+
+    def search(self, vector: np.ndarray, k: int, ef: int | None = None
+               ) -> list[tuple[int, float]]:
+        """The ``k`` nearest labels to a raw vector with their similarity in the index's
+        space (cosine; after a whitening projection, whitened cosine), best first."""
         n = len(self.live)
         if n == 0 or k <= 0:
             return []
-        labels, sims = self.search_many(np.asarray(vector, np.float32).reshape(1, -1), k)
+        q = self._to_space(np.asarray(vector, np.float32).reshape(1, -1))
+        labels, sims = self._knn(q, k, ef)
         return [(int(l), float(s)) for l, s in zip(labels[0], sims[0])]
 
     def search_many(self, vectors: np.ndarray, k: int, ef: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Batched kNN: (labels, similarities), each of shape (n, k'). ``ef`` trades recall
-        of far neighbours for speed (a range search for near copies needs little)."""
+        """Batched kNN of raw vectors: (labels, raw cosine similarities), each of shape (n, k'),
+        best first. ``ef`` trades recall of far neighbours for speed (a range search for near
+        copies needs little)."""
+        vectors = np.asarray(vectors, np.float32)
+        labels, sims = self._knn(self._to_space(vectors), k, ef)
+        if self.projection is None or labels.shape[1] == 0 or self.raw_vectors is None:
+            return labels, sims
+        # re-score the candidates with the raw vectors, and order them by that
+        uniq, inverse = np.unique(labels, return_inverse=True)
+        raw = self.raw_vectors([int(u) for u in uniq])
+        cand = raw[inverse.reshape(labels.shape)]             # (n, k, D)
+        sims = np.einsum("nkd,nd->nk", cand, vectors).astype(np.float32)
+        order = np.argsort(-sims, axis=1, kind="stable")
+        return np.take_along_axis(labels, order, 1), np.take_along_axis(sims, order, 1)
+
+    def _knn(self, vectors: np.ndarray, k: int, ef: int | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """kNN in the index's own space."""
         k = min(k, len(self.live))
         if k <= 0:
             return np.empty((len(vectors), 0), np.int64), np.empty((len(vectors), 0), np.float32)
-        vectors = np.asarray(vectors, np.float32)
         ef = max(ef or EF_SEARCH, k)
         while True:
             self.index.set_ef(ef)

@@ -35,16 +35,17 @@ def _round_to_stride(v: float) -> int:
     return max(MIN_SIDE, int(round(v / STRIDE)) * STRIDE)
 
 
-def target_size(width: int, height: int) -> tuple[int, int]:
+def target_size(width: int, height: int, long_side: int | None = None) -> tuple[int, int]:
     """(width, height) the model sees for a picture of the given size."""
+    long_side = long_side or LONG_SIDE
     if width >= height:
-        return LONG_SIDE, _round_to_stride(LONG_SIDE * height / max(width, 1))
-    return _round_to_stride(LONG_SIDE * width / max(height, 1)), LONG_SIDE
+        return long_side, _round_to_stride(long_side * height / max(width, 1))
+    return _round_to_stride(long_side * width / max(height, 1)), long_side
 
 
-def resize_for_model(img: Image.Image) -> Image.Image:
+def resize_for_model(img: Image.Image, long_side: int | None = None) -> Image.Image:
     """Resize an RGB image to the model's input size (antialiased)."""
-    size = target_size(*img.size)
+    size = target_size(*img.size, long_side)
     if img.size == size:
         return img
     return img.resize(size, Image.Resampling.BILINEAR, reducing_gap=None)
@@ -57,6 +58,8 @@ def to_array(img: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(2, 0, 1))
 
 
-def prepare(img: Image.Image) -> np.ndarray:
-    """RGB image of any size -> the model's float32 CHW input."""
-    return to_array(resize_for_model(img.convert("RGB") if img.mode != "RGB" else img))
+def prepare(img: Image.Image, long_side: int | None = None) -> np.ndarray:
+    """RGB image of any size -> the model's float32 CHW input (``long_side``: only for
+    measuring other input sizes; the library uses the contract's)."""
+    return to_array(resize_for_model(img.convert("RGB") if img.mode != "RGB" else img,
+                                     long_side))

@@ -1,0 +1,133 @@
+"""THE projection pipeline: raw embeddings -> the space the index searches and ranks in.
+
+One class, ``LinearProjection``: y = normalise((x - mean) @ matrix). PCA-whitening learned from
+the library's own vectors is one (kind "pca-whiten"); a learned head (issue 14) that is linear
+plugs in as another kind, and anything else implements the same four members (``version``,
+``dim``, ``index_dim``, ``full``/``reduced``) and ``to_arrays``/``KINDS``.
+
+Versioning: ``version`` = "<kind>-<dim>x<index_dim>@<sha256 of the arrays, 12 hex>", so the
+index file knows exactly which projection built it and any refit is a new version. The raw
+float16 vectors stay in the catalogue; a new version re-derives the index from them without
+re-embedding. ``full`` is the re-ranking space (all ``dim`` components), ``reduced`` the first
+``index_dim`` components that go into the HNSW graph (fewer bytes a photo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RAW = "raw"  # the version name of "no projection"
+
+
+def _normalise(y: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(y, axis=-1, keepdims=True)
+    return (y / np.maximum(n, 1e-12)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LinearProjection:
+    kind: str
+    mean: np.ndarray      # (D,)
+    matrix: np.ndarray    # (D, dim), components ordered by importance
+    index_dim: int
+    trained_on: int = 0   # how many vectors it was learned from
+    version: str = field(init=False)
+
+    def __post_init__(self):
+        h = hashlib.sha256()
+        for a in (self.mean, self.matrix):
+            h.update(np.ascontiguousarray(a, np.float32).tobytes())
+        object.__setattr__(self, "version",
+                           f"{self.kind}-{self.dim}x{self.index_dim}@{h.hexdigest()[:12]}")
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        """Unit vectors in the whole projected space (re-ranking)."""
+        return _normalise((np.asarray(x, np.float32) - self.mean) @ self.matrix)
+
+    def reduced(self, x: np.ndarray) -> np.ndarray:
+        """Unit vectors of the leading ``index_dim`` components (the HNSW graph)."""
+        return _normalise((np.asarray(x, np.float32) - self.mean) @ self.matrix[:, :self.index_dim])
+
+    # -- storage (plain arrays, no pickle) --------------------------------------------------
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, kind=np.array(self.kind), mean=self.mean.astype(np.float32),
+                 matrix=self.matrix.astype(np.float32), index_dim=np.array(self.index_dim),
+                 trained_on=np.array(self.trained_on))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "LinearProjection":
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return cls(str(z["kind"]), z["mean"], z["matrix"], int(z["index_dim"]),
+                       int(z["trained_on"]))
+
+
+def fit_pca_whitening(vectors: np.ndarray, dim: int, index_dim: int | None = None,
+                      shrink: float = 0.1) -> LinearProjection:
+    """PCA-whitening learned from ``vectors`` (n, D): centre, rotate onto the principal axes,
+    divide each by sqrt(variance + shrink * mean variance of the kept axes). The shrinkage keeps
+    the weakest axes (noisy with few samples) from being blown up."""
+    x = np.asarray(vectors, np.float64)
+    n, d_in = x.shape
+    dim = int(min(dim, d_in, max(1, n - 1)))
+    mean = x.mean(axis=0)
+    xc = x - mean
+    # eigenvectors of the covariance through the SVD of the data (n may be < D)
+    _, s, vt = np.linalg.svd(xc, full_matrices=False)
+    var = (s[:dim] ** 2) / max(n - 1, 1)
+    scale = 1.0 / np.sqrt(var + shrink * var.mean())
+    matrix = (vt[:dim].T * scale).astype(np.float32)
+    return LinearProjection("pca-whiten", mean.astype(np.float32), matrix,
+                            int(min(index_dim or dim, dim)), n)
+
+
+KINDS = {"pca-whiten": LinearProjection.from_bytes}
+
+
+def load(data: bytes) -> LinearProjection:
+    """A stored projection of any kind."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        kind = str(z["kind"])
+    if kind not in KINDS:
+        raise ValueError(f"unknown projection kind {kind!r}")
+    return KINDS[kind](data)
+
+
+# -- when and how the library learns its own whitening -----------------------------------------
+MIN_TRAIN = 2000       # fewer vectors than this: plain vectors (a whitening would be noise)
+REFIT_GROWTH = 1.5     # refit when the library has grown by half since the last fit
+FIT_SAMPLE = 20000     # vectors drawn at random to fit (the covariance settles long before)
+DIM = 256              # whitened dimensions kept: the index holds these (1 KB of floats)
+SHRINK = 1.0           # variance regularisation, chosen on holidays-dev (see benchmarks)
+
+
+def refit_due(count: int, current: LinearProjection | None) -> bool:
+    """Whether a library of ``count`` vectors should (re)learn its projection."""
+    if count < MIN_TRAIN:
+        return False
+    return current is None or count >= REFIT_GROWTH * max(current.trained_on, 1)
+
+
+def fit_library(vectors: np.ndarray, library_size: int) -> LinearProjection:
+    """The library's PCA-whitening from a sample of its raw vectors; ``trained_on`` records
+    the library's size (what the next refit is measured against)."""
+    p = fit_pca_whitening(vectors, DIM, DIM, shrink=SHRINK)
+    return LinearProjection(p.kind, p.mean, p.matrix, p.index_dim, int(library_size))
+
+
+def describe(p: LinearProjection | None) -> dict:
+    """For ``status``: what the index searches in."""
+    if p is None:
+        return {"version": RAW, "kind": "none",
+                "note": f"plain vectors until the library holds {MIN_TRAIN} photos"}
+    return {"version": p.version, "kind": p.kind, "dim": p.dim, "index_dim": p.index_dim,
+            "trained_on": p.trained_on}

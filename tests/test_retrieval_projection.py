@@ -1,0 +1,85 @@
+"""The projection pipeline: PCA-whitening maths, storage and versions, and a library whose
+index is re-derived through it from the stored vectors without re-embedding."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import dbutil
+from photofinder.library import Library
+from photofinder.retrieval import projection as P
+
+
+def test_whitening_decorrelates_and_equalises():
+    rng = np.random.default_rng(0)
+    # anisotropic, correlated data in 32-d
+    x = rng.normal(size=(3000, 32)) @ rng.normal(size=(32, 32)) * np.linspace(5, 0.1, 32)
+    p = P.fit_pca_whitening(x, 16, 8, shrink=0.0)
+    y = (x - p.mean) @ p.matrix
+    cov = np.cov(y, rowvar=False)
+    assert np.allclose(cov, np.eye(16), atol=0.05)
+    assert p.dim == 16 and p.index_dim == 8
+    assert p.full(x).shape == (3000, 16) and p.reduced(x).shape == (3000, 8)
+    assert np.allclose(np.linalg.norm(p.reduced(x), axis=1), 1.0, atol=1e-5)
+    # never more components than the samples can tell apart
+    assert P.fit_pca_whitening(x[:10], 256).dim == 9
+
+
+def test_versions_and_storage_round_trip():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 24))
+    p = P.fit_pca_whitening(x, 12, 6)
+    q = P.load(p.to_bytes())
+    assert q.version == p.version and q.version.startswith("pca-whiten-12x6@")
+    assert np.array_equal(q.matrix, p.matrix) and q.trained_on == 500
+    assert P.fit_pca_whitening(x[:400], 12, 6).version != p.version  # a refit is a new version
+    with pytest.raises(ValueError):
+        P.load(b"not an npz")
+
+
+def test_refit_policy():
+    assert not P.refit_due(P.MIN_TRAIN - 1, None)
+    assert P.refit_due(P.MIN_TRAIN, None)
+    p = P.fit_library(np.random.default_rng(2).normal(size=(300, 40)), 4000)
+    assert p.trained_on == 4000
+    assert not P.refit_due(5999, p) and P.refit_due(6000, p)
+    assert P.describe(None)["version"] == "raw"
+
+
+def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, data_dir):
+    lib = Library(tmp_path / "lib")
+    lib.add_folder(photo_set)
+    lib.update()
+    assert lib.status()["projection"]["version"] == "raw"
+    assert not lib.refit_projection()  # 40 photos: far too few to learn from
+    indexed_at = dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id")
+    assert lib.refit_projection(force=True)
+    st = lib.status()["projection"]
+    assert st["kind"] == "pca-whiten" and st["trained_on"] == 40 and st["dim"] == 39
+    meta = json.loads((tmp_path / "lib" / "index.json").read_text())
+    assert meta["space"] == st["version"] and meta["dim"] == 39
+    assert dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id") == indexed_at
+    # still finds the edited copies first, in the whitened space
+    q = photo_set / "originals" / "coffee.jpg"
+    got = [os.path.basename(m.path) for m in lib.similar(q, top=3)]
+    assert set(got) == {"coffee-resized.jpg", "coffee-cropped.jpg", "coffee-recompressed.jpg"}
+    # the duplicates' range search still answers raw cosines (their thresholds are raw)
+    labels = lib.catalog.embedding_labels(lib.embedder.model_id)
+    raw = lib.stored_vectors(labels)
+    found, sims = lib.index.search_many(raw[:5], 4)
+    exact = raw[:5] @ raw.T
+    for row in range(5):
+        want = {labels[j]: exact[row, j] for j in range(len(labels))}
+        assert np.allclose(sims[row], [want[int(l)] for l in found[row]], atol=1e-4)
+        assert list(sims[row]) == sorted(sims[row], reverse=True)
+        assert found[row][0] == labels[row]
+    lib.close()
+    # a reopened library loads the saved index as it is (same projection version)
+    lib = Library(tmp_path / "lib")
+    assert len(lib.index) == 40 and not lib.index.rebuilt
+    assert lib.index.space == st["version"]
+    lib.close()
