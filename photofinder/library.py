@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 from filelock import FileLock, Timeout
 
-from photofinder.dedup import finder
-from photofinder.dedup.cleanup import CleanupError
-from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Group, TrashReport
+from photofinder.dedup import cleanup, finder
+from photofinder.dedup.cleanup import CleanupError, TrashReport
+from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Group
 from photofinder.errors import PhotofinderError
 from photofinder.pixels import imaging
 from photofinder.pixels.embedding import preprocess
@@ -396,7 +396,7 @@ class Library:
         copy of a photo)."""
         if not dry_run:
             self.lock()
-        return finder.trash(self.catalog, self.index, [normpath(p) for p in paths], groups,
+        return cleanup.trash(self.catalog, self.index, [normpath(p) for p in paths], groups,
                             dry_run)
 
     def trash_groups(self, groups: list[Group], dry_run: bool = False) -> TrashReport:
@@ -407,7 +407,7 @@ class Library:
     def undo(self, batch: str | None = None, reindex: bool = True) -> list[str]:
         """Put a trash batch back (the last one by default) and index the files again."""
         self.lock()
-        restored = finder.undo(self.catalog, batch)
+        restored = cleanup.undo(self.catalog, batch)
         if reindex and restored:
             folders = [f for f in self.folders()
                        if any(p.startswith(f.path.rstrip(os.sep) + os.sep) for p in restored)]

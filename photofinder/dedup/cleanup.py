@@ -15,12 +15,17 @@ import shutil
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from send2trash import send2trash
 
 from photofinder.errors import PhotofinderError
+
+if TYPE_CHECKING:
+    from photofinder.dedup.finder import Group
 
 
 class CleanupError(PhotofinderError):
@@ -133,4 +138,82 @@ def undo_batch(catalog, batch: str) -> list[str]:
     return restored
 
 
-__all__ = ["CleanupError", "trash_files", "undo_batch", "last_batch"]
+@dataclass
+class TrashReport:
+    batch: str | None
+    trashed: list[str]
+    refused: dict[str, str]  # path -> why not
+    dry_run: bool = False
+
+
+# -- clean-up -----------------------------------------------------------------------------------
+def _exists_apart(path: str, gone: set[str]) -> bool:
+    """The file is on disk and is not one of the files about to go (by inode)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    for g in gone:
+        try:
+            other = os.stat(g)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return False
+    return True
+
+
+def trash(catalog, index, paths: list[str], groups: list["Group"],
+          dry_run: bool = False) -> TrashReport:
+    """Move duplicate copies to the system trash (see the module docstring). The caller
+    holds the writer lock."""
+    wanted = [os.path.abspath(p) for p in paths]
+    where = {m.path: (g, m) for g in groups for m in g.members}
+    refused: dict[str, str] = {}
+    todo: list[tuple[str, str]] = []
+    gone: set[str] = set()
+    for p in wanted:
+        if p not in where:
+            refused[p] = "not in any duplicate group"
+            continue
+        g, m = where[p]
+        survivors = [o.path for o in g.members if o.path != p and o.path not in gone
+                     and o.path not in wanted[wanted.index(p) + 1:]]
+        if not any(_exists_apart(s, gone | {p}) for s in survivors):
+            refused[p] = "the last copy of its group is never trashed"
+            continue
+        if not os.path.exists(p):
+            refused[p] = "no longer on disk"
+            continue
+        todo.append((p, m.hash))
+        gone.add(p)
+        gone.update(m.also)
+    if dry_run or not todo:
+        return TrashReport(None, [p for p, _ in todo], refused, dry_run)
+    with catalog.transaction():
+        batch = trash_files(catalog, todo)
+        ids = [r.id for p, _ in todo for r in [catalog.photo_by_path(p)] if r]
+        labels = catalog.delete_photos(ids)
+    index.remove(labels)
+    index.save()
+    return TrashReport(batch, [p for p, _ in todo], refused)
+
+
+def trash_groups(catalog, index, groups: list["Group"],
+                 dry_run: bool = False) -> TrashReport:
+    """Trash every copy but the keeper of each group."""
+    return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run)
+
+
+def undo(catalog, batch: str | None = None) -> list[str]:
+    """Put a trash batch back (the last one by default); returns the paths restored. The
+    caller holds the writer lock and indexes them again."""
+    batch = batch or last_batch(catalog)
+    if batch is None:
+        raise CleanupError("nothing to undo")
+    return undo_batch(catalog, batch)
+
+
+
+__all__ = ["CleanupError", "TrashReport", "trash", "trash_groups", "undo", "trash_files",
+           "undo_batch", "last_batch"]

@@ -10,10 +10,7 @@ on, never the Library):
   ``verify=False`` skips the strict pixel check (measuring only; groups bursts).
 - ``choose_keeper(catalog, path)``: the user's override: keep this copy in its group, remembered.
 - ``get_rules(catalog) / set_rules(catalog, Rules)``: keeper rule order and preferred folders.
-- ``trash(catalog, index, paths, groups, dry_run=False) -> TrashReport``: send copies to the
-  system trash (journaled; refuses anything that is not a duplicate and the last copy of a
-  group). ``trash_groups(catalog, index, groups, dry_run=False)``: every non-keeper.
-- ``undo(catalog, batch=None) -> list[str]``: put the last (or the named) trash batch back.
+- clean-up (trash with a write-ahead journal, undo) lives in dedup/cleanup.py.
 - ``mark_not_duplicates(catalog, path_a, path_b)``: remembered forever (by content hash), the
   pair never shares a group again, whatever the sensitivity.
 
@@ -42,7 +39,7 @@ import numpy as np
 from photofinder.pixels import imaging
 from photofinder.dedup import align, grouping, keeper
 from photofinder.dedup import signature as S
-from photofinder.dedup.cleanup import CleanupError, last_batch, trash_files, undo_batch
+from photofinder.dedup.cleanup import CleanupError
 from photofinder.dedup.keeper import Rules
 from photofinder.pixels.embedding import preprocess
 from photofinder.store.catalog import Catalog
@@ -50,9 +47,8 @@ from photofinder.store.index import VectorIndex
 from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
-__all__ = ["Group", "Member", "TrashReport", "Rules", "find_groups", "choose_keeper",
-           "get_rules", "set_rules", "trash", "trash_groups", "undo", "mark_not_duplicates",
-           "thresholds", "CleanupError"]
+__all__ = ["Group", "Member", "Rules", "find_groups", "choose_keeper",
+           "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 
 
 def thresholds(sensitivity: float) -> dict:
@@ -92,14 +88,6 @@ class Group:
     @property
     def others(self) -> list[Member]:
         return [m for m in self.members if m.path != self.keep]
-
-
-@dataclass
-class TrashReport:
-    batch: str | None
-    trashed: list[str]
-    refused: dict[str, str]  # path -> why not
-    dry_run: bool = False
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -300,72 +288,3 @@ def _build_group(catalog: Catalog, nodes: set, by_hash: dict, edges, info, rules
                                   ["edited copy: " + why] + extra, m["id"], m["hash"], also,
                                   m["size"], m["mtime_ns"]))
     return Group(keep["path"], members)
-
-
-# -- clean-up -----------------------------------------------------------------------------------
-def _exists_apart(path: str, gone: set[str]) -> bool:
-    """The file is on disk and is not one of the files about to go (by inode)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    for g in gone:
-        try:
-            other = os.stat(g)
-        except OSError:
-            continue
-        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
-            return False
-    return True
-
-
-def trash(catalog: Catalog, index: VectorIndex, paths: list[str], groups: list[Group],
-          dry_run: bool = False) -> TrashReport:
-    """Move duplicate copies to the system trash (see the module docstring). The caller
-    holds the writer lock."""
-    wanted = [os.path.abspath(p) for p in paths]
-    where = {m.path: (g, m) for g in groups for m in g.members}
-    refused: dict[str, str] = {}
-    todo: list[tuple[str, str]] = []
-    gone: set[str] = set()
-    for p in wanted:
-        if p not in where:
-            refused[p] = "not in any duplicate group"
-            continue
-        g, m = where[p]
-        survivors = [o.path for o in g.members if o.path != p and o.path not in gone
-                     and o.path not in wanted[wanted.index(p) + 1:]]
-        if not any(_exists_apart(s, gone | {p}) for s in survivors):
-            refused[p] = "the last copy of its group is never trashed"
-            continue
-        if not os.path.exists(p):
-            refused[p] = "no longer on disk"
-            continue
-        todo.append((p, m.hash))
-        gone.add(p)
-        gone.update(m.also)
-    if dry_run or not todo:
-        return TrashReport(None, [p for p, _ in todo], refused, dry_run)
-    with catalog.transaction():
-        batch = trash_files(catalog, todo)
-        ids = [r.id for p, _ in todo for r in [catalog.photo_by_path(p)] if r]
-        labels = catalog.delete_photos(ids)
-    index.remove(labels)
-    index.save()
-    return TrashReport(batch, [p for p, _ in todo], refused)
-
-
-def trash_groups(catalog: Catalog, index: VectorIndex, groups: list[Group],
-                 dry_run: bool = False) -> TrashReport:
-    """Trash every copy but the keeper of each group."""
-    return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run)
-
-
-def undo(catalog: Catalog, batch: str | None = None) -> list[str]:
-    """Put a trash batch back (the last one by default); returns the paths restored. The
-    caller holds the writer lock and indexes them again."""
-    batch = batch or last_batch(catalog)
-    if batch is None:
-        raise CleanupError("nothing to undo")
-    return undo_batch(catalog, batch)
-
