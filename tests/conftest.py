@@ -41,6 +41,12 @@ def data_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def model(data_dir):
+    """The built model (in the private data dir)."""
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def embedder(data_dir):
     from photofinder.pixels.embedding.model import Embedder
 

@@ -4,10 +4,13 @@ the code under test: what is on disk is what counts."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 
 def _connect(lib) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(lib.path / "catalog.sqlite"), timeout=30, isolation_level=None)
+    """``lib``: a Library, or the folder of one."""
+    folder = Path(getattr(lib, "path", lib))
+    conn = sqlite3.connect(str(folder / "catalog.sqlite"), timeout=30, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
     return conn
