@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
+
+log = logging.getLogger("photofinder.gui")
 
 
 def make_app():
@@ -24,21 +27,46 @@ def make_app():
     return app
 
 
-def run(library_path: str, image: str | None = None, provider: str | None = None) -> int:
-    """Open the main window on ``library_path`` (straight into ``image``'s results if given)."""
-    if image is not None and not os.path.isfile(image):
+def run(library_path: str, images: list[str] | None = None, provider: str | None = None,
+        choose: bool = False, image: str | None = None) -> int:
+    """Open the main window on ``library_path`` (straight into the results for ``images``),
+    or hand the request to the window already open on that library and return at once."""
+    images = [os.path.abspath(p) for p in (images or ([image] if image else []))]
+    missing = [p for p in images if not os.path.isfile(p)]
+    if missing:
         from photofinder.library import LibraryError
 
-        raise LibraryError(f"no such file: {image}")
-    app = make_app()
+        raise LibraryError(f"no such file: {missing[0]}" + (f" (and {len(missing) - 1} more)"
+                                                            if len(missing) > 1 else ""))
+    from photofinder.gui import single_instance
+
+    starter = single_instance.Starter(library_path)
+    try:
+        if starter.forward(single_instance.Request(images, choose)):
+            return 0  # the running window has it
+        app = make_app()
+        server = starter.listen()
+    finally:
+        starter.release()
     from PySide6.QtCore import QTimer
 
     from photofinder.gui.icons import icon
     from photofinder.gui.main_window import MainWindow
 
     app.setWindowIcon(icon("photofinder"))
-    window = MainWindow(library_path, provider=provider, image=image)
+    window = MainWindow(library_path, provider=provider, image=images[0] if images else None)
+    deliver = single_instance.Deliverer(window)
+    deliver.started_with(images)
+    server.setParent(window)
+    server.requested.connect(lambda r: log.info("request from another start: %d photo(s)%s",
+                                                len(r.images), ", choose" if r.choose else ""))
+    server.requested.connect(deliver)
+    window.results_shown.connect(lambda q: log.info("results on screen for %s", q))
     window.show()
+    if len(images) > 1:
+        window.search_many(images)
+    if choose:
+        QTimer.singleShot(0, window.open_dialog)
     # Ctrl+C in the terminal closes the window properly (workers stopped, settings saved);
     # the timer lets Python run its signal handler while Qt's loop is in C++.
     previous = signal.signal(signal.SIGINT, lambda *_: window.close())
@@ -48,5 +76,6 @@ def run(library_path: str, image: str | None = None, provider: str | None = None
     try:
         return app.exec()
     finally:
+        server.close()
         window.close()  # a no-op when the window closed itself
         signal.signal(signal.SIGINT, previous)
