@@ -248,7 +248,6 @@ class QueryWorker(_QueueThread):
         self.library_path = library_path
         self.provider = provider
         self._lib: Library | None = None
-        self.handlers: dict[str, Callable] = {}
 
     def ask(self, job: Callable, token: Any = None, *args) -> None:
         self.submit(job, token, *args)
