@@ -162,8 +162,11 @@ class MainWindow(QMainWindow):
             self._status_timer.start()
 
     def _on_answer(self, job, token, result) -> None:
-        if job is queries.photos and not isinstance(result, Failure):
-            self.library.set_table(result)
+        if job is queries.photos:
+            if isinstance(result, Failure):
+                self._show_failure(f"Could not list the photos: {result.message}")
+            else:
+                self.library.set_table(result)
         elif job is queries.status:
             self._on_status(result)
         elif job is queries.similar or job is similar_many:
