@@ -28,7 +28,7 @@ from photofinder.pixels.embedding import preprocess  # noqa: E402
 from photofinder.pixels.embedding.model import Embedder  # noqa: E402
 from photofinder.retrieval import metrics  # noqa: E402
 from photofinder.retrieval.expansion import alpha_qe  # noqa: E402
-from photofinder.retrieval.projection import fit_pca_whitening  # noqa: E402
+from photofinder.retrieval import projection as P  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -119,16 +119,21 @@ def main() -> None:
     for mname, emb in models.items():
         for size in args.sizes:
             row = {"model": mname, "size": size}
-            for sname, paths in sets.items():
-                groups = list(paths.values())
+            for sname in sets:
                 v, rate = embed(emb, images[sname], size)
                 vec_cache[(mname, size, sname)] = v
                 row[f"{sname}_embed_photos_per_s"] = round(rate, 1)
+            # the whitening is learned as a library would: from all its photos (both sets)
+            everything = np.concatenate([vec_cache[(mname, size, s)] for s in sets])
+            whitenings = {f"whiten{d}_shrink{sh:g}": P.fit_pca_whitening(everything, d, shrink=sh)
+                          for d in (128, 256) for sh in (0.1, P.SHRINK, 10.0)}
+            for sname, paths in sets.items():
+                groups = list(paths.values())
+                v = vec_cache[(mname, size, sname)]
                 res = {"plain": score(v @ v.T, groups)}
-                for d in (256, 512):
-                    p = fit_pca_whitening(v, d)
+                for wname, p in whitenings.items():
                     w = p.full(v)
-                    res[f"whiten{d}(d={p.dim})"] = score(w @ w.T, groups)
+                    res[wname] = score(w @ w.T, groups)
                 for n in (1, 2, 3):
                     res[f"qe{n}"] = score(with_qe(v, n), groups)
                 if size in args.rotations:

@@ -107,7 +107,7 @@ MIN_TRAIN = 2000       # fewer vectors than this: plain vectors (a whitening wou
 REFIT_GROWTH = 1.5     # refit when the library has grown by half since the last fit
 FIT_SAMPLE = 20000     # vectors drawn at random to fit (the covariance settles long before)
 DIM = 256              # whitened dimensions kept: the index holds these (1 KB of floats)
-SHRINK = 1.0           # variance regularisation, chosen on holidays-dev (see benchmarks)
+SHRINK = 10.0          # variance regularisation: 1 helps scenes but costs edited copies (evaluate_settings)
 
 
 def refit_due(count: int, current: LinearProjection | None) -> bool:
