@@ -123,6 +123,44 @@ def folder_watcher(folders: list[str], on_burst: Callable[[], None],
     return watcher.FolderWatcher(folders, on_burst, log)
 
 
+def _prepare_folder(path: Path) -> bool:
+    """Make sure ``path`` can hold a library; returns whether it is read-only here. One-line
+    errors: a file given as the library, a catalogue of 0 bytes (damaged: refused, never
+    recreated empty), a folder that cannot be made."""
+    if path.exists() and not path.is_dir():
+        raise LibraryError(f"the library {path} is a file, not a folder (--library wants a folder)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise LibraryError(f"the library folder {path} cannot be made: {e.strerror or e}") from None
+    catalog = path / "catalog.sqlite"
+    # (a catalogue another process is creating this very moment is 0 bytes for a blink)
+    if catalog.exists() and catalog.stat().st_size == 0 and not Path(f"{catalog}-wal").exists() \
+            and (catalog.stat().st_mtime < time.time() - 10 or (path / "index.hnsw").exists()):
+        raise LibraryError(f"the catalogue {catalog} is empty (0 bytes): it was damaged or cut "
+                           "short. Restore it from a backup, or move it away to start afresh")
+    try:
+        read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        read_only = False
+    return read_only or not os.access(path, os.W_OK)
+
+
+def plot_problem() -> str | None:
+    """Why ``evaluate --plot`` cannot draw (matplotlib missing), or None when it can."""
+    from photofinder.retrieval import plot
+
+    return None if plot.available() else str(plot.PlotError.missing())
+
+
+def write_pr_curve(path: str | os.PathLike, report, title: str, label: str = "") -> None:
+    """The precision-recall curve of an ``evaluate`` report as a PNG (one-line errors)."""
+    from photofinder.retrieval import plot
+
+    plot.pr_png(path, report.summary.curve_recall, report.summary.curve_precision, title,
+                label=label)
+
+
 def _cleanup_errors(fn):
     """Duplicates' own errors reach the user as one-line LibraryErrors."""
     def wrapper(*args, **kwargs):

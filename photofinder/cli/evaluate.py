@@ -32,16 +32,13 @@ def _print_text(d: dict) -> None:
 
 def run_cli(args) -> int:
     from photofinder.cli.main import ProgressBar, UserError
-    from photofinder.library import Library
+    from photofinder.library import Library, plot_problem, write_pr_curve
 
     folder = os.path.abspath(args.folder)
     if not os.path.isdir(folder):
         raise UserError(f"not a folder: {folder}")
-    if args.plot:  # say it before indexing for minutes
-        from photofinder.retrieval.plot import PlotError, available
-
-        if not available():
-            raise UserError(str(PlotError.missing()))
+    if args.plot and plot_problem():  # say it before indexing for minutes
+        raise UserError(plot_problem())
     with tempfile.TemporaryDirectory(prefix="photofinder-eval-") as tmp:
         path = args.library if getattr(args, "library_given", False) else tmp
         with Library(path, provider=args.provider) as lib:
@@ -50,14 +47,9 @@ def run_cli(args) -> int:
             bar.close()
     d = report.as_dict()
     if args.plot:
-        from photofinder.retrieval.plot import PlotError, pr_png
-
-        try:
-            pr_png(args.plot, report.summary.curve_recall, report.summary.curve_precision,
-                   f"{os.path.basename(folder)}: mAP {d['map']:.3f}, {d['queries']} queries",
-                   label=d.get("model", ""))
-        except PlotError as e:
-            raise UserError(str(e)) from None
+        write_pr_curve(args.plot, report,
+                       f"{os.path.basename(folder)}: mAP {d['map']:.3f}, {d['queries']} queries",
+                       label=d.get("model", ""))
     if args.json:
         print(json.dumps(d, indent=2))
     else:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from photofinder.errors import PhotofinderError
+
 from pathlib import Path
 
 
-class PlotError(Exception):
+class PlotError(PhotofinderError):
     """The plot cannot be drawn (matplotlib missing, file not writable); one line."""
 
     @classmethod
