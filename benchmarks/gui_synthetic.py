@@ -66,22 +66,21 @@ def build(n: int, root: str) -> dict:
         with cat.transaction():
             for i in range(m):
                 k = first + i
-                sub = os.path.join(photos, f"{2001 + k // PER_FOLDER // 12:04d}-{k // PER_FOLDER % 12 + 1:02d}")
+                month = k // PER_FOLDER
+                sub = os.path.join(photos, f"{2001 + month // 12:04d}-{month % 12 + 1:02d}")
                 os.makedirs(sub, exist_ok=True)
                 path = os.path.join(sub, f"IMG_{k:06d}.jpg")
                 if not os.path.exists(path):
                     with open(path, "wb") as f:
                         f.write(sources[k % len(sources)])
                 st = os.stat(path)
-                cur = cat.db.execute(
-                    "INSERT INTO photos(folder_id, path, size, mtime_ns, dev, ino, hash, width, "
-                    "height, format, status, taken_at) VALUES (?,?,?,?,?,?,?,?,?,?, 'indexed', ?)",
-                    [folder["id"], path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino,
-                     f"synthetic{k:09d}", 200, 150, "JPEG",
-                     f"{2001 + k // 12000}:{k // 1000 % 12 + 1:02d}:{k % 28 + 1:02d} 12:00:00"])
-                cat.db.execute("INSERT INTO embeddings(photo_id, model, vector) VALUES (?,?,?)",
-                               [cur.lastrowid, model, vecs[i].astype(np.float16).tobytes()])
-    cat.set_folder_state(folder["id"], online=True, scanned=True)
+                pid = cat.insert_photo(folder.id, path, st.st_size, st.st_mtime_ns, st.st_dev,
+                                       st.st_ino)
+                taken = f"{2001 + k // 12000}:{k // 1000 % 12 + 1:02d}:{k % 28 + 1:02d} 12:00:00"
+                cat.record_result(pid, {"hash": f"synthetic{k:09d}", "width": 200, "height": 150,
+                                        "format": "JPEG", "taken_at": taken}, model,
+                                  vecs[i].astype(np.float16).tobytes())
+    cat.set_folder_state(folder.id, online=True, scanned=True)
     len(lib.index)  # builds the HNSW index from the stored vectors
     lib.index.dirty = True
     lib.close()

@@ -46,7 +46,7 @@ def main() -> None:
         lib.add_folder(folder)
         lib.update()
         indexed = lib.catalog.counts()["indexed"]
-        photos = [r["path"] for r in lib.catalog.rows("SELECT path FROM photos WHERE status='indexed' LIMIT 20")]
+        photos = [r.path for r in lib.listing() if r.status == "indexed"][:20]
         outside = tmp / "outside.jpg"
         shutil.copy(photos[0], outside)
         it = iter(photos * 100)

@@ -11,7 +11,9 @@ by every method that writes); readers need no lock.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,7 +22,9 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from photofinder.dedup import cleanup, finder
-from photofinder.dedup.cleanup import CleanupError, TrashReport
+from photofinder.dedup import recovery
+from photofinder.dedup.cleanup import CleanupError, TrashReport, UndoReport
+from photofinder.dedup.recovery import Recovered
 from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Group
 from photofinder.errors import PhotofinderError
 from photofinder.pixels import imaging
@@ -33,7 +37,7 @@ from photofinder.work import scanner, watcher
 from photofinder.work.indexer import Indexer, Progress
 
 __all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "FolderInfo", "Group",
-           "TrashReport", "Progress", "Listing", "normpath", "load_model", "model_info",
+           "TrashReport", "UndoReport", "Progress", "Listing", "normpath", "load_model", "model_info",
            "build_model", "DEFAULT_SENSITIVITY", "PictureError", "Picture", "is_photo_name",
            "open_picture", "thumbnail", "folder_watcher"]
 
@@ -176,14 +180,18 @@ class Library:
     def __init__(self, path: str | os.PathLike, embedder: Embedder | None = None,
                  provider: str | None = None):
         self.path = Path(normpath(path))
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(self.path / "catalog.sqlite")
+        self.read_only = _prepare_folder(self.path)
+        try:
+            self.catalog = Catalog(self.path / "catalog.sqlite", read_only=self.read_only)
+        except PhotofinderError as e:
+            raise LibraryError(str(e)) from None
         self._embedder = embedder
         self._provider = provider
         self._index: VectorIndex | None = None
         self._lock: FileLock | None = None
         self._seen_version: int | None = None
         self.indexer: Indexer | None = None
+        self.recovered = self._recover(wait=False)
 
     # -- resources ----------------------------------------------------------------------
     @property
@@ -228,6 +236,9 @@ class Library:
         """Take the single-writer lock, or raise LibraryBusy."""
         if self._lock is not None:
             return
+        if self.read_only:
+            raise LibraryError(f"the library {self.path} is read-only here: it can be read "
+                               "(status, similar, duplicates) but not changed")
         lock = FileLock(self.path / "write.lock", timeout=0, thread_local=False)
         try:
             lock.acquire()
@@ -235,6 +246,30 @@ class Library:
             raise LibraryBusy(f"the library {self.path} is being updated by another photofinder "
                               "process; try again when it has finished") from None
         self._lock = lock
+
+    def _recover(self, wait: bool = True) -> Recovered | None:
+        """Settle what an interrupted clean-up left open (dedup/recovery.py). Before any
+        trash or undo (``wait``: under the writer lock), and on open when the lock is free."""
+        if self.read_only or not self.catalog.journal_has_open():
+            return None
+        held = self._lock is not None
+        try:
+            self.lock()
+        except LibraryBusy:
+            if wait:
+                raise
+            return None  # the writer that holds it may be mid-batch: never touch its rows
+        try:
+            done = recovery.recover(self.catalog)
+        except (OSError, sqlite3.Error) as e:
+            raise LibraryError(f"an interrupted clean-up cannot be settled: {e}") from None
+        finally:
+            if not held and self._lock is not None:
+                self._lock.release()
+                self._lock = None
+        if done.removed_labels and self._index is not None:
+            self._index.remove(done.removed_labels)
+        return done
 
     def close(self) -> None:
         if self._index is not None and self._lock is not None:
@@ -274,7 +309,7 @@ class Library:
 
     def folders(self) -> list[FolderInfo]:
         counts = self.catalog.folder_counts()
-        return [FolderInfo(f.id, f.path, os.path.isdir(f.path), counts.get(f.id, 0))
+        return [FolderInfo(f.id, f.path, f.online and os.path.isdir(f.path), counts.get(f.id, 0))
                 for f in self.catalog.folders()]
 
     # -- indexing -----------------------------------------------------------------------
@@ -434,17 +469,21 @@ class Library:
         copy of a photo)."""
         if not dry_run:
             self.lock()
-        return cleanup.trash(self.catalog, self.index, [normpath(p) for p in paths], groups,
-                            dry_run)
+            self._recover()
+        offline = [f.path for f in self.folders() if not f.online]
+        return cleanup.trash(self.catalog, self._index, [normpath(p) for p in paths], groups,
+                             dry_run, offline)
 
     def trash_groups(self, groups: list[Group], dry_run: bool = False) -> TrashReport:
         """Trash every copy but the keeper of each group."""
         return self.trash([m.path for g in groups for m in g.others], groups, dry_run)
 
     @_cleanup_errors
-    def undo(self, batch: str | None = None, reindex: bool = True) -> list[str]:
-        """Put a trash batch back (the last one by default) and index the files again."""
+    def undo(self, batch: str | None = None, reindex: bool = True) -> UndoReport:
+        """Put a trash batch back (the last one by default) and index the files again: the
+        paths restored (a list), with ``.blocked`` {path: why} for those that were not."""
         self.lock()
+        self._recover()
         restored = cleanup.undo(self.catalog, batch)
         if reindex and restored:
             folders = [f for f in self.folders()

@@ -175,37 +175,6 @@ def test_exact_copies_and_hard_links(copies):
     assert rep.trashed == [] and str(b / "cat-link.jpg") in rep.refused
 
 
-def test_trash_journal_undo_and_last_copy(copies, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    lib, a, b = copies
-    groups = lib.duplicates()
-    everything = [m.path for g in groups for m in g.members]
-    dry = lib.trash(everything, groups, dry_run=True)
-    assert dry.dry_run and len(dry.trashed) == len(everything) - 1
-    assert list(dry.refused.values()) == ["the last copy of its group is never trashed"]
-    assert all(os.path.exists(p) for p in everything)  # a dry run moves nothing
-
-    rep = lib.trash_groups(groups)
-    gone = [m.path for m in groups[0].others]
-    assert sorted(rep.trashed) == sorted(gone) and not rep.refused
-    assert not any(os.path.exists(p) for p in gone)
-    assert os.path.exists(groups[0].keep)
-    assert len(os.listdir(tmp_path / "xdg" / "Trash" / "files")) == len(gone)
-    rows = dbutil.rows(lib, "SELECT path, action, batch FROM journal")
-    assert sorted(r["path"] for r in rows) == sorted(gone) and {r["batch"] for r in rows} == {rep.batch}
-    assert lib.duplicates() == []
-    # the keeper alone is the last copy now
-    assert lib.trash([groups[0].keep], groups).trashed == []
-
-    restored = lib.undo()
-    assert sorted(restored) == sorted(gone)
-    assert all(os.path.exists(p) for p in gone)
-    assert os.listdir(tmp_path / "xdg" / "Trash" / "files") == []
-    assert group_names(lib.duplicates()) == group_names(groups)
-    with pytest.raises(LibraryError):
-        lib.undo()
-
-
 def test_not_duplicates_is_remembered(copies):
     lib, a, b = copies
     lib.not_duplicates(a / "cat.jpg", a / "cat-small.jpg")
@@ -223,31 +192,6 @@ def test_photos_indexed_before_signatures_still_match(edit_lib):
     groups = group_names(edit_lib.duplicates())
     assert {"rocket-rot90.jpg", "rocket.jpg"} <= next(g for g in groups if "rocket.jpg" in g)
     assert edit_lib.catalog.db.execute("SELECT count(*) FROM signatures").fetchone()[0] > 0
-
-
-def test_cli_json_trash_and_undo(copies, tmp_path, monkeypatch, capsys):
-    from photofinder.cli import main
-
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    lib, a, b = copies
-    lib.close()
-    base = ["--library", str(lib.path)]
-    assert main(base + ["duplicates", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    (g,) = out["groups"]
-    assert len(g["members"]) == 3
-    assert main(base + ["duplicates", "--trash", "--dry-run"]) == 0
-    assert all(os.path.exists(m["path"]) for m in g["members"])
-    capsys.readouterr()
-    assert main(base + ["duplicates", "--trash"]) == 1  # no terminal and no --yes: refuses
-    assert "--yes" in capsys.readouterr().err
-    assert main(base + ["duplicates", "--trash", "--yes"]) == 0
-    assert [os.path.exists(m["path"]) for m in g["members"]].count(True) == 1
-    assert main(base + ["undo"]) == 0
-    assert all(os.path.exists(m["path"]) for m in g["members"])
-    with pytest.raises(SystemExit) as e:
-        main(base + ["duplicates", "--sensitivity", "2"])
-    assert e.value.code == 2
 
 
 def test_shared_testdata_groups(shared_testdata, tmp_path, data_dir):

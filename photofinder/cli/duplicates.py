@@ -76,10 +76,27 @@ def run_cli(lib, args) -> int:
     report = lib.trash_groups(groups)
     if args.json:
         print(json.dumps({"groups": [g.to_json() for g in groups], "trashed": report.trashed,
-                          "batch": report.batch}, indent=2))
+                          "batch": report.batch, "skipped": report.refused,
+                          "error": report.error}, indent=2))
     else:
-        print(f"moved {len(report.trashed)} copies to the trash (undo: photofinder undo)")
+        _print_trashed(report)
+    if report.error:
+        print(f"photofinder: {report.error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _print_trashed(report) -> None:
+    for p, why in report.refused.items():
+        print(f"kept: {p} ({why})")
+    if not report.trashed:
+        print("nothing moved to the trash")
+    elif report.by_hand:
+        print(f"moved {len(report.trashed)} copies to the Trash (put them back from the "
+              "system Trash if needed)")
+    else:
+        print(f"moved {len(report.trashed)} copies to the trash (undo: photofinder undo "
+              f"--batch {report.batch})")
 
 
 def _print_groups(groups) -> None:
@@ -95,7 +112,9 @@ def _print_groups(groups) -> None:
 
 
 def run_undo(lib, args) -> int:
-    restored = lib.undo(getattr(args, "batch", None))
-    for p in restored:
+    report = lib.undo(getattr(args, "batch", None))
+    for p in report:
         print(f"restored: {p}")
-    return 0
+    for p, why in getattr(report, "blocked", {}).items():
+        print(f"not restored: {p}: {why}", file=sys.stderr)
+    return 1 if getattr(report, "blocked", None) else 0

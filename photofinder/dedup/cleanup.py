@@ -1,152 +1,96 @@
-"""Moving copies to the system trash (send2trash), journaled, and undoing it.
+"""Clean-up: duplicate copies to the system trash and back, through a write-ahead journal.
 
-Every move is a journal row (action 'trash', path, content hash, batch id, detail JSON naming
-the trash entry). Undo puts a batch back where it was: on freedesktop systems (Linux, BSD) by
-moving the file out of the trash folder that holds it (``$XDG_DATA_HOME/Trash`` or the
-volume's ``.Trash-UID``) and removing its ``.trashinfo``; elsewhere undo says to restore from
-the system's Trash by hand. Nothing is ever deleted.
+``trash(catalog, index, paths, groups, dry_run=False) -> TrashReport``: for each copy, right
+before its move: the copy still has the size, mtime and content hash its group was built on,
+and the group's keeper (``Group.keep``, a PATH, never trashed itself) still exists with its
+hash and is not on an offline drive; else the copy is skipped and the report says why. Then
+(platforms/trash.py) its trash entry is reserved, the intent is committed ON ITS OWN with the
+exact entry, the file is renamed into the trash, and the outcome is committed with the
+photo's removal from the catalogue. A crash at any point leaves either the file in place or a
+committed journal row naming where it is; ``recovery.recover`` settles open rows on the next
+open, so every batch stays undoable.
+
+``undo(catalog, batch=None) -> UndoReport``: puts a batch back, each file only after its
+trash entry's ``Path=`` and content hash are checked; a blocked file does not stop the others
+and every file's outcome is reported.
+
+``step(name)`` marks each named step (``STEP_HOOK`` or ``PHOTOFINDER_FAULT_KILL=STEP[:N]``
+kill the process there: fault-injection tests and benchmarks/fault_campaign.py).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
-import shutil
-import sys
-import time
+import signal
+import sqlite3
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote
-
-from send2trash import send2trash
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from photofinder.errors import PhotofinderError
+from photofinder.platforms import trash as T
+from photofinder.store.journal import FAILED, GONE, MOVED, RESTORING, UNDONE
 
 if TYPE_CHECKING:
-    from photofinder.dedup.finder import Group
+    from photofinder.dedup.finder import Group, Member
 
 
 class CleanupError(PhotofinderError):
     """One line for the user."""
 
 
-def _trash_dirs(path: str) -> list[Path]:
-    xdg = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    dirs = [Path(xdg) / "Trash"]
-    try:
-        p = Path(path).parent
-        while not os.path.ismount(p) and p != p.parent:
-            p = p.parent
-        uid = os.getuid()
-        dirs += [p / ".Trash" / str(uid), p / f".Trash-{uid}"]
-    except (OSError, AttributeError):
-        pass
-    return dirs
+# -- fault injection: every named step of trash and undo ----------------------------------------
+TRASH_STEPS = ("verified", "reserved", "intent", "moved", "outcome", "indexed")
+UNDO_STEPS = ("undo-verified", "restoring", "restored", "undone")
+STEP_HOOK: Callable[[str], None] | None = None
+FAULT_ENV = "PHOTOFINDER_FAULT_KILL"
+_seen: dict[str, int] = {}
 
 
-def _find_trash_entry(path: str, after: float) -> tuple[str, str] | None:
-    """(trash dir, entry name) of the newest trash entry for ``path`` made at or after
-    ``after`` (freedesktop trash spec)."""
-    if sys.platform in ("win32", "darwin"):
-        return None
-    best = None
-    for d in _trash_dirs(path):
-        info = d / "info"
-        if not info.is_dir():
-            continue
-        for f in info.glob("*.trashinfo"):
-            try:
-                if f.stat().st_mtime < after - 2:
-                    continue
-                text = f.read_text(errors="replace")
-            except OSError:
-                continue
-            for line in text.splitlines():
-                if line.startswith("Path="):
-                    p = unquote(line[5:])
-                    if not os.path.isabs(p):
-                        p = str(d.parent.parent / p) if d.name.startswith(".Trash") else p
-                    if p == path and (best is None or f.stat().st_mtime >= best[0]):
-                        best = (f.stat().st_mtime, str(d), f.name[:-len(".trashinfo")])
-    return (best[1], best[2]) if best else None
+def step(name: str) -> None:
+    if STEP_HOOK is not None:
+        STEP_HOOK(name)
+    spec = os.environ.get(FAULT_ENV)
+    if spec:
+        want, _, nth = spec.partition(":")
+        if want == name:
+            _seen[name] = _seen.get(name, 0) + 1
+            if _seen[name] >= int(nth or 1):
+                os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _send(path: str) -> None:
-    """send2trash, honouring the current ``XDG_DATA_HOME`` (send2trash reads it once, at
-    import; a test or an embedding app may set it later)."""
-    if sys.platform not in ("win32", "darwin"):
-        try:
-            from send2trash import plat_other
-
-            home = os.path.expanduser(os.environ.get("XDG_DATA_HOME") or "~/.local/share")
-            if plat_other.HOMETRASH != os.path.join(home, "Trash"):
-                plat_other.XDG_DATA_HOME = os.fsencode(home)
-                plat_other.HOMETRASH_B = os.path.join(os.fsencode(home), b"Trash")
-                plat_other.HOMETRASH = os.path.join(home, "Trash")
-        except (ImportError, AttributeError):
-            pass
-    send2trash(path)
-
-
-def trash_files(catalog, paths_and_hashes: list[tuple[str, str | None]], batch: str | None = None
-                ) -> str:
-    """Send files to the trash, one journal row each (written before the move, so a crash
-    mid-way never leaves a move unjournaled); returns the batch id."""
-    batch = batch or uuid.uuid4().hex[:12]
-    for path, hash_ in paths_and_hashes:
-        start = time.time()
-        entry_id = catalog.journal_trash_intent(path, hash_, batch)
-        try:
-            _send(path)
-        except Exception as e:
-            catalog.journal_forget(entry_id)  # nothing moved
-            raise CleanupError(f"could not move {path} to the trash: {e}") from None
-        entry = _find_trash_entry(path, start)
-        if entry:
-            catalog.journal_set_detail(entry_id, {"trash_dir": entry[0], "name": entry[1]})
-    return batch
-
-
-def last_batch(catalog) -> str | None:
-    return catalog.journal_last_batch()
-
-
-def undo_batch(catalog, batch: str) -> list[str]:
-    """Put back every file of a batch; returns the paths restored."""
-    restored = []
-    for e in catalog.journal_batch(batch):
-        detail = e.detail
-        if not detail.get("trash_dir"):
-            raise CleanupError(f"{e.path} cannot be put back automatically here; "
-                               "restore it from the system Trash")
-        src = Path(detail["trash_dir"]) / "files" / detail["name"]
-        info = Path(detail["trash_dir"]) / "info" / (detail["name"] + ".trashinfo")
-        if os.path.lexists(e.path):
-            raise CleanupError(f"cannot put {e.path} back: a file is there again")
-        if not os.path.lexists(src):
-            raise CleanupError(f"{e.path} is no longer in the trash (emptied?)")
-        os.makedirs(os.path.dirname(e.path), exist_ok=True)
-        shutil.move(str(src), e.path)
-        try:
-            info.unlink()
-        except OSError:
-            pass
-        catalog.journal_mark_undone(e.id)
-        restored.append(e.path)
-    return restored
-
-
+# -- reports --------------------------------------------------------------------------------
 @dataclass
 class TrashReport:
     batch: str | None
     trashed: list[str]
     refused: dict[str, str]  # path -> why not
     dry_run: bool = False
+    error: str | None = None  # the batch stopped early (what was moved is in ``trashed``)
+    by_hand: bool = False  # macOS/Windows: undo means restoring from the system Trash
 
 
-# -- clean-up -----------------------------------------------------------------------------------
+class UndoReport(list):
+    """The paths put back (a list, as before), the batch, and each file that was not:
+    ``blocked`` maps path -> why."""
+
+    def __init__(self, batch: str, restored=(), blocked: dict[str, str] | None = None):
+        super().__init__(restored)
+        self.batch = batch
+        self.blocked = blocked or {}
+
+
+# -- checks at the moment of action --------------------------------------------------------
+def file_hash(path: str) -> str:
+    """The content hash the catalogue records (imaging.content_hash), read in chunks."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _exists_apart(path: str, gone: set[str]) -> bool:
     """The file is on disk and is not one of the files about to go (by inode)."""
     try:
@@ -163,57 +107,261 @@ def _exists_apart(path: str, gone: set[str]) -> bool:
     return True
 
 
-def trash(catalog, index, paths: list[str], groups: list["Group"],
-          dry_run: bool = False) -> TrashReport:
-    """Move duplicate copies to the system trash (see the module docstring). The caller
-    holds the writer lock."""
-    wanted = [os.path.abspath(p) for p in paths]
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _check_keeper(g: "Group", offline: list[str]) -> tuple[str | None, tuple | None]:
+    """(why not, the keeper's stat facts): the keeper exists with the hash it was judged on."""
+    keep = next((m for m in g.members if m.path == g.keep), None)
+    drive = next((f for f in offline if _under(g.keep, f)), None)
+    if drive:
+        return (f"the copy to keep ({g.keep}) is on a drive that is offline ({drive}); nothing "
+                "in its group is trashed until it is back"), None
+    try:
+        st = os.stat(g.keep)
+        digest = file_hash(g.keep)
+    except OSError:
+        return (f"the copy to keep ({g.keep}) is gone or unreadable; nothing in its group is "
+                "trashed"), None
+    if keep is not None and keep.hash and digest != keep.hash:
+        return (f"the copy to keep ({g.keep}) changed since the duplicates were found; find "
+                "duplicates again"), None
+    return None, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _check_member(m: "Member") -> tuple[str | None, os.stat_result | None]:
+    try:
+        st = os.stat(m.path)
+    except OSError:
+        return "no longer on disk", None
+    if (m.size is not None and st.st_size != m.size) or \
+            (m.mtime_ns is not None and st.st_mtime_ns != m.mtime_ns):
+        return "changed on disk since the duplicates were found; find duplicates again", None
+    try:
+        digest = file_hash(m.path)
+    except OSError as e:
+        return f"cannot be read: {e.strerror or e}", None
+    if m.hash and digest != m.hash:
+        return "its content is not what was found (changed on disk); find duplicates again", None
+    return None, st
+
+
+# -- trash ---------------------------------------------------------------------------------
+def _plan(paths: list[str], groups: list["Group"]):
+    """Which copies may go at all (never a keeper, never the last copy), in order."""
+    wanted = list(dict.fromkeys(os.path.abspath(p) for p in paths))
     where = {m.path: (g, m) for g in groups for m in g.members}
     refused: dict[str, str] = {}
-    todo: list[tuple[str, str]] = []
+    plan: list[tuple] = []
     gone: set[str] = set()
-    for p in wanted:
+    for i, p in enumerate(wanted):
         if p not in where:
             refused[p] = "not in any duplicate group"
             continue
         g, m = where[p]
+        keep = next((k for k in g.members if k.path == g.keep), None)
+        if p == g.keep:
+            refused[p] = "this is the copy to keep"
+            continue
+        if keep is not None and p in keep.also:
+            refused[p] = "the same file as the copy to keep (hard link)"
+            continue
+        later = set(wanted[i + 1:])
         survivors = [o.path for o in g.members if o.path != p and o.path not in gone
-                     and o.path not in wanted[wanted.index(p) + 1:]]
+                     and o.path not in later]
         if not any(_exists_apart(s, gone | {p}) for s in survivors):
             refused[p] = "the last copy of its group is never trashed"
             continue
         if not os.path.exists(p):
             refused[p] = "no longer on disk"
             continue
-        todo.append((p, m.hash))
+        plan.append((g, m))
         gone.add(p)
         gone.update(m.also)
-    if dry_run or not todo:
-        return TrashReport(None, [p for p, _ in todo], refused, dry_run)
-    with catalog.transaction():
-        batch = trash_files(catalog, todo)
-        ids = [r.id for p, _ in todo for r in [catalog.photo_by_path(p)] if r]
-        labels = catalog.delete_photos(ids)
-    index.remove(labels)
-    index.save()
-    return TrashReport(batch, [p for p, _ in todo], refused)
+    return plan, refused
 
 
-def trash_groups(catalog, index, groups: list["Group"],
-                 dry_run: bool = False) -> TrashReport:
+def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool = False,
+          offline: list[str] = ()) -> TrashReport:
+    """Move duplicate copies to the system trash (module docstring). The caller holds the
+    writer lock and has run recovery. ``index`` may be None (not loaded: it reconciles with
+    the catalogue when it is); ``offline``: folders whose drive is gone."""
+    plan, refused = _plan(paths, groups)
+    if dry_run or not plan:
+        return TrashReport(None, [m.path for _, m in plan], refused, dry_run)
+    batch = uuid.uuid4().hex[:12]
+    trashed: list[str] = []
+    labels: list[int] = []
+    keepers: dict[int, tuple] = {}
+    error = None
+    for n, (g, m) in enumerate(plan):
+        if id(g) not in keepers:
+            keepers[id(g)] = _check_keeper(g, list(offline))
+        why, facts = keepers[id(g)]
+        if why is None:
+            try:
+                st = os.stat(g.keep)
+                if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != facts:
+                    why = f"the copy to keep ({g.keep}) changed meanwhile; find duplicates again"
+            except OSError:
+                why = f"the copy to keep ({g.keep}) is gone; nothing in its group is trashed"
+            if why:
+                keepers[id(g)] = (why, None)
+        if why is None:
+            why, st = _check_member(m)
+        if why:
+            refused[m.path] = why
+            continue
+        step("verified")
+        try:
+            entry = T.reserve(m.path)
+        except T.TrashError as e:
+            refused[m.path] = str(e)
+            continue
+        except OSError as e:
+            refused[m.path] = f"cannot reach the trash: {e.strerror or e}"
+            continue
+        step("reserved")
+        try:
+            eid = catalog.journal_intent(batch, m.path, m.hash, st.st_size, st.st_mtime_ns,
+                                         entry.trash_dir, entry.name)
+        except sqlite3.Error as e:
+            T.release(entry)
+            error = f"the catalogue cannot be written ({e}); nothing more was moved"
+            _stop(plan[n:], refused, error)
+            break
+        step("intent")
+        try:
+            T.move(m.path, entry)
+        except T.TrashError as e:
+            T.release(entry)
+            refused[m.path] = str(e)
+            if not _record(catalog, eid, FAILED, str(e)):
+                error = "the catalogue cannot be written; nothing more was moved"
+                _stop(plan[n + 1:], refused, error)
+                break
+            continue
+        step("moved")
+        try:
+            labels += catalog.journal_moved(eid, m.path)
+        except sqlite3.Error as e:
+            error = _put_back(catalog, eid, entry, m.path, e)
+            refused[m.path] = error
+            _stop(plan[n + 1:], refused, error)
+            break
+        step("outcome")
+        trashed.append(m.path)
+    if labels and index is not None:
+        index.remove(labels)
+        try:
+            index.save()
+        except OSError:
+            pass  # derived: it reconciles with the catalogue on the next open
+    step("indexed")
+    return TrashReport(batch if trashed else None, trashed, refused, error=error,
+                       by_hand=bool(trashed) and not T.FREEDESKTOP)
+
+
+def _stop(rest, refused: dict, error: str) -> None:
+    for _, m in rest:
+        refused.setdefault(m.path, "not tried: " + error)
+
+
+def _record(catalog, entry_id: int, state: str, reason: str | None = None) -> bool:
+    try:
+        catalog.journal_set_state(entry_id, state, reason)
+        return True
+    except sqlite3.Error:
+        return False  # the intent stays open: recovery settles it against the disk
+
+
+def _put_back(catalog, eid: int, entry: T.Entry, path: str, e: Exception) -> str:
+    """The move could not be recorded: the file goes back where it was, at once."""
+    if entry.trash_dir is None:
+        return f"moved to the trash but the catalogue cannot be written ({e}); nothing more moved"
+    try:
+        T.restore(entry, path)
+    except T.TrashError:
+        return (f"moved to the trash but the catalogue cannot be written ({e}); its journal "
+                "row is kept, undo finds it once the catalogue can be written")
+    _record(catalog, eid, FAILED, "put back: the catalogue could not record the move")
+    return f"not moved: the catalogue cannot be written ({e}); nothing more was moved"
+
+
+def trash_groups(catalog, index, groups: list["Group"], dry_run: bool = False,
+                 offline: list[str] = ()) -> TrashReport:
     """Trash every copy but the keeper of each group."""
-    return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run)
+    return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run,
+                 offline)
 
 
-def undo(catalog, batch: str | None = None) -> list[str]:
-    """Put a trash batch back (the last one by default); returns the paths restored. The
-    caller holds the writer lock and indexes them again."""
-    batch = batch or last_batch(catalog)
+# -- undo ----------------------------------------------------------------------------------
+def last_batch(catalog) -> str | None:
+    return catalog.journal_last_batch()
+
+
+def _check_restorable(e) -> tuple[str | None, str | None]:
+    """(why not, state to record): the trash entry holds our file, and its path is free."""
+    if e.trash_dir is None:
+        return f"restore it from the Trash: {e.trash_name}", None
+    entry = T.Entry(e.trash_dir, e.trash_name)
+    if not os.path.lexists(entry.file):
+        return f"no longer in the trash (emptied?): {entry.file}", GONE
+    named = T.recorded_path(entry)
+    if named is not None and named != e.path:
+        return (f"the trash entry {e.trash_name} now holds another file ({named}); the trash "
+                "was emptied since"), GONE
+    try:
+        size = os.stat(entry.file).st_size
+        digest = file_hash(entry.file) if e.hash else None
+    except OSError as ex:
+        return f"the trash entry cannot be read: {ex.strerror or ex}", None
+    if (e.hash and digest != e.hash) or (e.size is not None and size != e.size):
+        return (f"the trash entry {e.trash_name} holds another file now (its content differs); "
+                "the trash was emptied since"), GONE
+    if os.path.lexists(e.path):
+        return f"a file is at {e.path} again; move it away and undo again", None
+    return None, None
+
+
+def undo(catalog, batch: str | None = None) -> UndoReport:
+    """Put a trash batch back (the last one by default), each file after checking its trash
+    entry; a blocked file does not stop the rest. The caller holds the writer lock, has run
+    recovery, and indexes what came back."""
     if batch is None:
-        raise CleanupError("nothing to undo")
-    return undo_batch(catalog, batch)
+        batch = last_batch(catalog)
+        if batch is None:
+            raise CleanupError("nothing to undo")
+    elif not catalog.journal_batch_exists(batch):
+        raise CleanupError(f"no clean-up {batch!r} in this library's journal")
+    entries = catalog.journal_batch(batch)
+    if not entries:
+        raise CleanupError(f"clean-up {batch} has nothing left in the trash to put back")
+    report = UndoReport(batch)
+    for e in entries:
+        why, state = _check_restorable(e)
+        if why:
+            report.blocked[e.path] = why
+            if state:
+                _record(catalog, e.id, state, why)
+            continue
+        step("undo-verified")
+        if not _record(catalog, e.id, RESTORING):
+            raise CleanupError("the catalogue cannot be written; nothing was put back")
+        step("restoring")
+        try:
+            T.restore(T.Entry(e.trash_dir, e.trash_name), e.path)
+        except T.TrashError as ex:
+            report.blocked[e.path] = str(ex)
+            _record(catalog, e.id, MOVED, str(ex))
+            continue
+        step("restored")
+        _record(catalog, e.id, UNDONE)  # left open if it fails: recovery completes it
+        step("undone")
+        report.append(e.path)
+    return report
 
 
-
-__all__ = ["CleanupError", "TrashReport", "trash", "trash_groups", "undo", "trash_files",
-           "undo_batch", "last_batch"]
+__all__ = ["CleanupError", "TrashReport", "UndoReport", "trash", "trash_groups", "undo",
+           "last_batch", "file_hash", "step", "TRASH_STEPS", "UNDO_STEPS"]
