@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from urllib.parse import quote
 from typing import Iterable, Iterator
 
 import sqlite_utils
@@ -53,10 +54,23 @@ def _decode_text(raw: bytes) -> str:
 
 
 class Catalog(JournalStore, DedupStore, ProjectionStore, StoreBase):
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """``read_only``: open without writing anything (a library on a read-only drive or
+        folder): no migration, no WAL switch; a catalogue older than this photofinder is an
+        error then."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         try:
+            if read_only:
+                conn = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro&immutable=1",
+                                       uri=True, check_same_thread=False, isolation_level=None)
+                conn.text_factory = _decode_text
+                self.db = sqlite_utils.Database(conn)
+                if int(self.get_meta("schema_version", "0")) != SCHEMA_VERSION:
+                    raise CatalogError(f"the catalogue {self.path} needs an upgrade, which a "
+                                       "read-only library cannot have")
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
                                    isolation_level=None)
             conn.text_factory = _decode_text
