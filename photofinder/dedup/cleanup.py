@@ -169,7 +169,7 @@ def _plan(paths: list[str], groups: list["Group"]):
             continue
         later = set(wanted[i + 1:])
         survivors = [o.path for o in g.members if o.path != p and o.path not in gone
-                     and o.path not in later]
+                     and (o.path == g.keep or o.path not in later)]  # the keeper stays
         if not any(_exists_apart(s, gone | {p}) for s in survivors):
             refused[p] = "the last copy of its group is never trashed"
             continue

@@ -3,8 +3,10 @@
 A rescan of an unchanged library only stats files. New files become pending photos; files
 whose size or mtime changed are embedded again; a file that vanished from one path and
 appeared at another (same inode, or same size and content hash) is a move and keeps its id,
-embedding and decisions; vanished files leave the catalogue. A folder that is not there
-(an unplugged drive) is marked offline and its photos are kept.
+embedding and decisions; vanished files leave the catalogue. A folder whose drive is gone
+(the folder is not there; or it had photos and none is found while it is empty of photos or
+on another device: an empty mount point) is marked offline and its photos are kept and stay
+searchable; ``remove FOLDER`` forgets them.
 """
 
 from __future__ import annotations
@@ -103,6 +105,24 @@ def _hash_file(path: str) -> str | None:
         return None
 
 
+def _gone_offline(folder: Folder, rows: list[Photo], mine: list[str], found: dict,
+                  seen_files: set) -> bool:
+    """A folder whose drive is gone though its path is there: it had photos, none of them is
+    found (nor moved elsewhere in the library), and it is now empty of photos (an empty mount
+    point, a drive not mounted yet, a folder emptied at once) or on another device (another
+    drive mounted there). Its photos are kept; only ``remove FOLDER`` forgets them."""
+    if not rows or any(r.path in found or (r.dev, r.ino) in seen_files for r in rows):
+        return False  # still there, or moved to another folder of the library
+    if not mine:
+        return True
+    try:
+        device = os.stat(folder.path).st_dev
+    except OSError:
+        return True
+    devices = {r.dev for r in rows if r.dev is not None}
+    return bool(devices) and device not in devices
+
+
 def scan(catalog: Catalog, folders: list[Folder] | None = None,
          progress: Callable[[str], None] | None = None, settle: float = 0.0) -> ScanReport:
     """Bring the catalogue up to date with the disk for ``folders`` (all by default).
@@ -128,12 +148,22 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
             catalog.set_folder_state(folder.id, online=False)
             report.offline.append(folder.path)
     known_paths = set(known)
+    mine: dict[int, list[str]] = {}
     for folder in online:
         if progress:
             progress(f"scanning {folder.path}")
         walk(folder.path, report.problems, found, owners, known_paths)
-        for p in found:
-            folder_of.setdefault(p, folder.id)
+        mine[folder.id] = [p for p in found if folder_of.setdefault(p, folder.id) == folder.id]
+    seen_files = {(i.dev, i.ino) for i in found.values()}
+    for folder in list(online):
+        rows = [r for r in known.values() if r.folder_id == folder.id]
+        if _gone_offline(folder, rows, mine[folder.id], found, seen_files):
+            online.remove(folder)
+            catalog.set_folder_state(folder.id, online=False)
+            report.offline.append(folder.path)
+            for p in mine[folder.id]:
+                del found[p]
+            known = {p: r for p, r in known.items() if r.folder_id != folder.id}
     scanned_ids = [f.id for f in online]
     for p, info in found.items():
         if young is not None and info.mtime_ns > young:
