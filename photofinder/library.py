@@ -34,7 +34,7 @@ from photofinder.store.catalog import Catalog
 from photofinder.store.index import VectorIndex, decode_vectors
 from photofinder.store.records import Listing
 from photofinder.work import scanner, watcher
-from photofinder.work.indexer import Indexer, Progress
+from photofinder.work.indexer import BATCH, Indexer, Progress
 
 __all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "FolderInfo", "Group",
            "TrashReport", "UndoReport", "Progress", "Listing", "normpath", "load_model", "model_info",
@@ -336,7 +336,10 @@ class Library:
 
     def index_pending(self, progress: Callable[[Progress], None] | None = None) -> Progress:
         self.lock()
-        self.indexer = Indexer(self.catalog, self.index, self.embedder)
+        emb = self.embedder  # decode workers and batch size suit its provider (CPU or a GPU)
+        self.indexer = Indexer(self.catalog, self.index, emb,
+                               workers=getattr(emb, "decode_workers", None),
+                               batch=getattr(emb, "batch_size", BATCH))
         try:
             done = self.indexer.run(progress)
         finally:

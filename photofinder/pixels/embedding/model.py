@@ -12,11 +12,14 @@ import hashlib
 import json
 import logging
 import os
+import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
 from photofinder.paths import model_dir
+from photofinder.pixels.embedding import precision, providers
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +41,20 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def default_folder() -> Path:
+    """The model in the user data dir; in a bundle (packaging/photofinder.spec) without one
+    there, the model shipped inside the bundle."""
+    user = model_dir(MODEL_NAME)
+    base = getattr(sys, "_MEIPASS", None)
+    if base and not (user / MANIFEST).is_file():
+        shipped = Path(base) / "photofinder" / "models" / MODEL_NAME
+        if (shipped / MANIFEST).is_file():
+            return shipped
+    return user
+
+
 def read_manifest(folder: Path | None = None) -> dict:
-    folder = Path(folder) if folder else model_dir(MODEL_NAME)
+    folder = Path(folder) if folder else default_folder()
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except FileNotFoundError:
@@ -53,14 +68,12 @@ def read_manifest(folder: Path | None = None) -> dict:
 
 
 def choose_providers(prefer: str | None = None) -> list[str]:
-    """CUDA when available (and not refused by ``PHOTOFINDER_PROVIDER=cpu``), else CPU."""
-    import onnxruntime as ort
-
-    prefer = (prefer or os.environ.get("PHOTOFINDER_PROVIDER", "auto")).lower()
-    available = ort.get_available_providers()
-    if prefer != "cpu" and "CUDAExecutionProvider" in available:
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    return ["CPUExecutionProvider"]
+    """CUDA when available (and not refused by ``PHOTOFINDER_PROVIDER=cpu``), else CPU;
+    ``cuda`` where it cannot be had is a ModelError (providers.py)."""
+    try:
+        return providers.plan(prefer)
+    except providers.ProviderError as e:
+        raise ModelError(str(e)) from None
 
 
 class Embedder:
@@ -70,7 +83,7 @@ class Embedder:
                  provider: str | None = None):
         import onnxruntime as ort
 
-        self.folder = Path(folder) if folder else model_dir(MODEL_NAME)
+        self.folder = Path(folder) if folder else default_folder()
         self.manifest = read_manifest(self.folder)
         path = self.folder / self.manifest["file"]
         if file_sha256(path) != self.manifest["sha256"]:
@@ -81,13 +94,30 @@ class Embedder:
         if threads:
             opts.intra_op_num_threads = threads
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        asked = choose_providers(provider)
+
+        def session(file: Path):
+            with providers.quiet_onnxruntime() if providers.CUDA in asked else nullcontext():
+                return ort.InferenceSession(str(file), opts, providers=asked)
+
         try:
-            self.session = ort.InferenceSession(str(path), opts, providers=choose_providers(provider))
+            self.session = session(path)
         except Exception as e:  # onnxruntime raises its own untyped errors
+            if providers.CUDA in asked and providers.requested(provider) == "cuda":
+                raise ModelError(f"--provider cuda: CUDA cannot be used: {str(e).splitlines()[0]}") from None
             raise ModelError(f"the model could not be loaded ({str(e).splitlines()[0]}); "
                              "run `photofinder model build` again") from None
-        active = self.session.get_providers()
-        self.provider = "CUDA" if active and active[0] == "CUDAExecutionProvider" else "CPU"
+        try:
+            self.provider = providers.check(provider, asked, self.session.get_providers())
+        except providers.ProviderError as e:
+            raise ModelError(str(e)) from None
+        self.precision = "fp32"
+        if self.provider == "CUDA" and os.environ.get("PHOTOFINDER_FP16", "1") != "0":
+            half = precision.choose(self.folder, self.manifest, self.session, session, "CUDA")
+            if half is not None:
+                self.session, self.precision = half, "fp16"
+        self.decode_workers = providers.decode_workers(self.provider)
+        self.batch_size = providers.batch_size(self.provider)
         log.info("embedding with %s on the %s provider", self.manifest["name"], self.provider)
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.manifest["dim"])
