@@ -421,16 +421,35 @@ class Library:
         vec, _ = self.embed_file(p)
         return vec, row.id if row else None
 
-    def similar(self, path: str | os.PathLike, top: int = 20) -> list[Match]:
+    def query_vectors(self, path: str | os.PathLike) -> tuple[np.ndarray, int | None]:
+        """The query for a file, (n, d): its vector, then (with the rotations option) the
+        photo turned 90, 180 and 270 degrees, so a photo stored sideways finds its scene."""
         vec, own_id = self.query_vector(path)
-        return self.similar_to_vector(vec, top, exclude={normpath(path), os.path.realpath(path)},
+        if not self.searcher().options.rotations:
+            return vec[None], own_id
+        try:
+            decoded, _, _ = imaging.load(normpath(path), need=preprocess.LONG_SIDE)
+        except imaging.ImageError:  # a stored vector of a file unreadable now: search with it
+            return vec[None], own_id
+        from PIL import Image
+
+        img = decoded.image
+        turned = [preprocess.prepare(img.transpose(t)) for t in
+                  (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
+                   Image.Transpose.ROTATE_270)]
+        return np.vstack([vec[None], self.embedder.embed(turned)]), own_id
+
+    def similar(self, path: str | os.PathLike, top: int = 20) -> list[Match]:
+        vecs, own_id = self.query_vectors(path)
+        return self.similar_to_vector(vecs, top, exclude={normpath(path), os.path.realpath(path)},
                                       exclude_id=own_id)
 
     def similar_to_vector(self, vec: np.ndarray, top: int = 20, exclude: set[str] = frozenset(),
                           exclude_id: int | None = None) -> list[Match]:
+        """``vec``: a vector, or several views of one query (n, d) whose best score counts."""
         if top <= 0:
             return []
-        hits = self.index.search(vec, top + 1 + len(exclude))
+        hits = self.searcher().rank(vec, top + 1 + len(exclude))
         rows = self.catalog.photos_for_labels([label for label, _ in hits])
         out = []
         for label, score in hits:
@@ -526,9 +545,14 @@ class Library:
             raise LibraryError(str(e)) from None
         searcher = self.searcher()
         settings = {"model": model, "provider": self.embedder.provider,
-                    "query_expansion": searcher.options.describe()}
-        return ev.run(plan, lambda label: self.stored_vectors([label])[0], searcher.rank,
-                      len(self.index), settings)
+                    "projection": self.projection_status()["version"],
+                    "query_expansion": searcher.options.describe(),
+                    "rotations": "4-rotation max" if searcher.options.rotations else "off"}
+
+        def rank_query(q, k):
+            return searcher.rank(self.query_vectors(q.path)[0], k, {q.label})
+
+        return ev.run(plan, rank_query, len(self.index), settings)
 
     def stored_vectors(self, labels: list[int]) -> np.ndarray:
         """The catalogue's vectors for ``labels`` (float32 rows, in the order asked)."""
@@ -537,9 +561,9 @@ class Library:
 
     def searcher(self):
         """The "Find similar" pipeline over this library's index (retrieval.search)."""
-        from photofinder.retrieval.search import Searcher, SearchOptions
+        from photofinder.retrieval.search import DEFAULT, Searcher
 
-        return Searcher(self.index, self.stored_vectors, SearchOptions())
+        return Searcher(self.index, self.stored_vectors, DEFAULT)
 
     # -- projection (whitening learned from the library's own vectors) ----------------------
     def _projection_version(self) -> str:

@@ -47,12 +47,14 @@ def run_cli(lib, args) -> int:
         lib.keep(p)
     if getattr(args, "prefer_folder", None):
         lib.prefer_folders(args.prefer_folder)
-    groups = lib.duplicates(getattr(args, "sensitivity", 0.5))
+    found = lib.find_duplicates(getattr(args, "sensitivity", 0.5))
+    groups = found.groups  # copies only: similar shots are never offered for the trash
     if args.json and not getattr(args, "trash", False):
-        print(json.dumps({"groups": [g.to_json() for g in groups]}, indent=2))
+        print(json.dumps(found.to_json(), indent=2))
         return 0
     if not args.json:
         _print_groups(groups)
+        _print_similar(found.similar_shots)
     if not getattr(args, "trash", False):
         return 0
     report = lib.trash_groups(groups, dry_run=True)
@@ -75,7 +77,7 @@ def run_cli(lib, args) -> int:
             return 0
     report = lib.trash_groups(groups)
     if args.json:
-        print(json.dumps({"groups": [g.to_json() for g in groups], "trashed": report.trashed,
+        print(json.dumps({**found.to_json(), "trashed": report.trashed,
                           "batch": report.batch, "skipped": report.refused,
                           "error": report.error}, indent=2))
     else:
@@ -109,6 +111,18 @@ def _print_groups(groups) -> None:
             mark = "KEEP " if m.path == g.keep else "     "
             print(f"  {mark}{m.kind:5s} {m.score:5.3f}  {m.path}")
             print(f"                    {'; '.join(m.reasons)}")
+
+
+def _print_similar(shots) -> None:
+    if not shots:
+        return
+    print(f"similar shots (not copies; nothing here is moved to the trash): {len(shots)}")
+    for i, g in enumerate(shots, 1):
+        print(f"shots {i}:")
+        for m in g.members:
+            mark = "BEST " if m.path == g.keep else "     "
+            print(f"  {mark}{m.score:5.3f}  {m.path}")
+            print(f"              {'; '.join(m.reasons)}")
 
 
 def run_undo(lib, args) -> int:

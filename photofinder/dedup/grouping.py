@@ -103,6 +103,23 @@ class _Sets:
         return root
 
 
+class Joined:
+    """Plain union-find: which nodes checked copy edges already join."""
+
+    def __init__(self, pairs=()):
+        self._sets = _Sets()
+        for a, b in pairs:
+            self.join(a, b)
+
+    def join(self, a, b) -> None:
+        ra, rb = self._sets.find(a), self._sets.find(b)
+        if ra != rb:
+            self._sets.parent[rb] = ra
+
+    def same(self, a, b) -> bool:
+        return self._sets.find(a) == self._sets.find(b)
+
+
 def constrained_groups(edges: Iterable[tuple[object, object, float]],
                        vetoed: set[frozenset]) -> list[set]:
     """Connected groups from edges (a, b, score), strongest first, never putting a vetoed

@@ -1,12 +1,18 @@
 """Which copy to keep, and why, by rules the user can reorder or switch off.
 
-Rules, in the default order (the first that tells the copies apart decides):
-``pixels`` (most pixels), ``format`` (RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG >
-WebP/GIF, then the fewest compression artefacts: most bytes per pixel within a format; a
-lossless file the same size as a JPEG of the group counts as that JPEG, since converting a
-JPEG to PNG adds nothing: the JPEG is the original),
-``exif`` (richer EXIF), ``oldest`` (earliest capture date), ``folder`` (inside a preferred
-folder, then the shortest path).
+The user's own choice (by path) comes before any rule (finder.py). Then, in the default
+order (the first rule that tells the copies apart decides; the reasons name it):
+1. ``folder``: inside a folder the user prefers (``--prefer-folder``);
+2. ``content``: more of the picture: the uncropped copy beats its crops; a uniform border
+   adds nothing (the content each copy shows, measured in one frame through the checked
+   pairs' geometry; equal within ``CONTENT_TOLERANCE``);
+3. ``pixels``: more real pixels (the border left out);
+4. ``camera``: camera metadata (make/model in EXIF) and the earliest capture beat stripped
+   re-saves;
+5. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then the
+   least compressed (JPEG quality from its tables); a lossless file with as many pixels as
+   a JPEG of the group is a conversion of it and counts as that JPEG.
+Last, the shortest path.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-DEFAULT_RULES = ["pixels", "format", "exif", "oldest", "folder"]
+DEFAULT_RULES = ["folder", "content", "pixels", "camera", "format"]
+CONTENT_TOLERANCE = 0.04  # content areas this close are one picture
+PIXELS_TOLERANCE = 0.02
 FORMAT_RANK = {"RAW": 6, "DNG": 6, "HEIF": 5, "HEIC": 5, "AVIF": 5, "TIFF": 4, "PNG": 4,
                "BMP": 3, "PPM": 3, "JPEG": 2, "MPO": 2, "WEBP": 1, "GIF": 0}
 RAW_EXT = {".cr2", ".cr3", ".nef", ".arw", ".dng", ".raf", ".orf", ".rw2"}
@@ -34,23 +42,19 @@ class Rules:
     def from_dict(cls, d: dict | None) -> "Rules":
         d = d or {}
         order = [r for r in d.get("order", DEFAULT_RULES) if r in DEFAULT_RULES]
-        return cls(order or list(DEFAULT_RULES), list(d.get("preferred_folders", [])))
+        if "content" not in order:  # an order saved before the content rule existed
+            order = list(DEFAULT_RULES)
+        return cls(order, list(d.get("preferred_folders", [])))
 
 
-def exif_richness(path: str) -> int:
-    """How many EXIF tags the file carries (0 when unreadable)."""
+def camera_metadata(path: str) -> bool:
+    """The file names the camera that took it (EXIF Make or Model)."""
     try:
         with Image.open(path) as img:
             exif = img.getexif()
-            n = len(exif)
-            for ifd in (0x8769, 0x8825):
-                try:
-                    n += len(exif.get_ifd(ifd))
-                except Exception:
-                    pass
-            return n
+            return bool(str(exif.get(0x010F, "")).strip() or str(exif.get(0x0110, "")).strip())
     except Exception:
-        return 0
+        return False
 
 
 STD_LUMA_MEAN = 57.625  # mean of the IJG standard luminance quantisation table (quality 50)
@@ -99,22 +103,21 @@ def _mark_conversions(members: list[dict]) -> None:
 
 
 def _key(m: dict, rule: str, rules: Rules):
-    px = _pixels(m)
+    if rule == "content":
+        return float(m.get("content") or 0.0)
     if rule == "pixels":
-        return px
+        return float(m.get("real") or _pixels(m))
     if rule == "format":
         if m.get("converted"):
             return (FORMAT_RANK["JPEG"], -1.0)
         if m.get("jpeg_quality") is not None:
             return (FORMAT_RANK["JPEG"], float(m["jpeg_quality"]))
-        return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(px, 1), 1))
-    if rule == "exif":
-        return m.get("exif_tags", 0)
-    if rule == "oldest":
+        return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(_pixels(m), 1), 1))
+    if rule == "camera":
         t = m.get("taken_at")
-        return (1, _neg(t)) if t else (0, "")
+        return (bool(m.get("camera")), (1, _neg(t)) if t else (0, ""))
     if rule == "folder":
-        return (_in_preferred(m["path"], rules.preferred_folders), -len(m["path"]))
+        return _in_preferred(m["path"], rules.preferred_folders)
     raise ValueError(rule)
 
 
@@ -123,28 +126,32 @@ def _neg(s: str) -> str:
 
 
 def _reason(m: dict, rule: str, rules: Rules) -> str:
+    if rule == "content":
+        return "shows the most of the picture (the others are crops of it or show less)"
     if rule == "pixels":
-        px = m["width"] * m["height"]
-        return f"most pixels: {m['width']}x{m['height']} ({px / 1e6:.1f} MP)"
+        real = m.get("real") or _pixels(m)
+        return f"most real pixels: {m['width']}x{m['height']} ({real / 1e6:.1f} MP of picture)"
     if rule == "format":
         if m.get("jpeg_quality") is not None:
             return f"least compressed: JPEG quality {m['jpeg_quality']}"
         bpp = m.get("size", 0) * 8 / max(m["width"] * m["height"], 1)
         return f"best format / least compressed: {_format(m)}, {bpp:.1f} bits per pixel"
-    if rule == "exif":
-        return f"richest metadata: {m.get('exif_tags', 0)} EXIF tags"
-    if rule == "oldest":
-        return f"oldest capture: {m.get('taken_at')}"
-    if _in_preferred(m["path"], rules.preferred_folders):
-        return "in a preferred folder, shortest path"
-    return "shortest path"
+    if rule == "camera":
+        if m.get("camera"):
+            return "camera metadata" + (f", taken {m['taken_at']}" if m.get("taken_at") else "")
+        return f"earliest capture: {m.get('taken_at')}"
+    return "in a preferred folder"
+
+
+TOLERANCE = {"content": CONTENT_TOLERANCE, "pixels": PIXELS_TOLERANCE}
 
 
 def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
     """The member to keep and the reasons (the rules that set it apart, in order)."""
-    if any("exif_tags" not in m for m in members) and "exif" in rules.order:
+    if "camera" in rules.order and len({m.get("taken_at") for m in members}) >= 1:
         for m in members:
-            m.setdefault("exif_tags", exif_richness(m["path"]))
+            if "camera" not in m:
+                m["camera"] = camera_metadata(m["path"])
     _mark_conversions(members)
     if "format" in rules.order:
         for m in members:
@@ -155,13 +162,14 @@ def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
     for rule in rules.order:
         keys = [_key(m, rule, rules) for m in pool]
         best = max(keys)
-        winners = [m for m, k in zip(pool, keys) if k == best]
+        tol = TOLERANCE.get(rule)
+        winners = [m for m, k in zip(pool, keys) if (k >= best * (1 - tol) if tol else k == best)]
         if len(winners) < len(pool):
             reasons.append(_reason(winners[0], rule, rules))
         pool = winners
         if len(pool) == 1:
             break
-    pool.sort(key=lambda m: m["path"])
+    pool.sort(key=lambda m: (len(m["path"]), m["path"]))
     if not reasons:
-        reasons.append("all copies equal by every rule: first by path")
+        reasons.append("all copies equal by every rule: the shortest path")
     return pool[0], reasons

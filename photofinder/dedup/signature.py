@@ -10,10 +10,9 @@ What the signatures give the duplicate finder:
   orientations, computed straight from one DCT (a flip changes the sign of odd
   coefficients, a quarter turn transposes them), so rotated/mirrored copies are found by
   hashing, without embedding eight variants per photo.
-- ``agreement``: the strict pixel check on a candidate pair: normalised cross-correlation
-  of the two signatures at the best alignment among the eight orientations and a search
-  over crops (one picture a scaled window of the other: crops, added borders). Copies
-  agree at 0.9+; other shots of the same scene (burst, another viewpoint) do not line up.
+- the mirror hint of a candidate pair (candidates.py): B's signature mirrored agrees with
+  A's better than as it is.
+The strict check itself works on local features (features.py, verify.py).
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ HASH_SIDE = 32
 HASH_FREQ = 8
 MIN_CONTRAST = 6.0  # grey-level std below this: a blank picture, never a near duplicate
 MIN_PIXELS_SIDE = 64  # smaller pictures (icons, text snippets) are never near duplicates
-CROP_SCALES = np.geomspace(0.95, 0.6, 6)  # window side / picture side in the crop search
 
 # D4 as (transpose, flip rows, flip columns) applied in that order to a square array.
 DIHEDRAL = [(False, False, False), (True, False, True), (False, True, True), (True, True, False),
@@ -116,68 +114,3 @@ def popcount64(x: np.ndarray) -> np.ndarray:
     x = x.astype(np.uint64)
     b = x.view(np.uint8).reshape(*x.shape, 8)
     return np.unpackbits(b, axis=-1).sum(axis=-1)
-
-
-# -- the strict pixel check ------------------------------------------------------------------
-def contrast(sig: bytes) -> float:
-    return float(as_array(sig).std())
-
-
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    d = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / d) if d > 1e-6 else 0.0
-
-
-def _resize(a: np.ndarray, w: int, h: int) -> np.ndarray:
-    return np.asarray(Image.fromarray(a).resize((w, h), Image.Resampling.BILINEAR))
-
-
-def _best_window(big: np.ndarray, small_full: np.ndarray, ratio: float) -> float:
-    """``small_full`` is a crop of ``big``, scaled: try windows whose width/height fractions
-    of ``big`` keep the crop's shape (``ratio`` = width fraction / height fraction)."""
-    from skimage.feature import match_template
-
-    best = -1.0
-    for t in CROP_SCALES:
-        fh = t if ratio <= 1 else t / ratio
-        fw = fh * ratio
-        if fw < CROP_SCALES[-1] or fh < CROP_SCALES[-1]:
-            continue
-        w, h = round(SIDE * fw), round(SIDE * fh)
-        if w >= SIDE - 1 and h >= SIDE - 1:
-            continue  # the whole picture: the plain comparison covers it
-        tmpl = _resize(small_full, w, h)
-        if tmpl.std() < MIN_CONTRAST:
-            continue
-        best = max(best, float(match_template(big, tmpl).max()))
-    return best
-
-
-def agreement(sig_a: bytes, size_a: tuple[int, int], sig_b: bytes, size_b: tuple[int, int],
-              enough: float = 1.0, crops: bool = True) -> tuple[float, int]:
-    """(pixel agreement in [-1, 1], the orientation g that lines B up with A).
-
-    B is compared in all eight orientations as a whole (resized, even squashed, copies); when
-    that is not ``enough``, B is also tried as a crop of A and A as a crop of B (as is and
-    mirrored: crop search over window sizes and positions). ``size_*`` are the displayed
-    (width, height) of the photos."""
-    a, b0 = as_array(sig_a), as_array(sig_b)
-    if a.std() < MIN_CONTRAST or b0.std() < MIN_CONTRAST:
-        return 0.0, 0
-    scores = [_ncc(a, transform(b0, g)) for g in range(8)]
-    best_g = int(np.argmax(scores))
-    best = scores[best_g]
-    if best >= enough or not crops:
-        return best, best_g
-    ra = size_a[0] / max(size_a[1], 1)
-    rb = size_b[0] / max(size_b[1], 1)
-    for g in (0, 4):
-        b = np.ascontiguousarray(transform(b0, g))
-        s = max(_best_window(a, b, rb / ra), _best_window(b, a, ra / rb))
-        if s > best:
-            best, best_g = s, g
-        if best >= enough:
-            break
-    return best, best_g

@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
-
 from photofinder.retrieval import metrics
 
 MAX_RANK = 1000  # rankings are cut here; relevant items further down count as missed
@@ -96,11 +94,10 @@ class Report:
         }
 
 
-def run(p: Plan, vector_of: Callable[[int], np.ndarray],
-        rank: Callable[[np.ndarray, int, set[int]], list[tuple[int, float]]],
+def run(p: Plan, rank_query: Callable[[Query, int], list[tuple[int, float]]],
         library_size: int, settings: dict | None = None) -> Report:
-    """Every photo of a group of two or more queries the library (``rank(vector, k,
-    exclude_labels)``); ``vector_of(label)`` is a photo's stored vector."""
+    """Every photo of a group of two or more queries the library: ``rank_query(query, k)``
+    gives the best ``k`` (label, score), best first, the query's own label left out."""
     group_of_label = {q.label: q.group for qs in p.groups.values() for q in qs}
     k = max(1, min(MAX_RANK, library_size - 1))
     rankings = []
@@ -108,6 +105,6 @@ def run(p: Plan, vector_of: Callable[[int], np.ndarray],
         if len(qs) < 2:
             continue
         for q in qs:
-            hits = rank(vector_of(q.label), k, {q.label})
+            hits = rank_query(q, k)
             rankings.append(([group_of_label.get(l) == g for l, _ in hits], len(qs) - 1))
     return Report(p, metrics.summarize(rankings), library_size, settings or {})

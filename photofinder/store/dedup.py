@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
-from photofinder.store.base import StoreBase
+from photofinder.store.base import PATH_PARAM, StoreBase, bind_path, chunks, marks
+from photofinder.store.schema import migration
 
 NOT_DUPLICATE = "not_duplicate"
 
@@ -28,7 +29,150 @@ class SignatureInfo:
     path: str
 
 
-class DedupStore(StoreBase):
+# -- duplicates v2: cached features, checked pairs, stored results, keeper by path ----------
+@migration(4)
+def _migrate_4(db) -> None:
+    """Features per content hash (computed once, for photos that become candidates); the
+    verdict on every checked pair under one set of parameters (model, sensitivity, method),
+    and which photos' candidates were searched under them (so new photos alone are
+    checked); the last results; the user's keeper choice by PATH (among byte-identical
+    copies the one asked for is the one kept). Old choices by hash go to the shortest path."""
+    db.executescript(
+        """
+        CREATE TABLE dedup_features (
+            hash TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE TABLE dedup_pairs (
+            params TEXT NOT NULL,
+            hash_a TEXT NOT NULL,
+            hash_b TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            score REAL NOT NULL,
+            why TEXT NOT NULL,
+            geometry BLOB,
+            PRIMARY KEY (params, hash_a, hash_b)
+        );
+        CREATE TABLE dedup_searched (
+            params TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (params, hash)
+        );
+        CREATE TABLE dedup_results (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            params TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE keeper_paths (
+            path TEXT PRIMARY KEY,
+            chosen_at REAL NOT NULL
+        );
+        INSERT OR IGNORE INTO keeper_paths(path, chosen_at)
+            SELECT (SELECT p.path FROM photos p WHERE p.hash = k.hash
+                    ORDER BY length(p.path), p.path LIMIT 1), k.chosen_at
+            FROM keeper_choices k
+            WHERE EXISTS (SELECT 1 FROM photos p WHERE p.hash = k.hash);
+        DELETE FROM keeper_choices;
+        """
+    )
+
+
+@dataclass(frozen=True)
+class PairVerdict:
+    hash_a: str
+    hash_b: str
+    kind: str  # "copy", "similar" or "none"
+    score: float
+    why: str
+    geometry: bytes | None  # verify.Geometry blob: how B's picture maps onto A's
+
+
+@dataclass(frozen=True)
+class MemberState:
+    """What a stored result's member was judged on, as the catalogue has it now."""
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None
+
+
+class _ResultsStore(StoreBase):
+    # features
+    def features(self, hashes: list[str], version: int) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        for part in chunks(list(hashes)):
+            out.update((h, d) for h, d in self.db.execute(
+                f"SELECT hash, data FROM dedup_features WHERE version=? AND hash IN ({marks(len(part))})",
+                [version, *part]))
+        return out
+
+    def set_features(self, items: dict[str, bytes], version: int) -> None:
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO dedup_features(hash, version, data) VALUES (?, ?, ?)",
+                [(h, version, d) for h, d in items.items()])
+
+    # pairs
+    def pair_verdicts(self, params: str, hashes: set[str] | None = None) -> list[PairVerdict]:
+        """Every stored verdict under ``params`` (between live ``hashes`` when given)."""
+        rows = self.db.execute("SELECT hash_a, hash_b, kind, score, why, geometry FROM dedup_pairs "
+                               "WHERE params=?", [params])
+        out = [PairVerdict(*r) for r in rows]
+        if hashes is not None:
+            out = [v for v in out if v.hash_a in hashes and v.hash_b in hashes]
+        return out
+
+    def add_pair_verdicts(self, params: str, verdicts: list[PairVerdict]) -> None:
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO dedup_pairs(params, hash_a, hash_b, kind, score, why, geometry)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(params, v.hash_a, v.hash_b, v.kind, v.score, v.why, v.geometry) for v in verdicts])
+
+    def searched_hashes(self, params: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT hash FROM dedup_searched WHERE params=?", [params])}
+
+    def add_searched(self, params: str, hashes: list[str]) -> None:
+        with self.transaction():
+            self.db.conn.executemany("INSERT OR IGNORE INTO dedup_searched(params, hash) VALUES (?, ?)",
+                                     [(params, h) for h in hashes])
+
+    def forget_dedup_params_except(self, params: str) -> None:
+        """Verdicts made under other parameters are never trusted again: drop them."""
+        with self.transaction():
+            self.db.execute("DELETE FROM dedup_pairs WHERE params<>?", [params])
+            self.db.execute("DELETE FROM dedup_searched WHERE params<>?", [params])
+
+    # results
+    def save_dedup_results(self, params: str, data: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO dedup_results(id, params, created_at, data) "
+                        "VALUES (1, ?, ?, ?)", [params, time.time(), data])
+
+    def dedup_results(self) -> tuple[str, float, str] | None:
+        row = self.db.execute("SELECT params, created_at, data FROM dedup_results WHERE id=1").fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def member_states(self, paths: list[str]) -> dict[str, MemberState]:
+        out: dict[str, MemberState] = {}
+        for part in chunks(list(paths)):
+            for r in self.db.execute(
+                    "SELECT path, size, mtime_ns, hash FROM photos WHERE status='indexed' AND "
+                    f"path IN ({','.join([PATH_PARAM] * len(part))})", [bind_path(p) for p in part]):
+                out[r[0]] = MemberState(*r)
+        return out
+
+    # keeper by path
+    def set_keeper_path(self, path: str) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO keeper_paths(path, chosen_at) VALUES ({PATH_PARAM}, ?)",
+                        [bind_path(path), time.time()])
+
+    def keeper_paths(self) -> dict[str, float]:
+        return dict(self.db.execute("SELECT path, chosen_at FROM keeper_paths"))
+
+
+class DedupStore(_ResultsStore):
     def set_signature(self, photo_id: int, sig: bytes) -> None:
         self.db.execute("INSERT OR REPLACE INTO signatures(photo_id, sig) VALUES (?, ?)",
                         [photo_id, sig])
@@ -78,3 +222,10 @@ class DedupStore(StoreBase):
     def not_duplicate_pairs(self) -> set[frozenset]:
         return {frozenset((a, b)) for a, b in self.db.execute(
             "SELECT hash_a, hash_b FROM decisions WHERE decision=?", [NOT_DUPLICATE])}
+
+    def signatures_of(self, photo_ids: list[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
+        for part in chunks(list(photo_ids)):
+            out.update(self.db.execute(
+                f"SELECT photo_id, sig FROM signatures WHERE photo_id IN ({marks(len(part))})", part))
+        return out

@@ -1,0 +1,123 @@
+"""Candidate pairs for the strict check, never all against all, and for new photos only
+when the others were searched before.
+
+- CNN: a range search in the HNSW index (cosine >= the sensitivity's threshold) for each
+  photo still to search (grouping.cnn_pairs: batched kNN that widens while its last hit is
+  above the threshold).
+- Pixel signatures: rotated/mirrored copies by hashing the signatures' eight dihedral sign
+  hashes (grouping.dihedral_pairs: vectorised multi-index hashing), since the CNN embedding
+  is not rotation-invariant.
+- A mirror hint per pair (vectorised over all pairs): does B's signature, mirrored, agree
+  with A's better than as it is? Local features are not mirror-invariant: verify.py tries
+  the mirror first then.
+
+A pair is keyed by the two content hashes, smaller first (byte-identical files are one node).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from photofinder.dedup import grouping
+from photofinder.dedup import signature as S
+
+
+@dataclass
+class Candidate:
+    pa: int  # a photo of hash_a
+    pb: int  # a photo of hash_b
+    cosine: float | None = None
+    rotation: int | None = None  # dihedral index from the signature hash
+    mirror_hint: bool = False
+    sources: list[str] = field(default_factory=list)
+
+
+def _key(ha: str, hb: str) -> tuple[str, str]:
+    return (ha, hb) if ha < hb else (hb, ha)
+
+
+def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int, int],
+         todo_hashes: set[str] | None, cosine: float, hash_bits: int, skip: set[int]
+         ) -> dict[tuple[str, str], Candidate]:
+    """Candidate pairs touching a hash in ``todo_hashes`` (all when None); ``skip``: photo
+    ids that are never candidates (tiny pictures)."""
+    cand: dict[tuple[str, str], Candidate] = {}
+
+    def add(pa: int, pb: int, source: str) -> Candidate | None:
+        ha, hb = node_of_photo.get(pa), node_of_photo.get(pb)
+        if ha is None or hb is None or ha == hb or pa in skip or pb in skip:
+            return None
+        if todo_hashes is not None and ha not in todo_hashes and hb not in todo_hashes:
+            return None
+        key = _key(ha, hb)
+        c = cand.get(key)
+        if c is None:
+            first, second = (pa, pb) if ha < hb else (pb, pa)
+            c = cand[key] = Candidate(first, second)
+        if source not in c.sources:
+            c.sources.append(source)
+        return c
+
+    labels = sorted(l for l, p in photo_of_label.items() if p in node_of_photo and l in index.live
+                    and (todo_hashes is None or node_of_photo[p] in todo_hashes))
+
+    def vectors(chunk_labels):
+        got = dict(catalog.vectors(chunk_labels))
+        return np.stack([np.frombuffer(got[l], np.float16) for l in chunk_labels]).astype(np.float32)
+    if labels:
+        for la, lb, sim in grouping.cnn_pairs(labels, vectors, index.search_many, cosine):
+            pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
+            if pa is None or pb is None:
+                continue
+            c = add(pa, pb, "cnn")
+            if c is not None:
+                c.cosine = max(c.cosine or 0.0, sim)
+    ids, hashes = signature_hashes(catalog)
+    for (pa, pb), g in grouping.dihedral_pairs(ids, hashes, hash_bits).items():
+        c = add(pa, pb, "rotation")
+        if c is not None:
+            c.rotation = g
+    mirror_hints(catalog, list(cand.values()))
+    return cand
+
+
+def signature_hashes(catalog) -> tuple[np.ndarray, np.ndarray]:
+    """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks."""
+    ids, hashes = [], []
+    for rows in catalog.signatures(S.MIN_PIXELS_SIDE):
+        sigs = np.stack([np.frombuffer(r[1], np.uint8) for r in rows])
+        ok = sigs.reshape(len(sigs), -1).astype(np.float32).std(axis=1) >= S.MIN_CONTRAST
+        if not ok.any():
+            continue
+        ids.append(np.array([r[0] for r in rows], np.int64)[ok])
+        hashes.append(S.dihedral_hashes(sigs[ok]))
+    if not ids:
+        return np.empty(0, np.int64), np.empty((0, 8), np.uint64)
+    return np.concatenate(ids), np.concatenate(hashes)
+
+
+def mirror_hints(catalog, cands: list[Candidate], chunk: int = 4096) -> None:
+    """Set ``mirror_hint`` on each candidate, vectorised over all of them."""
+    for start in range(0, len(cands), chunk):
+        part = cands[start:start + chunk]
+        sigs = catalog.signatures_of(sorted({c.pa for c in part} | {c.pb for c in part}))
+        have = [c for c in part if c.pa in sigs and c.pb in sigs]
+        if not have:
+            continue
+        a = np.stack([np.frombuffer(sigs[c.pa], np.uint8) for c in have]).reshape(-1, S.SIDE, S.SIDE)
+        b = np.stack([np.frombuffer(sigs[c.pb], np.uint8) for c in have]).reshape(-1, S.SIDE, S.SIDE)
+        plain = _ncc_rows(a, b)
+        mirrored = _ncc_rows(a, b[:, :, ::-1])
+        for c, p, m in zip(have, plain, mirrored):
+            c.mirror_hint = bool(m > p + 0.05) or (c.rotation is not None and c.rotation >= 4)
+
+
+def _ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a.reshape(len(a), -1).astype(np.float32)
+    b = b.reshape(len(b), -1).astype(np.float32)
+    a -= a.mean(axis=1, keepdims=True)
+    b -= b.mean(axis=1, keepdims=True)
+    d = np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    return np.where(d > 1e-6, (a * b).sum(1) / np.maximum(d, 1e-6), 0.0)

@@ -1,0 +1,142 @@
+"""Local features of one photo, computed once and cached in the catalogue (by content hash).
+
+Only photos that become duplicate candidates get them: each file is decoded once at a small
+size (JPEG draft decoding: a fraction of a full decode), turned grey, and OpenCV's ORB finds
+up to ``N_FEATURES`` keypoints. The cached blob holds:
+
+- ``grey``: the picture, grey, longer side ``SIDE`` px (the pixel check after alignment);
+- ``points`` / ``desc``: ORB keypoints (x, y in ``grey``'s pixels) and 32-byte descriptors;
+- ``box``: the picture without a uniform border (x0, y0, x1, y1 in ``grey``'s pixels): an
+  added frame is no picture content;
+- ``sharpness``: variance of the Laplacian (the best shot of a burst is the sharpest).
+
+Blobs are a tiny fixed header plus raw arrays (no pickle).
+"""
+
+from __future__ import annotations
+
+import struct
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import cv2
+import numpy as np
+
+from photofinder.pixels import imaging
+
+VERSION = 1
+SIDE = 320
+N_FEATURES = 600
+BORDER_STD = 3.0  # a row/column this uniform, in the border colour, is frame, not picture
+_HEAD = struct.Struct("<HHHHIffff f")  # version, w, h, n points, full w*h, box, sharpness
+
+cv2.setNumThreads(1)  # callers run photos in parallel; OpenCV's own threads would fight them
+
+
+@dataclass
+class Features:
+    grey: np.ndarray  # (h, w) uint8
+    points: np.ndarray  # (n, 2) float32
+    desc: np.ndarray  # (n, 32) uint8
+    box: tuple[float, float, float, float]
+    sharpness: float
+    full_pixels: int = 0  # width * height of the file as displayed
+
+    @property
+    def content(self) -> float:
+        """Picture area without a border, in ``grey`` pixels."""
+        x0, y0, x1, y1 = self.box
+        return max(0.0, x1 - x0) * max(0.0, y1 - y0)
+
+    def to_blob(self) -> bytes:
+        h, w = self.grey.shape
+        head = _HEAD.pack(VERSION, w, h, len(self.points), min(self.full_pixels, 2**32 - 1),
+                          *self.box, self.sharpness)
+        return (head + self.grey.tobytes() + self.points.astype(np.float32).tobytes()
+                + self.desc.astype(np.uint8).tobytes())
+
+    @classmethod
+    def from_blob(cls, blob: bytes) -> "Features | None":
+        if len(blob) < _HEAD.size:
+            return None
+        v, w, h, n, full, x0, y0, x1, y1, sharp = _HEAD.unpack_from(blob)
+        if v != VERSION or len(blob) != _HEAD.size + w * h + n * 8 + n * 32:
+            return None
+        o = _HEAD.size
+        grey = np.frombuffer(blob, np.uint8, w * h, o).reshape(h, w)
+        o += w * h
+        pts = np.frombuffer(blob, np.float32, n * 2, o).reshape(n, 2)
+        o += n * 8
+        desc = np.frombuffer(blob, np.uint8, n * 32, o).reshape(n, 32)
+        return cls(grey, pts, desc, (x0, y0, x1, y1), sharp, full)
+
+
+def keypoints(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ORB on a grey picture: (points (n, 2) float32, descriptors (n, 32) uint8)."""
+    kps, desc = cv2.ORB_create(nfeatures=N_FEATURES, scaleFactor=1.2, nlevels=6,
+                               edgeThreshold=15, patchSize=15, fastThreshold=10
+                               ).detectAndCompute(grey, None)
+    if desc is None or not kps:
+        return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
+    return np.array([k.pt for k in kps], np.float32), desc
+
+
+def content_box(grey: np.ndarray) -> tuple[float, float, float, float]:
+    """The picture inside a uniform frame (white, black, any one colour)."""
+    g = grey.astype(np.float32)
+    h, w = g.shape
+
+    def trim(lines: np.ndarray) -> int:
+        ref = np.median(lines[0])
+        n = 0
+        for line in lines:
+            if line.std() > BORDER_STD or abs(float(line.mean()) - ref) > 2 * BORDER_STD:
+                break
+            n += 1
+        return n
+
+    top, bottom = trim(g), trim(g[::-1])
+    left, right = trim(g.T), trim(g.T[::-1])
+    if top + bottom >= h - 4 or left + right >= w - 4:  # a flat picture: all of it
+        return 0.0, 0.0, float(w), float(h)
+    return float(left), float(top), float(w - right), float(h - bottom)
+
+
+def from_image(rgb_or_grey: np.ndarray, full_pixels: int = 0) -> Features:
+    """Features of a decoded picture (uint8, orientation applied)."""
+    grey = rgb_or_grey if rgb_or_grey.ndim == 2 else cv2.cvtColor(rgb_or_grey, cv2.COLOR_RGB2GRAY)
+    h, w = grey.shape
+    scale = SIDE / max(h, w)
+    if scale < 1:
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+    grey = np.ascontiguousarray(grey)
+    pts, desc = keypoints(grey)
+    sharp = float(cv2.Laplacian(grey, cv2.CV_32F).var())
+    return Features(grey, pts, desc, content_box(grey), sharp, full_pixels)
+
+
+def compute(path: str) -> Features | None:
+    """Decode ``path`` small and compute its features; None when it cannot be read."""
+    try:
+        decoded = imaging.decode(imaging.read_bytes(path), need=SIDE, name=path)
+    except (imaging.ImageError, OSError):
+        return None
+    arr = np.asarray(decoded.image.convert("L"))
+    return from_image(arr, (decoded.width or 0) * (decoded.height or 0))
+
+
+def compute_many(jobs: Iterable[tuple[object, str]], workers: int = 2,
+                 progress: Callable[[int], None] | None = None) -> dict[object, Features | None]:
+    """{key: features} for (key, path) jobs, decoded in a small thread pool (Pillow's
+    decoder and OpenCV release the GIL)."""
+    jobs = list(jobs)
+    out: dict[object, Features | None] = {}
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for i, (key, feats) in enumerate(zip((k for k, _ in jobs),
+                                             pool.map(lambda j: compute(j[1]), jobs))):
+            out[key] = feats
+            if progress:
+                progress(i + 1)
+    return out

@@ -1,0 +1,205 @@
+"""From checked pairs to what the user sees: copy groups (each with the copy to keep and
+why) and, apart, similar shots (bursts, other views: never offered for the trash).
+
+- Copy groups: union-find over "copy" edges, strongest first, never joining a pair the user
+  marked "not duplicates" (grouping.constrained_groups), plus byte-identical files alone.
+- The keeper: the user's choice by PATH first, then keeper.choose's rules. The picture
+  content each copy shows is put in one frame by chaining the checked pairs' geometry
+  (scale of each edge), so an uncropped copy beats its crops and a border adds nothing.
+- A RAW and its JPEG of one shot (same folder, same name) are one photo: the keeper's
+  companion is kept with it; a group of nothing but the two is no group.
+- Similar shots: union-find over "similar" edges between different copy groups; one photo
+  per copy group (its keeper); the suggested best shot is the sharpest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import defaultdict
+
+from photofinder.dedup import grouping, keeper
+from photofinder.dedup.keeper import RAW_EXT, Rules
+from photofinder.dedup.model import Group, Member
+from photofinder.dedup.verify import Geometry
+
+
+def _stem(path: str) -> tuple[str, str]:
+    d, name = os.path.split(path)
+    return d, os.path.splitext(name)[0].lower()
+
+
+def _is_raw(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in RAW_EXT
+
+
+def companions(a: str, b: str) -> bool:
+    """A RAW and the JPEG (or other rendering) the camera wrote beside it."""
+    return _stem(a) == _stem(b) and _is_raw(a) != _is_raw(b)
+
+
+def _frame(nodes: set, edges: list) -> dict:
+    """node -> area factor into one frame (None where no geometry links it), plus per-node
+    content / real pixels / sharpness from the edges' geometry."""
+    geo_of: dict = defaultdict(list)
+    info: dict = {}
+    for a, b, _, _, geo in edges:
+        if geo is None:
+            continue
+        geo_of[a].append((b, geo.scale ** 2))  # B's area -> A's area: * scale^2
+        geo_of[b].append((a, 1.0 / max(geo.scale ** 2, 1e-9)))
+        info.setdefault(a, (geo.content_a, geo.real_a, geo.sharp_a))
+        info.setdefault(b, (geo.content_b, geo.real_b, geo.sharp_b))
+    factor: dict = {}
+    for start in sorted(nodes, key=lambda n: -len(geo_of.get(n, []))):
+        if start in factor or start not in geo_of:
+            continue
+        factor[start] = 1.0
+        todo = [start]
+        while todo:
+            x = todo.pop()
+            for y, f in geo_of[x]:  # area in y's frame * f = area in x's frame
+                if y not in factor:
+                    factor[y] = factor[x] * f
+                    todo.append(y)
+    out = {}
+    for n in nodes:
+        if n in info and n in factor:
+            content, real, sharp = info[n]
+            out[n] = {"content": content * factor[n], "real": real, "sharp": sharp}
+    return out
+
+
+def _files(rows: list[dict]) -> list[dict]:
+    """Hard links / one file under two paths: one copy (the other paths in ``_also``)."""
+    files: dict[tuple, dict] = {}
+    for r in sorted(rows, key=lambda r: (len(r["path"]), r["path"])):
+        key = (r["dev"], r["ino"]) if r.get("ino") else ("path", r["path"])
+        if key in files:
+            files[key].setdefault("_also", []).append(r["path"])
+        else:
+            files[key] = r
+    return list(files.values())
+
+
+def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Rules,
+                chosen: dict[str, float]) -> list[Group]:
+    """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None)."""
+    sets = grouping.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed)
+    grouped = set().union(*sets) if sets else set()
+    sets += [{h} for h, pids in by_hash.items() if len(pids) > 1 and h not in grouped]
+    edges_of: dict = defaultdict(list)
+    for e in copy_edges:
+        edges_of[e[0]].append(e)
+    out = []
+    for nodes in sets:
+        edges = [e for n in nodes for e in edges_of.get(n, []) if e[1] in nodes]
+        g = _copy_group(catalog, nodes, by_hash, edges, rules, chosen)
+        if g is not None:
+            out.append(g)
+    out.sort(key=lambda g: (-len(g.members), g.keep))
+    return out
+
+
+def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
+                chosen: dict[str, float]) -> Group | None:
+    found = catalog.photos(pid for h in nodes for pid in by_hash.get(h, []))
+    copies = _files([dataclasses.asdict(r) for r in found.values()])
+    if len(copies) < 2:
+        return None
+    frame = _frame(nodes, edges)
+    for m in copies:
+        m.update(frame.get(m["hash"], {}))
+    if frame and any("content" not in m for m in copies):  # no geometry: as much as the most
+        top = max(m.get("content", 0.0) for m in copies)
+        for m in copies:
+            m.setdefault("content", top)
+    picked = [m for m in copies if any(p in chosen for p in [m["path"], *m.get("_also", [])])]
+    if picked:
+        keep = max(picked, key=lambda m: max(chosen.get(p, 0) for p in [m["path"], *m.get("_also", [])]))
+        keep_reasons = ["chosen by you"]
+    else:
+        keep, keep_reasons = keeper.choose(copies, rules)
+    if all(m is keep or companions(m["path"], keep["path"]) for m in copies):
+        return None  # a RAW and its JPEG: one photo
+    best: dict[str, tuple] = {}  # node -> (rank, score, why): the link to the keeper first
+    for a, b, s, why, _ in edges:
+        for h, other in ((a, b), (b, a)):
+            rank = (other == keep["hash"], s)
+            if h not in best or rank > best[h][0]:
+                best[h] = (rank, s, why)
+    members = []
+    for m in sorted(copies, key=lambda m: (m is not keep, m["path"])):
+        also = m.get("_also", [])
+        extra = [f"same file also at {p} (hard link)" for p in also]
+        args = dict(photo_id=m["id"], hash=m["hash"], also=also, size=m["size"],
+                    mtime_ns=m["mtime_ns"])
+        if m is keep:
+            members.append(Member(m["path"], "exact", 1.0, ["keep: " + "; ".join(keep_reasons)]
+                                  + extra, **args))
+        elif companions(m["path"], keep["path"]):
+            members.append(Member(m["path"], "exact" if m["hash"] == keep["hash"] else "near", 1.0,
+                                  ["the RAW/JPEG pair of the photo kept: one photo, kept with it"]
+                                  + extra, companion=True, **args))
+        elif m["hash"] == keep["hash"]:
+            members.append(Member(m["path"], "exact", 1.0, ["byte-identical copy"] + extra, **args))
+        else:
+            _, s, why = best.get(m["hash"], (None, 0.0, ""))
+            members.append(Member(m["path"], "near", min(1.0, max(0.0, s)),
+                                  ["edited copy: " + why] + extra, **args))
+    return Group(keep["path"], members)
+
+
+def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dict,
+                   vetoed: set) -> list[Group]:
+    """``similar_edges``: (hash_a, hash_b, score, why, Geometry | None)."""
+    rep: dict[str, str] = {}  # hash -> the node standing for its copy group
+    keeper_of: dict[str, Member] = {}
+    for g in copy:
+        k = next(m for m in g.members if m.path == g.keep)
+        for m in g.members:
+            rep[m.hash] = k.hash
+        keeper_of[k.hash] = k
+    edges, sharp, why_of = [], {}, {}
+    for a, b, s, why, geo in similar_edges:
+        ra, rb = rep.get(a, a), rep.get(b, b)
+        if ra == rb:
+            continue
+        edges.append((ra, rb, s))
+        why_of[frozenset((ra, rb))] = (s, why)
+        if geo is not None:
+            sharp.setdefault(rb if rb != b else b, geo.sharp_b)
+            sharp.setdefault(ra if ra != a else a, geo.sharp_a)
+    sets = grouping.constrained_groups(edges, vetoed)
+    if not sets:
+        return []
+    need = [by_hash[h][0] for s in sets for h in s if h not in keeper_of and by_hash.get(h)]
+    rows = catalog.photos(need)
+    out = []
+    for nodes in sets:
+        ms: list[Member] = []
+        for h in nodes:
+            if h in keeper_of:
+                k = keeper_of[h]
+                ms.append(Member(k.path, "similar", 0.0, [], k.photo_id, k.hash, list(k.also),
+                                 k.size, k.mtime_ns))
+            elif by_hash.get(h) and by_hash[h][0] in rows:
+                r = rows[by_hash[h][0]]
+                ms.append(Member(r.path, "similar", 0.0, [], r.id, r.hash, [], r.size, r.mtime_ns))
+        if len(ms) < 2:
+            continue
+        best = max(ms, key=lambda m: (sharp.get(m.hash, 0.0), -len(m.path)))
+        for m in ms:
+            if m is best:
+                m.score = 1.0
+                m.reasons = ["suggested best shot: the sharpest" if sharp else "suggested best shot"]
+            else:
+                s, why = why_of.get(frozenset((m.hash, best.hash)), (None, ""))
+                if s is None:
+                    s, why = max((why_of[k] for k in why_of if m.hash in k), default=(0.0, ""))
+                m.score = min(1.0, max(0.0, s))
+                m.reasons = ["another shot of the same scene: " + why]
+        ms.sort(key=lambda m: (m is not best, m.path))
+        out.append(Group(best.path, ms))
+    out.sort(key=lambda g: (-len(g.members), g.keep))
+    return out

@@ -1,0 +1,286 @@
+"""The strict check of one candidate pair, on cached features (features.py): is B a copy of
+A (the same exposure, edited), another shot of the same scene (a burst frame, another view),
+or unrelated?
+
+1. ORB descriptors are matched (Hamming, ratio test) and one similarity transform (any
+   angle, scale and shift: crops, borders, rotations, resizes) is fitted with RANSAC
+   (OpenCV). A mirrored copy is tried mirrored when the pixel signatures say it is one.
+2. B is warped onto A and the two are compared where both show picture (borders left out),
+   tile by tile, after a slight blur (resampling and JPEG noise are not differences):
+   - a copy agrees everywhere: every textured tile correlates, and its content sits where
+     the transform says (a residual shift under a pixel);
+   - another exposure has regions that disagree: parallax, a moving subject, fresh noise
+     on fine texture. Those tiles either lose their correlation or are shifted.
+3. The verdict: ``COPY`` (score = agreement), ``SIMILAR`` (lined up, or near in the CNN
+   space, but some regions disagree) or ``None``.
+
+Everything here costs a few milliseconds per pair; nothing reads a file.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from photofinder.dedup.features import Features, keypoints
+
+COPY, SIMILAR = "copy", "similar"
+MIN_INLIERS = 10
+MIN_OVERLAP = 0.3  # of the smaller picture's content
+TILE = 20  # px of A's grey picture
+TEXTURED = 6.0  # tile std (grey levels) below which a tile says nothing
+BAD_TILE_NCC = 0.6
+BAD_TILE_SHIFT = 1.6  # px
+
+
+@dataclass
+class Verdict:
+    kind: str | None  # COPY, SIMILAR or None
+    score: float  # agreement in [0, 1]
+    why: str
+    matrix: np.ndarray | None = None  # 2x3: B's grey pixels -> A's grey pixels (mirror first)
+    mirrored: bool = False
+    stats: dict = field(default_factory=dict)
+
+
+def _match(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False):
+    if len(fa.desc) < MIN_INLIERS or len(db) < MIN_INLIERS:
+        return None, 0
+    m = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = m.knnMatch(db, fa.desc, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.85 * p[1].distance
+            and p[0].distance <= 64]
+    if len(good) < MIN_INLIERS:
+        return None, len(good)
+    src = np.float32([pb[g.queryIdx] for g in good])
+    dst = np.float32([fa.points[g.trainIdx] for g in good])
+    fit = cv2.estimateAffine2D if full else cv2.estimateAffinePartial2D
+    method = cv2.USAC_MAGSAC if full else cv2.RANSAC
+    M, inl = fit(src, dst, method=method, ransacReprojThreshold=3.0, maxIters=2000,
+                 confidence=0.995)
+    if M is not None and not _plausible(M):
+        return None, 0
+    if M is None or inl is None:
+        return None, 0
+    n = int(inl.sum())
+    return (M if n >= MIN_INLIERS else None), n
+
+
+def _plausible(M: np.ndarray) -> bool:
+    """A resize may change the aspect ratio, but no copy is sheared or mirrored by it."""
+    sv = np.linalg.svd(M[:, :2], compute_uv=False)
+    return bool(np.linalg.det(M[:, :2]) > 0 and sv[1] > 1e-3 and sv[0] / sv[1] < 2.5)
+
+
+def _mirror(fb: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    grey = np.ascontiguousarray(fb.grey[:, ::-1])
+    pts, desc = keypoints(grey)
+    return grey, pts, desc
+
+
+def align(fa: Features, fb: Features, mirrored_hint: bool = False, full: bool = False):
+    """(matrix, inliers, mirrored, B's grey used). ``full``: any affine map (a resize that
+    changed the aspect ratio) instead of a similarity (angle, one scale, shift)."""
+    tries = [True, False] if mirrored_hint else [False, True]
+    best = (None, 0, False, fb.grey)
+    for mirrored in tries:
+        if mirrored:
+            grey, pts, desc = _mirror(fb)
+        else:
+            grey, pts, desc = fb.grey, fb.points, fb.desc
+        M, n = _match(fa, pts, desc, full)
+        if M is not None and n > best[1]:
+            best = (M, n, mirrored, grey)
+            if n >= 3 * MIN_INLIERS:
+                break
+        if M is None and not mirrored_hint:
+            break  # a mirror is only tried when the signatures suggest one
+    return best
+
+
+def _box_mask(shape, box, M=None, src_shape=None) -> np.ndarray:
+    h, w = shape
+    x0, y0, x1, y1 = box
+    if M is None:
+        m = np.zeros((h, w), np.uint8)
+        m[int(np.ceil(y0)):int(y1), int(np.ceil(x0)):int(x1)] = 255
+        return m
+    sh, sw = src_shape
+    src = np.zeros((sh, sw), np.uint8)
+    src[int(np.ceil(y0)):int(y1), int(np.ceil(x0)):int(x1)] = 255
+    return cv2.warpAffine(src, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray) -> dict:
+    """Tile-by-tile agreement of B warped onto A."""
+    h, w = fa.grey.shape
+    warped = cv2.warpAffine(grey_b, M, (w, h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mask = _box_mask((h, w), box_b, M, grey_b.shape) & _box_mask((h, w), fa.box)
+    mask = cv2.erode(mask, np.ones((9, 9), np.uint8))
+    both = mask > 0
+    smaller = min(fa.content, _area(box_b) * abs(np.linalg.det(M[:, :2])))
+    overlap = float(both.sum()) / max(smaller, 1.0)
+    a = cv2.GaussianBlur(fa.grey, (0, 0), 1.0).astype(np.float32)
+    b = cv2.GaussianBlur(warped, (0, 0), 1.0).astype(np.float32)
+    if both.sum() < 400:
+        return {"overlap": overlap, "ncc": 0.0, "tiles": 0, "bad": 1.0}
+    x, y = a[both], b[both]
+    ncc = _ncc(x, y)
+    # tiles, all at once: (n, TILE, TILE)
+    th, tw = h // TILE, w // TILE
+    cut = (slice(0, th * TILE), slice(0, tw * TILE))
+
+    def tiles(x):
+        return x[cut].reshape(th, TILE, tw, TILE).swapaxes(1, 2).reshape(-1, TILE, TILE)
+    ta, tb, tm = tiles(a), tiles(b), tiles(both.astype(np.float32))
+    sa, sb = ta.std(axis=(1, 2)), tb.std(axis=(1, 2))
+    use = (tm.mean(axis=(1, 2)) >= 0.95) & (np.minimum(sa, sb) >= TEXTURED)
+    ta, tb = ta[use], tb[use]
+    nt = int(use.sum())
+    if nt == 0:
+        return {"overlap": overlap, "ncc": ncc, "tiles": 0, "bad": 0.0, "bad_tiles": 0, "shift": 0.0}
+    za = ta - ta.mean(axis=(1, 2), keepdims=True)
+    zb = tb - tb.mean(axis=(1, 2), keepdims=True)
+    c = (za * zb).sum(axis=(1, 2)) / np.maximum(
+        np.sqrt((za * za).sum(axis=(1, 2)) * (zb * zb).sum(axis=(1, 2))), 1e-6)
+    # residual shift of each tile (phase correlation, whole pixels): a copy sits still
+    win = np.outer(np.hanning(TILE), np.hanning(TILE)).astype(np.float32)
+    fa, fb = np.fft.rfft2(za * win), np.fft.rfft2(zb * win)
+    cross = fa * np.conj(fb)
+    r = np.fft.irfft2(cross / np.maximum(np.abs(cross), 1e-6), s=(TILE, TILE))
+    flat = r.reshape(len(r), -1)
+    peak = flat.argmax(axis=1)
+    dy, dx = np.divmod(peak, TILE)
+    n = np.arange(len(r))
+
+    def sub(c0, cm, cp):  # parabolic peak offset in (-0.5, 0.5)
+        d = cm - 2 * c0 + cp
+        return np.where(np.abs(d) > 1e-6, 0.5 * (cm - cp) / np.where(d == 0, 1, d), 0.0)
+    c0 = r[n, dy, dx]
+    oy = sub(c0, r[n, (dy - 1) % TILE, dx], r[n, (dy + 1) % TILE, dx])
+    ox = sub(c0, r[n, dy, (dx - 1) % TILE], r[n, dy, (dx + 1) % TILE])
+    dy = np.where(dy > TILE // 2, dy - TILE, dy) + np.clip(oy, -0.5, 0.5)
+    dx = np.where(dx > TILE // 2, dx - TILE, dx) + np.clip(ox, -0.5, 0.5)
+    shift = np.hypot(dx, dy)
+    confident = flat.max(axis=1) > 0.3
+    bad_mask = (c < BAD_TILE_NCC) | (confident & (shift > BAD_TILE_SHIFT))
+    bad = int(bad_mask.sum())
+    worst_shift = float(shift[confident].max()) if confident.any() else 0.0
+    return {"overlap": overlap, "ncc": ncc, "tiles": nt, "bad": bad / max(nt, 1),
+            "bad_tiles": bad, "shift": worst_shift}
+
+
+def _area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _ncc(x: np.ndarray, y: np.ndarray) -> float:
+    x = x - x.mean()
+    y = y - y.mean()
+    d = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / d) if d > 1e-6 else 0.0
+
+
+def verify(fa: Features, fb: Features, pixels: float, max_bad: float, cosine: float | None = None,
+           similar_cosine: float = 0.9, mirrored_hint: bool = False) -> Verdict:
+    """The verdict on B against A (see the module docstring). ``pixels``: the least overall
+    agreement of a copy; ``max_bad``: the largest share of disagreeing tiles a copy may have."""
+    first = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, False)
+    if first.kind == COPY:
+        return first
+    second = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, True)
+    if second.kind == COPY or (second.matrix is not None and first.matrix is None):
+        return second
+    return first
+
+
+def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full) -> Verdict:
+    M, n, mirrored, grey_b = align(fa, fb, mirrored_hint, full)
+    near = cosine is not None and cosine >= similar_cosine
+    if M is None:
+        return Verdict(SIMILAR if near else None, 0.0,
+                       f"looks alike {cosine:.2f}, does not line up" if near else "", stats={"inliers": n})
+    box_b = fb.box
+    if mirrored:
+        w = fb.grey.shape[1]
+        box_b = (w - fb.box[2], fb.box[1], w - fb.box[0], fb.box[3])
+    st = compare(fa, grey_b, box_b, M)
+    st["inliers"] = n
+    scale = float(np.sqrt(abs(np.linalg.det(M[:, :2]))))
+    angle = float(np.degrees(np.arctan2(M[1, 0], M[0, 0])))
+    st.update(scale=scale, angle=angle)
+    if st["overlap"] < MIN_OVERLAP:
+        return Verdict(SIMILAR if near else None, 0.0, "too little of it lines up", M, mirrored, st)
+    score = max(0.0, min(1.0, st["ncc"]))
+    how = _describe(angle, mirrored, st["overlap"])
+    if score >= pixels and st["bad"] <= max_bad:
+        return Verdict(COPY, score, f"pixels agree {score:.2f} after lining up{how}", M, mirrored, st)
+    if st["ncc"] >= 0.5 or near:
+        return Verdict(SIMILAR, score, f"another shot: {st['bad'] * 100:.0f}% of the picture "
+                       f"disagrees after lining up{how}", M, mirrored, st)
+    return Verdict(None, score, "", M, mirrored, st)
+
+
+def _describe(angle: float, mirrored: bool, overlap: float) -> str:
+    bits = []
+    a = round(angle) % 360
+    if a in (90, 180, 270):
+        bits.append(f"turned {a}°")
+    elif min(a, 360 - a) >= 1:
+        bits.append(f"turned {angle:.0f}°")
+    if mirrored:
+        bits.append("mirrored")
+    return (" (" + ", ".join(bits) + ")") if bits else ""
+
+
+# -- what the keeper rules need from a checked pair, stored with its verdict ------------------
+_GEO = struct.Struct("<6f?6f")
+
+
+@dataclass
+class Geometry:
+    """How B's picture maps onto A's (2x3, grey pixels of the cached features), and each
+    side's picture content (border left out, in its own grey pixels), real pixels (at full
+    size, border left out) and sharpness."""
+    matrix: np.ndarray
+    mirrored: bool
+    content_a: float
+    content_b: float
+    real_a: float
+    real_b: float
+    sharp_a: float
+    sharp_b: float
+
+    @property
+    def scale(self) -> float:
+        """B's grey pixels -> A's grey pixels (linear)."""
+        return float(np.sqrt(abs(np.linalg.det(self.matrix[:, :2]))))
+
+    def to_blob(self) -> bytes:
+        return _GEO.pack(*np.asarray(self.matrix, np.float32).ravel().tolist(), self.mirrored,
+                         self.content_a, self.content_b, self.real_a, self.real_b,
+                         self.sharp_a, self.sharp_b)
+
+    @classmethod
+    def from_blob(cls, blob: bytes | None) -> "Geometry | None":
+        if not blob or len(blob) != _GEO.size:
+            return None
+        v = _GEO.unpack(blob)
+        return cls(np.array(v[:6], np.float32).reshape(2, 3), v[6], *v[7:])
+
+
+def real_pixels(f: Features) -> float:
+    """Pixels of the file without its border."""
+    h, w = f.grey.shape
+    return f.full_pixels * f.content / max(w * h, 1)
+
+
+def geometry(fa: Features, fb: Features, v: Verdict) -> Geometry | None:
+    if v.matrix is None:
+        return None
+    return Geometry(v.matrix, v.mirrored, fa.content, fb.content, real_pixels(fa),
+                    real_pixels(fb), fa.sharpness, fb.sharpness)
