@@ -25,7 +25,7 @@ from photofinder.dedup import cleanup, finder
 from photofinder.dedup import recovery
 from photofinder.dedup.cleanup import CleanupError, TrashReport, UndoReport
 from photofinder.dedup.recovery import Recovered
-from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Group
+from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Findings, Group
 from photofinder.errors import PhotofinderError
 from photofinder.pixels import imaging
 from photofinder.pixels.embedding import preprocess
@@ -463,8 +463,26 @@ class Library:
     def duplicates(self, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = True,
                    stats: dict | None = None) -> list[Group]:
         """Groups of copies, best first (dedup/finder.py says how they are found)."""
-        return finder.find_groups(self.catalog, self.index, sensitivity, verify=verify,
-                                  stats=stats)
+        return self.find_duplicates(sensitivity, verify, stats).groups
+
+    def find_duplicates(self, sensitivity: float = DEFAULT_SENSITIVITY, verify: bool = True,
+                        stats: dict | None = None, progress=None) -> Findings:
+        """Copy groups (``groups``) and, apart, similar shots (``similar_shots``: bursts,
+        other views; never offered for the trash). Only what is new since the last check
+        is checked; the answer is stored for ``stored_duplicates``. ``progress(stage, done,
+        total)`` is called while it works."""
+        return finder.find(self.catalog, self.index, sensitivity, verify=verify, stats=stats,
+                           progress=progress)
+
+    def stored_duplicates(self, sensitivity: float = DEFAULT_SENSITIVITY) -> Findings | None:
+        """The last results at once (no check), when made with this model and sensitivity;
+        groups whose files changed since are left out (``fresh`` is then False)."""
+        try:
+            model = self.embedder.model_id
+        except LibraryError:
+            return None
+        return finder.stored(self.catalog, model, sensitivity)
+
 
     @_cleanup_errors
     def keep(self, path: str | os.PathLike) -> None:

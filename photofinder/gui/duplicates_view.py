@@ -1,7 +1,9 @@
 """Duplicates review: groups on the left; on the right the chosen group's copies as cards
 (the suggested keeper marked, with the reasons), a side-by-side compare of the keeper and a
 copy, and the clean-up buttons: "Move others to trash" (one group or all), "Keep this one
-instead", "Not duplicates". Undo is Edit › Undo (Ctrl+Z)."""
+instead", "Not duplicates". Undo is Edit › Undo (Ctrl+Z). Below the copy groups, apart,
+"Similar shots" (bursts, other views): compared, never offered for the trash. The view
+opens at once on the stored results and shows the check's progress while it runs."""
 
 from __future__ import annotations
 
@@ -36,8 +38,13 @@ class _Card(QFrame):
                            " border: 2px solid #5e81ac; background: #eef3fa; }")
         self.setFixedWidth(CARD_THUMB + 72)
         lay = QVBoxLayout(self)
-        badge = QLabel("KEEP" if keeper else ("exact copy" if member.kind == "exact"
-                                              else f"copy · {member.score * 100:.0f}% alike"))
+        similar = member.kind == "similar"
+        if similar:
+            text = "BEST SHOT" if keeper else f"similar shot · {member.score * 100:.0f}%"
+        else:
+            text = "KEEP" if keeper else ("exact copy" if member.kind == "exact"
+                                          else f"copy · {member.score * 100:.0f}% alike")
+        badge = QLabel(text)
         badge.setStyleSheet("font-weight: bold; color: %s;" % ("#2f855a" if keeper else "#555"))
         lay.addWidget(badge)
         self.thumb = QLabel()
@@ -52,7 +59,8 @@ class _Card(QFrame):
         where.setStyleSheet("color: palette(placeholder-text);")
         where.setToolTip(os.path.dirname(member.path))
         lay.addWidget(where)
-        text = [r.removeprefix("keep: ").removeprefix("edited copy: ") for r in member.reasons]
+        text = [r.removeprefix("keep: ").removeprefix("edited copy: ")
+                .removeprefix("another shot of the same scene: ") for r in member.reasons]
         reasons = QLabel("\n".join(text[:2]))
         reasons.setWordWrap(True)
         reasons.setToolTip("\n".join(member.reasons))
@@ -65,6 +73,7 @@ class _Card(QFrame):
             self.setCursor(Qt.CursorShape.PointingHandCursor)
             self.setToolTip("Click to compare with the copy to keep")
             self._compare = lambda: view.compare(group, member.path)
+        if not keeper and not similar:
             row = QHBoxLayout()
             keep = QPushButton("Keep this")
             keep.setToolTip("Keep this copy instead of the suggested one (remembered)")
@@ -97,11 +106,14 @@ class DuplicatesView(QWidget):
     keep_requested = Signal(str)
     not_duplicates_requested = Signal(str, str)
     refresh_requested = Signal()
+    progressed = Signal(str, int, int)  # from the query worker's thread: queued to this one
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(parent)
         self.loader = loader
-        self.groups: list = []
+        self.groups: list = []  # copy groups (what "Move ... to trash" acts on)
+        self.similar: list = []  # similar shots: shown apart, never offered for the trash
+        self.checking = False
         self.cards: list[_Card] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -156,6 +168,7 @@ class DuplicatesView(QWidget):
         lay.addWidget(self.empty, 1)
         self.split = split
         loader.ready.connect(self._on_thumb)
+        self.progressed.connect(self.set_progress)
         self.set_groups([], searching=True)
 
     def set_error(self, message: str) -> None:
@@ -164,20 +177,51 @@ class DuplicatesView(QWidget):
         self.summary.setText("The duplicates check failed")
         self.empty.setText(f"Could not look for duplicates: {message}")
 
+    def set_findings(self, found, checking: bool = False) -> None:
+        """Copy groups and similar shots (a Findings); ``checking``: these are the stored
+        results and a fresh check is running (they stay reviewable meanwhile)."""
+        self.checking = checking
+        if not checking:
+            self.progress_text = ""
+        self.similar = list(found.similar_shots)
+        self.set_groups(found.groups)
+
+    def report_progress(self, stage: str, done: int, total: int) -> None:
+        """Called by the check on the worker thread; shown on the UI thread."""
+        emit(self.progressed, stage, done, total)
+
+    def set_progress(self, stage: str, done: int, total: int) -> None:
+        """The check's progress, shown while the groups stay on screen."""
+        self.checking = True
+        self.progress_text = f"Checking: {stage} {done} of {total}…" if total else f"Checking: {stage}…"
+        self._summarise(False)
+
+    def _summarise(self, searching: bool) -> None:
+        copies = sum(len(g.others) for g in self.groups)
+        if searching:
+            text = "Looking for duplicates…"
+        elif not self.groups and not self.similar:
+            text = "No duplicates found"
+        else:
+            text = (f"{len(self.groups)} group{'s' if len(self.groups) != 1 else ''}"
+                    f" · {copies} cop{'ies' if copies != 1 else 'y'} can go")
+            if self.similar:
+                text += f" · {len(self.similar)} set{'s' if len(self.similar) != 1 else ''} of similar shots"
+        if self.checking and not searching:
+            text += " — " + getattr(self, "progress_text", "checking for changes…")
+        self.summary.setText(text)
+
     def set_groups(self, groups: list, searching: bool = False) -> None:
         current = self.current_group()
         self.groups = list(groups)
-        copies = sum(len(g.others) for g in self.groups)
         if searching:
-            self.summary.setText("Looking for duplicates…")
-        elif not self.groups:
-            self.summary.setText("No duplicates found")
-        else:
-            self.summary.setText(f"{len(self.groups)} group{'s' if len(self.groups) != 1 else ''}"
-                                 f" · {copies} cop{'ies' if copies != 1 else 'y'} can go")
+            self.similar = []
+        copies = sum(len(g.others) for g in self.groups)
+        self._summarise(searching)
         self.trash_all.setEnabled(copies > 0)
-        self.split.setVisible(bool(self.groups))
-        self.empty.setVisible(not self.groups)
+        shown = bool(self.groups or self.similar)
+        self.split.setVisible(shown)
+        self.empty.setVisible(not shown)
         self.empty.setText("Looking for duplicates…" if searching else
                            "No duplicates: every photo in the library is one of a kind.")
         self.list.blockSignals(True)
@@ -192,21 +236,48 @@ class DuplicatesView(QWidget):
             self.list.addItem(item)
             if current is not None and g.keep == current.keep:
                 keep_row = i
+        if self.similar:
+            head = QListWidgetItem("Similar shots — not copies, never moved to the trash")
+            head.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addItem(head)
+            for j, g in enumerate(self.similar):
+                item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{len(g.members)} shots")
+                item.setToolTip(g.keep)
+                pm = self.loader.get(g.keep)
+                if pm is not None:
+                    item.setIcon(QIcon(pm))
+                self.list.addItem(item)
+                if current is not None and g.keep == current.keep and not self.groups:
+                    keep_row = len(self.groups) + 1 + j
         self.list.blockSignals(False)
-        if self.groups:
+        if self.groups or self.similar:
+            if not self.groups and keep_row == 0:
+                keep_row = 1
             self.list.setCurrentRow(keep_row)
             self._show_group(keep_row)
 
+    def _row_group(self, row: int):
+        if 0 <= row < len(self.groups):
+            return self.groups[row]
+        j = row - len(self.groups) - 1
+        return self.similar[j] if 0 <= j < len(self.similar) else None
+
     def current_group(self):
         row = self.list.currentRow() if hasattr(self, "list") else -1
-        return self.groups[row] if 0 <= row < len(self.groups) else None
+        return self._row_group(row)
 
     def _show_group(self, row: int) -> None:
-        if not 0 <= row < len(self.groups):
+        g = self._row_group(row)
+        if g is None:
             return
-        g = self.groups[row]
-        self.group_title.setText(f"<b>{len(g.members)} copies</b> — keeping "
-                                 f"<b>{os.path.basename(g.keep)}</b>")
+        similar = g in self.similar
+        self.trash_group.setEnabled(not similar and bool(g.others))
+        if similar:
+            self.group_title.setText(f"<b>{len(g.members)} similar shots</b> (not copies) — best "
+                                     f"shot <b>{os.path.basename(g.keep)}</b>")
+        else:
+            self.group_title.setText(f"<b>{len(g.members)} copies</b> — keeping "
+                                     f"<b>{os.path.basename(g.keep)}</b>")
         holder = QWidget()
         h = QHBoxLayout(holder)
         self.cards = []
@@ -233,14 +304,15 @@ class DuplicatesView(QWidget):
         for card in self.cards:
             if card.path == path:
                 card.set_pixmap(self.loader.get(path), self.devicePixelRatioF())
-        for i, g in enumerate(self.groups):
-            if g.keep == path:
+        for i in range(self.list.count()):
+            g = self._row_group(i)
+            if g is not None and g.keep == path:
                 pm = self.loader.get(path)
                 if pm is not None and self.list.item(i) is not None:
                     self.list.item(i).setIcon(QIcon(pm))
 
     def _trash(self, groups: list) -> None:
-        groups = [g for g in groups if g is not None]
+        groups = [g for g in groups if g is not None and g not in self.similar]
         paths = [m.path for g in groups for m in g.others]
         if paths:
             emit(self.trash_requested, paths, groups)

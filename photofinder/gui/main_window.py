@@ -175,7 +175,10 @@ class MainWindow(QMainWindow):
             if isinstance(result, Failure):
                 self.duplicates.set_error(result.message)
             else:
-                self.duplicates.set_groups(result)
+                self.duplicates.set_findings(result)
+        elif job is queries.stored_duplicates:
+            if result is not None and not isinstance(result, Failure) and self.duplicates.checking:
+                self.duplicates.set_findings(result, checking=True)
         elif job is queries.warm and isinstance(result, Failure):
             self.statusBar().showMessage(result.message, 20000)
 
@@ -271,8 +274,10 @@ class MainWindow(QMainWindow):
     def show_duplicates(self) -> None:
         if self.stack.currentWidget() is not self.duplicates:
             self.duplicates.set_groups([], searching=True)
+            self.duplicates.checking = True
+            self._ask(queries.stored_duplicates)  # the last results at once, then the check
         self.stack.setCurrentWidget(self.duplicates)
-        self._ask(queries.duplicates)
+        self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
 
     def trash_selected(self) -> None:
         if self.stack.currentWidget() in (self.library, self.results):
@@ -285,7 +290,7 @@ class MainWindow(QMainWindow):
 
     def _on_cleaned(self, kind: str, _result) -> None:
         if self.stack.currentWidget() is self.duplicates:
-            self._ask(queries.duplicates)
+            self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
 
     def show_context_menu(self, path: str, pos) -> None:
         m = QMenu(self)

@@ -82,7 +82,13 @@ def warm(lib: Library) -> int:
     return lib.warm()
 
 
-def duplicates(lib: Library, sensitivity: float = 0.5):
-    """Duplicate groups, best first."""
+def duplicates(lib: Library, sensitivity: float = 0.5, progress=None):
+    """Copy groups and similar shots (a Findings); only what is new is checked.
+    ``progress(stage, done, total)`` is called from this worker thread."""
     lib.catch_up()
-    return lib.duplicates(sensitivity)
+    return lib.find_duplicates(sensitivity, progress=progress)
+
+
+def stored_duplicates(lib: Library, sensitivity: float = 0.5):
+    """The last results at once (no check), or None."""
+    return lib.stored_duplicates(sensitivity)
