@@ -184,20 +184,22 @@ class World:
             cmd.append(fault)
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
+        p.stdout.readline()  # "ready": imports done, the library is about to open
+        ready = time.perf_counter()
         if kill_after is not None:
-            p.stdout.readline()  # "ready"
             time.sleep(kill_after)
             try:
                 p.kill()
             except ProcessLookupError:
                 pass
         out, err = p.communicate(timeout=timeout)
+        took = time.perf_counter() - ready
         report = None
         for line in out.splitlines():
             if line.startswith("{"):
                 report = json.loads(line)
         return {"rc": p.returncode, "killed": p.returncode == -9, "report": report,
-                "stderr": err[-2000:]}
+                "stderr": err[-2000:], "seconds_after_ready": took}
 
 
 def check(world: World, before: dict[str, str]) -> dict:
