@@ -219,7 +219,7 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
     how = _describe(angle, mirrored, st["overlap"])
     if score >= pixels and st["bad"] <= max_bad:
         return Verdict(COPY, score, f"pixels agree {score:.2f} after lining up{how}", M, mirrored, st)
-    if st["ncc"] >= 0.5 or near:
+    if st["ncc"] >= 0.5 or near or n >= 3 * MIN_INLIERS:  # lined up: the same scene
         return Verdict(SIMILAR, score, f"another shot: {st['bad'] * 100:.0f}% of the picture "
                        f"disagrees after lining up{how}", M, mirrored, st)
     return Verdict(None, score, "", M, mirrored, st)

@@ -1,0 +1,126 @@
+"""The strict check on real photos (scikit-image samples): combined edits are copies, burst
+frames and another viewpoint are not; features round-trip through their blob."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dedup_shots import QUALITY, burst, combined_edits
+from photofinder.dedup import features as F
+from photofinder.dedup import grouping, keeper
+from photofinder.dedup import verify as V
+from photofinder.dedup.finder import thresholds
+from samples import sample_images
+
+TH = thresholds(0.5)
+PHOTOS = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"]
+
+
+def feats(img: Image.Image, quality: int = 90) -> F.Features:
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    return F.from_image(np.asarray(Image.open(buf).convert("L")), img.width * img.height)
+
+
+def check(fa, fb, mirror=False):
+    return V.verify(fa, fb, TH["pixels"], TH["bad_tiles"], None, TH["similar_cosine"], mirror)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    imgs = sample_images()
+    return {n: imgs[n] for n in PHOTOS}
+
+
+@pytest.mark.parametrize("edit", ["crop-border", "rotate-crop", "turn90-q40", "grey-crop",
+                                  "offcentre-crop70", "border8", "half", "mirror"])
+def test_combined_edits_are_copies(photos, edit):
+    for name, img in photos.items():
+        e = combined_edits(img)[edit]
+        v = check(feats(img, 92), feats(e, QUALITY.get(edit, 85)), mirror=edit == "mirror")
+        assert v.kind == V.COPY, (name, edit, v.why, v.stats)
+        assert v.score >= TH["pixels"]
+
+
+def test_burst_frames_are_similar_shots_not_copies(photos):
+    for name, img in photos.items():
+        a = feats(img, 92)
+        frames = [feats(burst(img, seed=s)) for s in range(3)]
+        for f in frames:
+            v = check(a, f)
+            assert v.kind == V.SIMILAR, (name, v.why, v.stats)
+            assert v.stats["bad"] > TH["bad_tiles"]
+        assert check(frames[0], frames[1]).kind != V.COPY
+
+
+def test_other_viewpoint_is_not_a_copy():
+    import skimage.data
+
+    left, right, _ = skimage.data.stereo_motorcycle()
+    v = check(feats(Image.fromarray(left)), feats(Image.fromarray(right)))
+    assert v.kind != V.COPY, v.stats
+
+
+def test_unrelated_photos_do_not_line_up(photos):
+    v = check(feats(photos["astronaut"]), feats(photos["coffee"]))
+    assert v.kind is None
+
+
+def test_features_blob_round_trip_and_border_box(photos):
+    img = combined_edits(photos["coffee"])["border8"]
+    f = feats(img)
+    g = F.Features.from_blob(f.to_blob())
+    assert np.array_equal(g.grey, f.grey) and np.array_equal(g.desc, f.desc)
+    assert g.box == f.box and g.full_pixels == f.full_pixels
+    h, w = f.grey.shape
+    x0, y0, x1, y1 = f.box
+    assert 0.05 * w < x0 < 0.1 * w and 0.05 * h < y0 < 0.12 * h  # the white frame is not picture
+    assert F.Features.from_blob(b"nonsense") is None
+
+
+def test_geometry_blob_round_trip(photos):
+    img = photos["chelsea"]
+    fa, fb = feats(img), feats(combined_edits(img)["rotate-crop"])
+    v = check(fa, fb)
+    geo = V.geometry(fa, fb, v)
+    back = V.Geometry.from_blob(geo.to_blob())
+    assert abs(back.scale - geo.scale) < 1e-4 and back.content_b == pytest.approx(geo.content_b)
+    assert 0.7 < geo.scale < 0.9  # the crop kept 80% of the side, turned 4 degrees
+
+
+def test_grouping_never_joins_a_vetoed_pair():
+    edges = [("a", "b", 0.99), ("b", "c", 0.98), ("c", "d", 0.97)]
+    groups = grouping.constrained_groups(edges, {frozenset(("a", "c"))})
+    assert {"a", "b"} in groups and {"c", "d"} in groups
+    j = grouping.Joined([("a", "b")])
+    j.join("b", "c")
+    assert j.same("a", "c") and not j.same("a", "d")
+
+
+def test_keeper_rules_original_beats_border_crop_and_small_copies():
+    base = dict(format="JPEG", size=100_000, taken_at=None, camera=False, jpeg_quality=90)
+    members = [
+        {**base, "path": "/p/orig.jpg", "width": 1000, "height": 800, "content": 1.0, "real": 800_000},
+        {**base, "path": "/p/border.jpg", "width": 1160, "height": 960, "content": 1.0, "real": 800_000},
+        {**base, "path": "/p/crop.jpg", "width": 700, "height": 560, "content": 0.49, "real": 392_000},
+        {**base, "path": "/p/small.jpg", "width": 500, "height": 400, "content": 1.0, "real": 200_000},
+    ]
+    keep, reasons = keeper.choose(members, keeper.Rules())
+    assert keep["path"] == "/p/orig.jpg", reasons
+    assert any("most of the picture" in r for r in reasons) and any("real pixels" in r for r in reasons)
+
+
+def test_keeper_camera_metadata_beats_a_stripped_resave_and_folder_comes_first():
+    base = dict(format="JPEG", size=100_000, width=1000, height=800, content=1.0, real=800_000,
+                jpeg_quality=90)
+    members = [{**base, "path": "/a/resaved.jpg", "camera": False, "taken_at": None},
+               {**base, "path": "/b/camera.jpg", "camera": True, "taken_at": "2020:01:01 10:00:00"}]
+    keep, reasons = keeper.choose([dict(m) for m in members], keeper.Rules())
+    assert keep["path"] == "/b/camera.jpg" and "camera metadata" in reasons[0]
+    keep, reasons = keeper.choose([dict(m) for m in members], keeper.Rules(preferred_folders=["/a"]))
+    assert keep["path"] == "/a/resaved.jpg" and "preferred folder" in reasons[0]
