@@ -1,0 +1,89 @@
+"""Duplicates results that persist, only new photos checked, the keeper by PATH, bursts kept
+out of copy groups: real photos, the real model, catalogue and index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from dedup_shots import burst, combined_edits
+from photofinder.library import Library
+from samples import sample_images
+
+
+@pytest.fixture
+def lib_and_folder(tmp_path, data_dir):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    img = sample_images()["astronaut"]
+    img.save(folder / "astronaut.jpg", quality=92)
+    combined_edits(img)["crop-border"].save(folder / "astronaut-crop-border.jpg", quality=85)
+    shutil.copy2(folder / "astronaut.jpg", folder / "astronaut copy.jpg")
+    burst(img, seed=3).save(folder / "astronaut-burst.jpg", quality=90)
+    sample_images()["camera"].save(folder / "camera.jpg", quality=92)
+    lib = Library(tmp_path / "lib")
+    lib.add_folder(folder)
+    lib.update()
+    yield lib, folder
+    lib.close()
+
+
+def names(groups):
+    return [sorted(os.path.basename(m.path) for m in g.members) for g in groups]
+
+
+def test_bursts_are_similar_shots_apart_from_copies(lib_and_folder):
+    lib, folder = lib_and_folder
+    found = lib.find_duplicates()
+    assert names(found.groups) == [["astronaut copy.jpg", "astronaut-crop-border.jpg", "astronaut.jpg"]]
+    (shots,) = found.similar_shots
+    assert "astronaut-burst.jpg" in names([shots])[0]
+    assert all(m.kind == "similar" for m in shots.members)
+    j = found.to_json()
+    assert set(j) == {"groups", "similar_shots"} and j["similar_shots"][0]["members"][0]["kind"] == "similar"
+
+
+def test_results_persist_and_only_new_photos_are_checked(lib_and_folder):
+    lib, folder = lib_and_folder
+    first: dict = {}
+    found = lib.find_duplicates(stats=first)
+    assert first["checked"] > 0
+    stored = lib.stored_duplicates()
+    assert stored is not None and stored.fresh and names(stored.groups) == names(found.groups)
+    again: dict = {}
+    assert names(lib.find_duplicates(stats=again).groups) == names(found.groups)
+    assert again["checked"] == 0 and again["candidates"] == 0  # nothing new: nothing checked
+    assert lib.stored_duplicates(sensitivity=0.9) is None  # another sensitivity: not trusted
+    img = sample_images()["astronaut"]
+    combined_edits(img)["rotate-crop"].save(folder / "astronaut-rotated.jpg", quality=85)
+    lib.update()
+    third: dict = {}
+    found3 = lib.find_duplicates(stats=third)
+    assert "astronaut-rotated.jpg" in names(found3.groups)[0]
+    assert 0 < third["checked"] <= 4  # the new photo's candidates only
+    # a member changed on disk: stored groups holding it are no longer shown as they were
+    (folder / "astronaut-crop-border.jpg").write_bytes((folder / "camera.jpg").read_bytes())
+    lib.update()
+    stale = lib.stored_duplicates()
+    assert stale is not None and not stale.fresh
+    assert all("astronaut-crop-border.jpg" not in n for n in names(stale.groups))
+
+
+def test_keep_by_path_among_byte_identical_copies(lib_and_folder, capsys):
+    from photofinder.cli import main
+
+    lib, folder = lib_and_folder
+    want = str(folder / "astronaut copy.jpg")
+    lib.keep(want)
+    (g,) = lib.duplicates()
+    assert g.keep == want and "chosen by you" in g.members[0].reasons[0]
+    assert want not in [m.path for m in g.others]
+    path = lib.path
+    lib.close()
+    assert main(["--library", str(path), "duplicates", "--json", "--keep", str(folder / "astronaut.jpg")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["groups"][0]["keep"] == str(folder / "astronaut.jpg")
+    assert "similar_shots" in out
