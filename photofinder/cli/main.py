@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import time
 
@@ -261,6 +262,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except sqlite3.DatabaseError as e:  # a damaged catalogue page, a full disk under it
+        why = "the disk holding it is full" if "full" in str(e) else "damaged? restore it from a backup"
+        print(f"photofinder: the catalogue in {args.library} cannot be used ({e}; {why})",
+              file=sys.stderr)
+        return 1
+    except OSError as e:  # a full disk, a read-only drive, a file where a folder should be
+        print(f"photofinder: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""),
+              file=sys.stderr)
+        return 1
     except Exception as e:  # last line of defence: no traceback reaches a user
         log.debug("unexpected error", exc_info=True)
         print(f"photofinder: unexpected error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
