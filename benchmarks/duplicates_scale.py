@@ -100,7 +100,7 @@ def main() -> None:
     th.start()
     stats: dict = {}
     t = time.monotonic()
-    groups = D.find_groups(lib, stats=stats)
+    groups = lib.duplicates(stats=stats)
     out["duplicates_s"] = round(time.monotonic() - t, 2)
     stop.set()
     th.join()

@@ -61,7 +61,7 @@ def thresholds(sensitivity: float) -> dict:
     them: copies agree >= 0.97 after lining up with <= 3% of tiles off; burst frames and
     other views have >= 30% of their tiles off)."""
     s = min(1.0, max(0.0, float(sensitivity)))
-    return {"cosine": round(0.8 - 0.2 * s, 4), "pixels": round(0.95 - 0.1 * s, 4),
+    return {"cosine": round(0.82 - 0.2 * s, 4), "pixels": round(0.95 - 0.1 * s, 4),
             "bad_tiles": round(0.04 + 0.12 * s, 4), "similar_cosine": 0.88, "hash_bits": 6}
 
 

@@ -190,7 +190,7 @@ def verify(fa: Features, fb: Features, pixels: float, max_bad: float, cosine: fl
     """The verdict on B against A (see the module docstring). ``pixels``: the least overall
     agreement of a copy; ``max_bad``: the largest share of disagreeing tiles a copy may have."""
     first = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, False)
-    if first.kind == COPY:
+    if first.kind != SIMILAR:  # an affine fit (a squashed copy) only rescues what lined up
         return first
     second = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, True)
     if second.kind == COPY or (second.matrix is not None and first.matrix is None):
