@@ -127,6 +127,28 @@ def test_moved_away_copy_and_keeper_gone(copies):
     assert rep.trashed == [] and rep.refused[other] == "no longer on disk"
 
 
+def test_a_group_whose_keeper_is_offline_is_shown_but_not_trashed(tmp_path, xdg, data_dir):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    sample_images()["coffee"].save(a / "coffee.jpg", quality=90)
+    shutil.copy2(a / "coffee.jpg", b / "coffee.jpg")
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(a)
+        lib.add_folder(b)
+        lib.update()
+        (g,) = lib.duplicates()
+        drive = os.path.dirname(g.keep)
+        shutil.move(drive, str(tmp_path / "unplugged"))
+        os.mkdir(drive)  # the empty mount point
+        assert lib.scan().offline == [drive]
+        (shown,) = lib.duplicates()  # its photos are kept: the group is still shown
+        assert {m.path for m in shown.members} == {m.path for m in g.members}
+        rep = lib.trash_groups([g])  # the group as it was on screen when the drive went
+        (other,) = [m.path for m in g.others]
+        assert rep.trashed == [] and "offline" in rep.refused[other]
+        assert os.path.exists(other)
+
+
 def test_the_copy_to_keep_is_a_path_never_trashed(copies):
     """Among byte-identical copies the keeper is the PATH the group names, whatever the
     hashes say."""

@@ -148,8 +148,9 @@ def _check_member(m: "Member") -> tuple[str | None, os.stat_result | None]:
 
 
 # -- trash ---------------------------------------------------------------------------------
-def _plan(paths: list[str], groups: list["Group"]):
-    """Which copies may go at all (never a keeper, never the last copy), in order."""
+def _plan(paths: list[str], groups: list["Group"], offline: list[str]):
+    """Which copies may go at all (never a keeper, never the last copy, nothing of a group
+    whose keeper is on an offline drive), in order."""
     wanted = list(dict.fromkeys(os.path.abspath(p) for p in paths))
     where = {m.path: (g, m) for g in groups for m in g.members}
     refused: dict[str, str] = {}
@@ -166,6 +167,11 @@ def _plan(paths: list[str], groups: list["Group"]):
             continue
         if keep is not None and p in keep.also:
             refused[p] = "the same file as the copy to keep (hard link)"
+            continue
+        drive = next((f for f in offline if _under(g.keep, f)), None)
+        if drive:
+            refused[p] = (f"the copy to keep ({g.keep}) is on a drive that is offline ({drive}); "
+                          "nothing in its group is trashed until it is back")
             continue
         later = set(wanted[i + 1:])
         survivors = [o.path for o in g.members if o.path != p and o.path not in gone
@@ -187,7 +193,7 @@ def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool
     """Move duplicate copies to the system trash (module docstring). The caller holds the
     writer lock and has run recovery. ``index`` may be None (not loaded: it reconciles with
     the catalogue when it is); ``offline``: folders whose drive is gone."""
-    plan, refused = _plan(paths, groups)
+    plan, refused = _plan(paths, groups, list(offline))
     if dry_run or not plan:
         return TrashReport(None, [m.path for _, m in plan], refused, dry_run)
     batch = uuid.uuid4().hex[:12]
