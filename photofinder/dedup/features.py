@@ -5,7 +5,8 @@ size (JPEG draft decoding: a fraction of a full decode), turned grey, and OpenCV
 up to ``N_FEATURES`` keypoints. The cached blob holds:
 
 - ``grey``: the picture, grey, longer side ``SIDE`` px (the pixel check after alignment);
-- ``points`` / ``desc``: ORB keypoints (x, y in ``grey``'s pixels) and 32-byte descriptors;
+- ``points`` / ``desc``: ORB keypoints (x, y in ``grey``'s pixels) and 32-byte descriptors,
+  strongest first;
 - ``box``: the picture without a uniform border (x0, y0, x1, y1 in ``grey``'s pixels): an
   added frame is no picture content;
 - ``sharpness``: variance of the Laplacian (the best shot of a burst is the sharpest).
@@ -25,9 +26,9 @@ import numpy as np
 
 from photofinder.pixels import imaging
 
-VERSION = 1
+VERSION = 3
 SIDE = 320
-N_FEATURES = 600
+N_FEATURES = 400
 BORDER_STD = 3.0  # a row/column this uniform, in the border colour, is frame, not picture
 _HEAD = struct.Struct("<HHHHIffff f")  # version, w, h, n points, full w*h, box, sharpness
 
@@ -79,7 +80,8 @@ def keypoints(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                                ).detectAndCompute(grey, None)
     if desc is None or not kps:
         return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
-    return np.array([k.pt for k in kps], np.float32), desc
+    order = np.argsort([-k.response for k in kps], kind="stable")  # strongest first
+    return np.array([kps[i].pt for i in order], np.float32), desc[order]
 
 
 def content_box(grey: np.ndarray) -> tuple[float, float, float, float]:
@@ -87,17 +89,22 @@ def content_box(grey: np.ndarray) -> tuple[float, float, float, float]:
     g = grey.astype(np.float32)
     h, w = g.shape
 
-    def trim(lines: np.ndarray) -> int:
-        ref = np.median(lines[0])
+    def trim(lines: np.ndarray) -> tuple[int, float]:
+        ref = float(np.median(lines[0]))
         n = 0
         for line in lines:
             if line.std() > BORDER_STD or abs(float(line.mean()) - ref) > 2 * BORDER_STD:
                 break
             n += 1
-        return n
+        return n, ref
 
-    top, bottom = trim(g), trim(g[::-1])
-    left, right = trim(g.T), trim(g.T[::-1])
+    def pair(a, b) -> tuple[int, int]:
+        # a frame is on both opposite sides, in one colour; a flat sky on one edge is picture
+        (na, ra), (nb, rb) = trim(a), trim(b)
+        return (na, nb) if na and nb and abs(ra - rb) <= 4 * BORDER_STD else (0, 0)
+
+    top, bottom = pair(g, g[::-1])
+    left, right = pair(g.T, g.T[::-1])
     if top + bottom >= h - 4 or left + right >= w - 4:  # a flat picture: all of it
         return 0.0, 0.0, float(w), float(h)
     return float(left), float(top), float(w - right), float(h - bottom)

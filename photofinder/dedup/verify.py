@@ -29,6 +29,7 @@ from photofinder.dedup.features import Features, keypoints
 
 COPY, SIMILAR = "copy", "similar"
 MIN_INLIERS = 10
+QUICK, QUICK_MATCHES = 100, 5  # the quick look: B's strongest keypoints, matches needed
 MIN_OVERLAP = 0.3  # of the smaller picture's content
 TILE = 20  # px of A's grey picture
 TEXTURED = 6.0  # tile std (grey levels) below which a tile says nothing
@@ -46,13 +47,19 @@ class Verdict:
     stats: dict = field(default_factory=dict)
 
 
+def _good(db: np.ndarray, da: np.ndarray) -> list:
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(db, da, k=2)
+    return [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.85 * p[1].distance
+            and p[0].distance <= 64]
+
+
 def _match(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False):
     if len(fa.desc) < MIN_INLIERS or len(db) < MIN_INLIERS:
         return None, 0
-    m = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = m.knnMatch(db, fa.desc, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.85 * p[1].distance
-            and p[0].distance <= 64]
+    # a quick look first: B's strongest keypoints; unrelated pictures stop here
+    if len(db) > 2 * QUICK and len(_good(db[:QUICK], fa.desc)) < QUICK_MATCHES:
+        return None, 0
+    good = _good(db, fa.desc)
     if len(good) < MIN_INLIERS:
         return None, len(good)
     src = np.float32([pb[g.queryIdx] for g in good])
@@ -193,9 +200,14 @@ def verify(fa: Features, fb: Features, pixels: float, max_bad: float, cosine: fl
     if first.kind != SIMILAR:  # an affine fit (a squashed copy) only rescues what lined up
         return first
     second = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, True)
-    if second.kind == COPY or (second.matrix is not None and first.matrix is None):
-        return second
+    if second.kind == COPY and _squashed(second.matrix):
+        return second  # the aspect ratio changed: a squashed copy, which no similarity fits
     return first
+
+
+def _squashed(M: np.ndarray) -> bool:
+    sv = np.linalg.svd(M[:, :2], compute_uv=False)
+    return bool(sv[0] / max(sv[1], 1e-9) > 1.04)
 
 
 def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full) -> Verdict:
