@@ -377,8 +377,11 @@ class Library:
         counts = self.catalog.counts()
         try:
             model, provider = self.embedder.model_id, self.embedder.provider
-        except LibraryError:
-            model, provider = "not built", "none"
+        except LibraryError as e:  # say why: a missing model, or a provider that cannot run
+            from photofinder.pixels.embedding.model import BUILD_HINT
+
+            model, provider = ("not built", "none") if str(e) == BUILD_HINT else \
+                ("unavailable", f"unavailable: {e}")
         return {
             "photos": {"indexed": counts["indexed"], "pending": counts["pending"],
                        "failed": counts["failed"]},

@@ -108,7 +108,8 @@ def cmd_status(args) -> int:
         return 0
     ph = st["photos"]
     print(f"photos: {ph['indexed']} indexed, {ph['pending']} pending, {ph['failed']} failed")
-    print(f"model: {st['model']} on {st['provider']}")
+    print(f"model: {st['provider']}" if st["model"] == "unavailable"
+          else f"model: {st['model']} on {st['provider']}")
     for f in st["folders"]:
         print(f"folder: {f['path']} ({f['photos']} photos{'' if f['online'] else ', OFFLINE'})")
     for e in st["errors"]:
