@@ -124,3 +124,16 @@ def test_keeper_camera_metadata_beats_a_stripped_resave_and_folder_comes_first()
     assert keep["path"] == "/b/camera.jpg" and "camera metadata" in reasons[0]
     keep, reasons = keeper.choose([dict(m) for m in members], keeper.Rules(preferred_folders=["/a"]))
     assert keep["path"] == "/a/resaved.jpg" and "preferred folder" in reasons[0]
+
+
+def test_a_raw_and_its_jpeg_are_one_photo_never_offered_against_each_other():
+    from photofinder.dedup.groups import companions
+    from photofinder.dedup.model import Group, Member
+
+    assert companions("/p/IMG_1.CR2", "/p/IMG_1.jpg") and companions("/p/a.jpg", "/p/A.dng")
+    assert not companions("/p/IMG_1.jpg", "/p/IMG_1.png") and not companions("/p/a.cr2", "/q/a.jpg")
+    keep = Member("/p/IMG_1.CR2", "exact", 1.0, ["keep"], 1, "h1")
+    twin = Member("/p/IMG_1.jpg", "near", 1.0, ["twin"], 2, "h2", companion=True)
+    copy = Member("/p/IMG_1-small.jpg", "near", 0.99, ["copy"], 3, "h3")
+    g = Group(keep.path, [keep, twin, copy])
+    assert [m.path for m in g.others] == ["/p/IMG_1-small.jpg"]
