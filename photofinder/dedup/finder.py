@@ -187,6 +187,9 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # strongest first; a pair already joined through checked copies needs no check of its own
     todo.sort(key=lambda kc: -(kc[1].cosine or 1.0))
     joined = grouping.Joined([(v.hash_a, v.hash_b) for v in known.values() if v.kind == V.COPY])
+    # a burst frame found another shot of one copy group is that for its other copies too
+    seen_similar = {(joined.root(v.hash_a), joined.root(v.hash_b))
+                    for v in known.values() if v.kind == V.SIMILAR}
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
@@ -198,6 +201,10 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
             say("checking", i, len(todo))
         if joined.same(ha, hb):
             stats["skipped_joined"] = stats.get("skipped_joined", 0) + 1
+            continue
+        ra, rb = joined.root(ha), joined.root(hb)
+        if (ra, rb) in seen_similar or (rb, ra) in seen_similar:
+            stats["skipped_similar"] = stats.get("skipped_similar", 0) + 1
             continue
         fa, fb = feats.get(ha), feats.get(hb)
         if fa is None or fb is None:
@@ -211,6 +218,8 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
             why = f"looks alike {c.cosine:.2f}, " + why
         if kind == V.COPY:
             joined.join(ha, hb)
+        elif kind == V.SIMILAR:
+            seen_similar.add((ra, rb))
         n_copy += kind == V.COPY
         n_similar += kind == V.SIMILAR
         out.append(PairVerdict(ha, hb, kind, float(v.score), why, geo.to_blob() if geo else None))

@@ -116,6 +116,9 @@ class Joined:
         if ra != rb:
             self._sets.parent[rb] = ra
 
+    def root(self, a):
+        return self._sets.find(a)
+
     def same(self, a, b) -> bool:
         return self._sets.find(a) == self._sets.find(b)
 

@@ -197,12 +197,21 @@ def verify(fa: Features, fb: Features, pixels: float, max_bad: float, cosine: fl
     """The verdict on B against A (see the module docstring). ``pixels``: the least overall
     agreement of a copy; ``max_bad``: the largest share of disagreeing tiles a copy may have."""
     first = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, False)
-    if first.kind != SIMILAR:  # an affine fit (a squashed copy) only rescues what lined up
-        return first
+    if first.kind != SIMILAR or not _aspect_changed(fa, fb, first):
+        return first  # an affine fit only rescues a squashed copy: its aspect ratio changed
     second = _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, True)
     if second.kind == COPY and _squashed(second.matrix):
         return second  # the aspect ratio changed: a squashed copy, which no similarity fits
     return first
+
+
+def _aspect_changed(fa: Features, fb: Features, v: Verdict) -> bool:
+    def ratio(box):
+        return max(box[2] - box[0], 1.0) / max(box[3] - box[1], 1.0)
+    ra, rb = ratio(fa.box), ratio(fb.box)
+    if v.matrix is not None and 45 <= abs(v.stats.get("angle", 0.0)) % 180 <= 135:
+        rb = 1.0 / rb  # turned a quarter
+    return abs(np.log(ra / rb)) > 0.03
 
 
 def _squashed(M: np.ndarray) -> bool:
