@@ -148,7 +148,7 @@ TOLERANCE = {"content": CONTENT_TOLERANCE, "pixels": PIXELS_TOLERANCE}
 
 def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
     """The member to keep and the reasons (the rules that set it apart, in order)."""
-    if "camera" in rules.order and len({m.get("taken_at") for m in members}) >= 1:
+    if "camera" in rules.order:
         for m in members:
             if "camera" not in m:
                 m["camera"] = camera_metadata(m["path"])
