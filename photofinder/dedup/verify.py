@@ -29,7 +29,7 @@ from photofinder.dedup.features import Features, keypoints
 
 COPY, SIMILAR = "copy", "similar"
 MIN_INLIERS = 10
-QUICK, QUICK_MATCHES = 100, 5  # the quick look: B's strongest keypoints, matches needed
+QUICK_B, QUICK_A, QUICK_MATCHES = 60, 200, 4  # the quick look: strongest keypoints, matches
 MIN_OVERLAP = 0.3  # of the smaller picture's content
 TILE = 20  # px of A's grey picture
 TEXTURED = 6.0  # tile std (grey levels) below which a tile says nothing
@@ -57,7 +57,8 @@ def _match(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False):
     if len(fa.desc) < MIN_INLIERS or len(db) < MIN_INLIERS:
         return None, 0
     # a quick look first: B's strongest keypoints; unrelated pictures stop here
-    if len(db) > 2 * QUICK and len(_good(db[:QUICK], fa.desc)) < QUICK_MATCHES:
+    if len(db) > QUICK_B and len(fa.desc) > QUICK_A and \
+            len(_good(db[:QUICK_B], fa.desc[:QUICK_A])) < QUICK_MATCHES:
         return None, 0
     good = _good(db, fa.desc)
     if len(good) < MIN_INLIERS:
@@ -172,13 +173,36 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray) -> dict:
     ox = sub(c0, r[n, dy, (dx - 1) % TILE], r[n, dy, (dx + 1) % TILE])
     dy = np.where(dy > TILE // 2, dy - TILE, dy) + np.clip(oy, -0.5, 0.5)
     dx = np.where(dx > TILE // 2, dx - TILE, dx) + np.clip(ox, -0.5, 0.5)
-    shift = np.hypot(dx, dy)
     confident = flat.max(axis=1) > 0.3
+    # what a slightly wrong global fit leaves (a smooth similarity field) is not a difference
+    ys, xs = np.divmod(np.nonzero(use)[0], tw)
+    dx, dy = _minus_similarity(xs * TILE + TILE / 2, ys * TILE + TILE / 2, dx, dy,
+                               confident & (c >= BAD_TILE_NCC))
+    shift = np.hypot(dx, dy)
     bad_mask = (c < BAD_TILE_NCC) | (confident & (shift > BAD_TILE_SHIFT))
     bad = int(bad_mask.sum())
     worst_shift = float(shift[confident].max()) if confident.any() else 0.0
     return {"overlap": overlap, "ncc": ncc, "tiles": nt, "bad": bad / max(nt, 1),
             "bad_tiles": bad, "shift": worst_shift}
+
+
+def _minus_similarity(x, y, dx, dy, ok, rounds: int = 2):
+    """Tile shifts less the best small similarity (scale, turn, shift) through them, fitted
+    by least squares on the ``ok`` tiles, then again without the outliers."""
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    use = ok.copy()
+    for _ in range(rounds):
+        if use.sum() < 6:
+            return dx, dy
+        A = np.zeros((2 * use.sum(), 4))
+        A[0::2] = np.stack([x[use], -y[use], np.ones(use.sum()), np.zeros(use.sum())], 1)
+        A[1::2] = np.stack([y[use], x[use], np.zeros(use.sum()), np.ones(use.sum())], 1)
+        rhs = np.empty(2 * use.sum())
+        rhs[0::2], rhs[1::2] = dx[use], dy[use]
+        (a, b, tx, ty), *_ = np.linalg.lstsq(A, rhs, rcond=None)
+        rx, ry = dx - (a * x - b * y + tx), dy - (b * x + a * y + ty)
+        use = ok & (np.hypot(rx, ry) < BAD_TILE_SHIFT)
+    return rx, ry
 
 
 def _area(box) -> float:
@@ -229,7 +253,13 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
     if mirrored:
         w = fb.grey.shape[1]
         box_b = (w - fb.box[2], fb.box[1], w - fb.box[0], fb.box[3])
-    st = compare(fa, grey_b, box_b, M)
+    if np.sqrt(abs(np.linalg.det(M[:, :2]))) < 1.0:
+        # B shows the picture at the higher resolution: compare in its frame, so the
+        # tiles see as much detail as there is (a small copy hides nothing in a big grid)
+        frame_b = Features(grey_b, fb.points[:0], fb.desc[:0], box_b, 0.0)
+        st = compare(frame_b, fa.grey, fa.box, cv2.invertAffineTransform(M))
+    else:
+        st = compare(fa, grey_b, box_b, M)
     st["inliers"] = n
     scale = float(np.sqrt(abs(np.linalg.det(M[:, :2]))))
     angle = float(np.degrees(np.arctan2(M[1, 0], M[0, 0])))

@@ -90,7 +90,9 @@ def fit_pca_whitening(vectors: np.ndarray, dim: int, index_dim: int | None = Non
                             int(min(index_dim or dim, dim)), n)
 
 
-KINDS = {"pca-whiten": LinearProjection.from_bytes}
+# "learned": retrieval/learn.py (a metric learned from the library's own photos under edits
+# and the user's marks), the same arrays
+KINDS = {"pca-whiten": LinearProjection.from_bytes, "learned": LinearProjection.from_bytes}
 
 
 def load(data: bytes) -> LinearProjection:

@@ -22,6 +22,7 @@ from photofinder.store import schema
 from photofinder.store.base import (PATH_PARAM, CatalogError, StoreBase, bind_path, chunks,
                                     marks)
 from photofinder.store.dedup import DedupStore
+from photofinder.store.feedback import FeedbackStore
 from photofinder.store.journal import JournalStore
 from photofinder.store.projection import ProjectionStore
 from photofinder.store.records import Folder, Listing, Pending, Photo, PhotoError
@@ -53,7 +54,7 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-class Catalog(JournalStore, DedupStore, ProjectionStore, StoreBase):
+class Catalog(JournalStore, DedupStore, ProjectionStore, FeedbackStore, StoreBase):
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only``: open without writing anything (a library on a read-only drive or
         folder): no migration, no WAL switch; a catalogue older than this photofinder is an
