@@ -147,3 +147,32 @@ def test_flipped_bytes_truncation_and_lost_meta_rebuild(tmp_path):
     assert _reopen(path) == ["True", "6"]
     path.with_suffix(".json").unlink()
     assert _reopen(path) == ["True", "6"]
+
+
+def test_projected_index_reranks_in_the_full_space_and_answers_raw_cosines(tmp_path):
+    from photofinder.retrieval.projection import fit_pca_whitening
+
+    rng = np.random.default_rng(4)
+    # like embeddings: most of the variance in a few directions
+    raw = rng.normal(size=(600, 12)) @ rng.normal(size=(12, 96)) + 0.3 * rng.normal(size=(600, 96))
+    raw = (raw / np.linalg.norm(raw, axis=1, keepdims=True)).astype(np.float32)
+    proj = fit_pca_whitening(raw, 48, 16, shrink=10.0)  # graph: 16-d, ranking: 48-d
+    store = {i: encode_vector(v) for i, v in enumerate(raw)}
+    stored = np.stack([np.frombuffer(store[i], np.float16) for i in range(600)]).astype(np.float32)
+    idx = VectorIndex(tmp_path / "i.hnsw", 96, "m", proj, lambda ls: stored[np.asarray(ls)])
+    idx.open(list(store), source(store))
+    assert idx.dim == 16 and idx.space == proj.version
+    q = raw[7]
+    got = idx.search(q, 10)
+    full = proj.full(stored) @ proj.full(q[None])[0]
+    assert [l for l, _ in got] == list(np.argsort(-full)[:10])
+    assert np.allclose([s for _, s in got], np.sort(full)[::-1][:10], atol=1e-5)
+    labels, sims = idx.search_many(stored[:3], 5)
+    assert np.allclose(sims, np.take_along_axis(stored[:3] @ stored.T, labels, 1), atol=1e-5)
+    idx.save()
+    # the same projection loads the file; another version rebuilds it
+    again = VectorIndex(tmp_path / "i.hnsw", 96, "m", proj, lambda ls: stored[np.asarray(ls)])
+    assert again.open(list(store), source(store))["rebuilt"] is False
+    other = fit_pca_whitening(raw[:500], 48, 16)
+    third = VectorIndex(tmp_path / "i.hnsw", 96, "m", other, lambda ls: stored[np.asarray(ls)])
+    assert third.open(list(store), source(store))["rebuilt"] is True

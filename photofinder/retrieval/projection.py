@@ -108,7 +108,8 @@ def load(data: bytes) -> LinearProjection:
 MIN_TRAIN = 2000       # fewer vectors than this: plain vectors (a whitening would be noise)
 REFIT_GROWTH = 1.5     # refit when the library has grown by half since the last fit
 FIT_SAMPLE = 20000     # vectors drawn at random to fit (the covariance settles long before)
-DIM = 256              # whitened dimensions kept: the index holds these (1 KB of floats)
+DIM = 256              # whitened dimensions kept: the ranking space (re-ranking)
+INDEX_DIM = 128        # the leading ones the HNSW graph holds (512 B of floats a photo)
 SHRINK = 10.0          # variance regularisation: 1 helps scenes but costs edited copies (evaluate_settings)
 
 
@@ -122,7 +123,7 @@ def refit_due(count: int, current: LinearProjection | None) -> bool:
 def fit_library(vectors: np.ndarray, library_size: int) -> LinearProjection:
     """The library's PCA-whitening from a sample of its raw vectors; ``trained_on`` records
     the library's size (what the next refit is measured against)."""
-    p = fit_pca_whitening(vectors, DIM, DIM, shrink=SHRINK)
+    p = fit_pca_whitening(vectors, DIM, INDEX_DIM, shrink=SHRINK)
     return LinearProjection(p.kind, p.mean, p.matrix, p.index_dim, int(library_size))
 
 

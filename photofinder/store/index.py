@@ -19,9 +19,10 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-M = 16
+M = 24          # 24 links a node: recall@10 0.99 at ef 200 on whitened 256-d (hnsw_million)
 EF_CONSTRUCTION = 200
-EF_SEARCH = 96
+EF_SEARCH = 200
+RERANK_FACTOR, RERANK_EXTRA = 3, 32  # graph candidates re-ranked in the full projected space
 
 
 class VectorIndex:
@@ -158,14 +159,23 @@ class VectorIndex:
 
     def search(self, vector: np.ndarray, k: int, ef: int | None = None
                ) -> list[tuple[int, float]]:
-        """The ``k`` nearest labels to a raw vector with their similarity in the index's
-        space (cosine; after a whitening projection, whitened cosine), best first."""
+        """The ``k`` nearest labels to a raw vector with their similarity in the ranking
+        space, best first: cosine; with a projection, cosine in its full space (whitened),
+        the graph's candidates (fewer dimensions) re-ranked with the raw vectors."""
         n = len(self.live)
         if n == 0 or k <= 0:
             return []
-        q = self._to_space(np.asarray(vector, np.float32).reshape(1, -1))
-        labels, sims = self._knn(q, k, ef)
-        return [(int(l), float(s)) for l, s in zip(labels[0], sims[0])]
+        vector = np.asarray(vector, np.float32).reshape(1, -1)
+        p = self.projection
+        rerank = p is not None and p.index_dim < p.dim and self.raw_vectors is not None
+        want = max(k + RERANK_EXTRA, RERANK_FACTOR * k) if rerank else k
+        labels, sims = self._knn(self._to_space(vector), want, ef)
+        if not rerank or labels.shape[1] == 0:
+            return [(int(l), float(s)) for l, s in zip(labels[0][:k], sims[0][:k])]
+        cand = [int(l) for l in labels[0]]
+        full = p.full(self.raw_vectors(cand)) @ p.full(vector)[0]
+        order = np.argsort(-full, kind="stable")[:k]
+        return [(cand[i], float(full[i])) for i in order]
 
     def search_many(self, vectors: np.ndarray, k: int, ef: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
