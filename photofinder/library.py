@@ -36,7 +36,7 @@ from photofinder.store.records import Listing
 from photofinder.work import scanner, watcher
 from photofinder.work.indexer import BATCH, Indexer, Progress
 
-__all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "FolderInfo", "Group",
+__all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "LibraryMap", "FolderInfo", "Group",
            "TrashReport", "UndoReport", "Progress", "Listing", "normpath", "load_model", "model_info",
            "build_model", "DEFAULT_SENSITIVITY", "PictureError", "Picture", "is_photo_name",
            "open_picture", "thumbnail", "folder_watcher"]
@@ -55,6 +55,15 @@ class Match:
     path: str
     score: float
     photo_id: int
+    mark: str | None = None  # the user's "similar" / "not_similar" on this result
+
+
+@dataclass(frozen=True)
+class LibraryMap:
+    """Photos on the library's 2-D map: ``paths[i]`` sits at ``xy[i]`` (0..1000)."""
+    paths: list[str]
+    xy: np.ndarray
+    space: str
 
 
 @dataclass(frozen=True)
@@ -444,8 +453,50 @@ class Library:
 
     def similar(self, path: str | os.PathLike, top: int = 20) -> list[Match]:
         vecs, own_id = self.query_vectors(path)
-        return self.similar_to_vector(vecs, top, exclude={normpath(path), os.path.realpath(path)},
-                                      exclude_id=own_id)
+        exclude = {normpath(path), os.path.realpath(path)}
+        fb = self._query_feedback(path)
+        if not fb:
+            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id)
+        from photofinder.retrieval import feedback
+
+        # the user's marks on this query's results re-rank it at once (retrieval/feedback.py)
+        got = self.similar_to_vector(feedback.adjust_query(vecs, fb), top, exclude=exclude,
+                                     exclude_id=own_id)
+        return feedback.pin(got, self.catalog.hashes_of_photos([m.photo_id for m in got]), fb)
+
+    def mark_result(self, query: str | os.PathLike, result: str | os.PathLike,
+                    mark: str | None) -> None:
+        """The user's verdict on a result of "Find similar": "similar", "not_similar", or None
+        to forget it. Stored by content (a decision); it re-ranks that query at once and feeds
+        the next ``train_projection``."""
+        from photofinder.store.feedback import MARKS
+
+        if mark is not None and mark not in MARKS:
+            raise LibraryError(f"a mark is one of {', '.join(MARKS)}, not {mark!r}")
+        hashes = []
+        for p in (query, result):
+            row = self.catalog.photo_by_path(normpath(p))
+            if row is None or not row.hash:
+                raise LibraryError(f"not an indexed photo of this library: {normpath(p)}")
+            hashes.append(row.hash)
+        self.lock()
+        self.catalog.set_mark(hashes[0], hashes[1], mark)
+
+    def _query_feedback(self, path: str | os.PathLike):
+        from photofinder.retrieval.feedback import QueryFeedback
+
+        row = self.catalog.photo_by_path(normpath(path))
+        marked = self.catalog.marked_vectors(self.embedder.model_id, row.hash) \
+            if row is not None and row.hash else []
+        if not marked:
+            return None
+        sides = {m: [r.result_label for r in marked if r.mark == m and r.result_label]
+                 for m in ("similar", "not_similar")}
+        vecs = {m: self.stored_vectors(ls) if ls else np.empty((0, self.embedder.dim), np.float32)
+                for m, ls in sides.items()}
+        return QueryFeedback(vecs["similar"], vecs["not_similar"],
+                             frozenset(r.result_hash for r in marked if r.mark == "similar"),
+                             frozenset(r.result_hash for r in marked if r.mark == "not_similar"))
 
     def similar_to_vector(self, vec: np.ndarray, top: int = 20, exclude: set[str] = frozenset(),
                           exclude_id: int | None = None) -> list[Match]:
@@ -485,7 +536,6 @@ class Library:
         except LibraryError:
             return None
         return finder.stored(self.catalog, model, sensitivity)
-
 
     @_cleanup_errors
     def keep(self, path: str | os.PathLike) -> None:
@@ -616,6 +666,8 @@ class Library:
         model = self.embedder.model_id
         count = self.catalog.embedding_count(model)
         current = self.projection()
+        if current is not None and current.kind == "learned" and not force:
+            return False  # a learned projection holds its own whitening: retrain to renew it
         if not (P.refit_due(count, current) or (force and count >= 2)):
             return False
         self.lock()
@@ -626,4 +678,69 @@ class Library:
         self._index = None  # re-derived through the new projection on next use
         self.index.save()
         return True
+
+    # -- the learned projection (retrieval/learn.py) --------------------------------------
+    def train_projection(self, progress: Callable[[str, int, int], None] | None = None,
+                         use_torch: bool = False, max_photos: int | None = None) -> dict:
+        """Learn the metric from this library's photos (edited copies) and the user's marks,
+        make it the active projection and re-derive the index from the stored raw vectors
+        (no re-embedding). Slow (decodes photos): a background job. Returns what it learned
+        from and the new version."""
+        from photofinder.retrieval import learn
+
+        self.lock()
+        model = self.embedder.model_id
+        try:
+            ts = learn.training_set(self.catalog, model, self.embedder, progress,
+                                    max_photos=max_photos or learn.MAX_PHOTOS)
+            p = learn.fit(ts, use_torch=use_torch, progress=progress)
+        except learn.LearnError as e:
+            raise LibraryError(str(e)) from None
+        self.catalog.save_projection(model, p.version, p.kind, p.trained_on, p.to_bytes())
+        self._index = None
+        if progress:
+            progress("re-deriving the index", 0, 1)
+        self.index.save()
+        return {"version": p.version, "method": "learned whitening" +
+                (" + contrastive fine-tuning (torch)" if use_torch else " (closed form)"),
+                **ts.sources}
+
+    def map_coordinates(self, progress: Callable[[str, int, int], None] | None = None
+                        ) -> "LibraryMap":
+        """Every indexed photo's place on a 2-D map of the library (retrieval/map.py: t-SNE
+        over the vectors of the index's space, cached in ``map.npz`` and extended as photos
+        are indexed). Slow the first time (a background job)."""
+        from photofinder.retrieval import map as M
+
+        model = self.embedder.model_id
+        items = {it.label: it for it in self.catalog.indexed_items(model)}
+        space = f"{model}/{self._projection_version()}"
+        proj = self.projection()
+
+        def vectors_of(labels: list[int]) -> np.ndarray:
+            raw = self.stored_vectors(labels)
+            return proj.full(raw) if proj is not None else raw
+
+        cache = self.path / "map.npz"
+        try:
+            m, changed = M.update(M.MapCoordinates.load(cache), list(items), space, vectors_of,
+                                  progress)
+        except M.MapError as e:
+            raise LibraryError(str(e)) from None
+        if changed and not self.read_only:
+            try:
+                m.save(cache)
+            except OSError:
+                pass  # a cache only
+        return LibraryMap([items[int(label)].path for label in m.labels], m.xy, m.space)
+
+    def projection_off(self) -> dict:
+        """Switch the learned projection off: back to plain (the library's whitening when it
+        has one, else raw vectors); the index is re-derived from the stored vectors."""
+        self.lock()
+        self.catalog.deactivate_projection_kind(self.embedder.model_id, "learned")
+        self._index = None
+        self.refit_projection()  # a library big enough for whitening gets it back
+        self.index.save()
+        return self.projection_status()
 

@@ -72,3 +72,16 @@ class ProjectionStore(StoreBase):
         """Up to ``n`` stored vectors of ``model`` drawn at random (to fit a projection)."""
         return [r[0] for r in self.db.execute(
             "SELECT vector FROM embeddings WHERE model=? ORDER BY random() LIMIT ?", [model, n])]
+
+    def deactivate_projection_kind(self, model: str, kind: str) -> str | None:
+        """Switch off the model's projections of ``kind``; the newest stored one of another
+        kind becomes active again, if any (its version is returned), else none is."""
+        with self.transaction():
+            self.db.execute("UPDATE projections SET active=0 WHERE model=?", [model])
+            row = self.db.execute(
+                "SELECT id, version FROM projections WHERE model=? AND kind<>? "
+                "ORDER BY id DESC LIMIT 1", [model, kind]).fetchone()
+            if row is None:
+                return None
+            self.db.execute("UPDATE projections SET active=1 WHERE id=?", [row[0]])
+            return row[1]
