@@ -62,7 +62,7 @@ def thresholds(sensitivity: float) -> dict:
     tiles off; burst frames >= 23% off, Holidays' other views >= 15%)."""
     s = min(1.0, max(0.0, float(sensitivity)))
     return {"cosine": round(0.82 - 0.2 * s, 4), "pixels": round(0.95 - 0.1 * s, 4),
-            "bad_tiles": round(0.03 + 0.1 * s, 4), "similar_cosine": 0.88, "hash_bits": 6}
+            "bad_tiles": round(0.01 + 0.08 * s, 4), "similar_cosine": 0.88, "hash_bits": 6}
 
 
 def params_key(model: str, sensitivity: float) -> str:

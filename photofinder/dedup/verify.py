@@ -35,6 +35,7 @@ TILE = 20  # px of A's grey picture
 TEXTURED = 6.0  # tile std (grey levels) below which a tile says nothing
 BAD_TILE_NCC = 0.6
 BAD_TILE_SHIFT = 1.6  # px
+FIT_ERROR = 0.006  # the most scale/turn error of a global fit taken out of the tile shifts
 
 
 @dataclass
@@ -200,6 +201,10 @@ def _minus_similarity(x, y, dx, dy, ok, rounds: int = 2):
         rhs = np.empty(2 * use.sum())
         rhs[0::2], rhs[1::2] = dx[use], dy[use]
         (a, b, tx, ty), *_ = np.linalg.lstsq(A, rhs, rcond=None)
+        # only what a fit's error can be: a fraction of a percent, a pixel; a new exposure's
+        # camera motion is more, and is not taken out
+        a, b = float(np.clip(a, -FIT_ERROR, FIT_ERROR)), float(np.clip(b, -FIT_ERROR, FIT_ERROR))
+        tx, ty = float(np.clip(tx, -1.0, 1.0)), float(np.clip(ty, -1.0, 1.0))
         rx, ry = dx - (a * x - b * y + tx), dy - (b * x + a * y + ty)
         use = ok & (np.hypot(rx, ry) < BAD_TILE_SHIFT)
     return rx, ry
