@@ -156,7 +156,8 @@ def _prepare_folder(path: Path) -> bool:
         read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):
         read_only = False
-    return read_only or not os.access(path, os.W_OK)
+    return read_only or not os.access(path, os.W_OK) or \
+        (catalog.exists() and not os.access(catalog, os.W_OK))
 
 
 def plot_problem() -> str | None:
