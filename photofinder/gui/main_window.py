@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMe
                                QStackedWidget)
 
 from photofinder import demo
-from photofinder.gui import file_actions
+from photofinder.gui import file_actions, learning
 from photofinder.gui.cleanup import Cleanup
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.empty_state import EmptyState
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_actions()
         self._connect_views()
+        learning.install(self)  # the map, marks on results, learning (issue 14)
 
         self.indexer.phase.connect(self._on_phase)
         self.indexer.progress.connect(self.index_status.set_progress)
@@ -162,6 +163,8 @@ class MainWindow(QMainWindow):
             self._status_timer.start()
 
     def _on_answer(self, job, token, result) -> None:
+        if learning.on_answer(self, job, result):
+            return
         if job is queries.photos:
             if isinstance(result, Failure):
                 self._show_failure(f"Could not list the photos: {result.message}")
@@ -289,6 +292,7 @@ class MainWindow(QMainWindow):
             self.loader.forget(p)
 
     def _on_cleaned(self, kind: str, _result) -> None:
+        learning.on_cleaned(self, kind, _result)
         if self.stack.currentWidget() is self.duplicates:
             self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
 
@@ -302,6 +306,7 @@ class MainWindow(QMainWindow):
                     lambda: file_actions.open_external(path))
         m.addSeparator()
         m.addAction(icon("trash"), "Move to trash…", self.trash_selected)
+        learning.add_result_marks(self, m, path)
         self.context_menu = m  # tests drive it
         m.popup(pos)
 

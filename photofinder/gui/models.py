@@ -151,7 +151,9 @@ class ResultsModel(_ThumbModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return os.path.basename(m.path)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{m.path}\nsimilarity {m.score:.3f}"
+            said = {"similar": "\nyou marked it similar",
+                    "not_similar": "\nyou marked it not similar"}.get(m.mark, "")
+            return f"{m.path}\nsimilarity {m.score:.3f}{said}"
         if role == PathRole:
             return m.path
         if role == ScoreRole:
@@ -159,7 +161,9 @@ class ResultsModel(_ThumbModel):
         return self._thumb(m.path, role)
 
     def set_matches(self, matches: list[Match]) -> None:
-        self.matches = sorted(matches, key=lambda m: -m.score)
+        # the user's marks first ("similar") and last ("not similar"), then by score
+        first_last = {"similar": -1, "not_similar": 1}
+        self.matches = sorted(matches, key=lambda m: (first_last.get(m.mark, 0), -m.score))
         self._refresh()
 
     def set_threshold(self, threshold: float) -> None:

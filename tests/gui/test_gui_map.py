@@ -1,0 +1,113 @@
+"""The map of the library (issue 14): it renders (points far out, thumbnails close in), a
+rubber band selects what it covers, the selection opens as a grid and searches; marks on
+results re-rank the query in the window. Real widgets, a real library, the real model."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from photofinder.gui import learning
+from photofinder.gui.map_view import MapView
+from photofinder.gui.thumbnails import ThumbnailLoader
+from photofinder.library import LibraryMap
+
+
+def _mouse(widget, kind, pos: QPoint, button, buttons) -> None:
+    # QTest's mouseMove carries no pressed buttons; the rubber band needs them
+    p = QPointF(pos)
+    ev = QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons,
+                     Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
+def _drag(widget, a: QPoint, b: QPoint) -> None:
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    _mouse(widget, QEvent.Type.MouseButtonPress, a, left, left)
+    for t in np.linspace(0.1, 1.0, 8):
+        _mouse(widget, QEvent.Type.MouseMove, a + (b - a) * float(t), none, left)
+    _mouse(widget, QEvent.Type.MouseButtonRelease, b, left, none)
+
+
+@pytest.fixture
+def map_view(qtbot, photo_set, tmp_path):
+    paths = sorted(str(p) for p in photo_set.rglob("*.jpg"))
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1000, (len(paths), 2)).astype(np.float32)
+    loader = ThumbnailLoader(str(tmp_path / "thumbs"))
+    v = MapView(loader)
+    qtbot.addWidget(v)
+    v.resize(900, 650)
+    v.show()
+    v.set_map(LibraryMap(paths, xy, "test"))
+    qtbot.waitExposed(v)
+    yield v, paths, xy
+    loader.shutdown()
+
+
+def test_map_renders_points_then_thumbnails_and_a_rubber_band_selects(map_view, qtbot):
+    v, paths, xy = map_view
+    c = v.canvas
+    img = c.viewport().grab().toImage()
+    assert not img.isNull()
+    bg = img.pixelColor(2, 2)
+    # far out: points (blue-ish), no thumbnails
+    painted = sum(img.pixelColor(x, y) != bg for x in range(0, img.width(), 4)
+                  for y in range(0, img.height(), 4))
+    assert painted > 20 and c.layer.drawn_thumbs == 0
+    # a rubber band over the middle selects exactly the photos inside it
+    vp = c.viewport()
+    a, b = QPoint(vp.width() // 4, vp.height() // 4), QPoint(3 * vp.width() // 4,
+                                                            3 * vp.height() // 4)
+    with qtbot.waitSignal(c.selection_changed, timeout=5000) as got:
+        _drag(vp, a, b)
+    rect = QRectF(c.mapToScene(a), c.mapToScene(b)).normalized()
+    inside = {p for p, (x, y) in zip(paths, xy) if rect.contains(QPointF(float(x), float(y)))}
+    assert inside and set(got.args[0]) == inside == set(c.selected_paths())
+    assert v.btn_grid.isEnabled() and f"{len(inside)} of {len(paths)}" in v.info.text()
+    with qtbot.waitSignal(v.open_grid) as opened:
+        v.btn_grid.click()
+    assert set(opened.args[0]) == inside
+    # close in: thumbnails are loaded and drawn for the photos in view
+    c.zoom(6.0)
+    c.centerOn(QPointF(float(xy[0, 0]), float(xy[0, 1])))
+    qtbot.waitUntil(lambda: (c.viewport().repaint() or True) and c.layer.drawn_thumbs > 0,
+                    timeout=30000)
+
+
+@pytest.mark.slow
+def test_window_map_selection_search_and_marks(make_window, qtbot, photo_set, wait_indexed,
+                                               wait_results):
+    pytest.importorskip("openTSNE")
+    w = make_window()
+    w.add_folder(str(photo_set))
+    wait_indexed(w, 40)
+    w.act_map.trigger()
+    assert w.stack.currentWidget() is w.map_view
+    qtbot.waitUntil(lambda: w.map_view.count == 40, timeout=120_000)
+    c = w.map_view.canvas
+    # select everything near the coffee photo: its edited copies are its neighbours
+    coffee = str(photo_set / "originals" / "coffee.jpg")
+    i = c.layer.paths.index(coffee)
+    x, y = c.layer.xy[i]
+    got = c.select_rect(QRectF(float(x) - 60, float(y) - 60, 120, 120))
+    names = {os.path.basename(p) for p in got}
+    assert "coffee.jpg" in names and len({n for n in names if n.startswith("coffee")}) >= 3
+    w.map_view.btn_search.click()  # find similar to the selection
+    wait_results(w)
+    assert not set(m.path for m in w.results.model.matches) & set(got)
+    # find-similar results are ringed on the map
+    w.search(coffee)
+    qtbot.waitUntil(lambda: w.results.query == coffee and bool(w.results.model.matches)
+                    and w.map_view.canvas.layer.highlighted.sum() > 0, timeout=60_000)
+    # a "similar" mark on a low result re-ranks the query at once
+    low = w.results.model.matches[-1].path
+    w.indexer.submit(learning.mark_job, w.indexer, coffee, low, "similar")
+    qtbot.waitUntil(lambda: bool(w.results.model.matches)
+                    and w.results.model.matches[0].path == low, timeout=60_000)
+    assert w.results.model.matches[0].mark == "similar"
