@@ -20,6 +20,11 @@ from samples import sample_images
 MOUNT = faultkit.mount_problem()
 
 
+@pytest.fixture(autouse=True)
+def private_trash(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # never the real trash
+
+
 @pytest.fixture
 def small_lib(tmp_path, data_dir):
     photos = tmp_path / "photos"

@@ -16,6 +16,11 @@ from photofinder.library import Library
 from samples import sample_images
 
 MOUNT = faultkit.mount_problem()
+
+
+@pytest.fixture(autouse=True)
+def private_trash(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # never the real trash
 NAMES = ("astronaut", "coffee", "chelsea")
 
 
