@@ -205,6 +205,17 @@ class World:
 def check(world: World, before: dict[str, str]) -> dict:
     """The invariant, then undo of every batch: see the module docstring. Returns counts
     and the problems found (empty lists when all is well)."""
+    old = os.environ.get("XDG_DATA_HOME")
+    try:
+        return _check(world, before)
+    finally:
+        if old is None:
+            os.environ.pop("XDG_DATA_HOME", None)
+        else:
+            os.environ["XDG_DATA_HOME"] = old
+
+
+def _check(world: World, before: dict[str, str]) -> dict:
     from photofinder.errors import PhotofinderError
     from photofinder.library import Library
     from photofinder.platforms.trash import Entry
