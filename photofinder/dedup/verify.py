@@ -93,7 +93,7 @@ def _mirror(fb: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def align(fa: Features, fb: Features, mirrored_hint: bool = False, full: bool = False):
     """(matrix, inliers, mirrored, B's grey used). ``full``: any affine map (a resize that
     changed the aspect ratio) instead of a similarity (angle, one scale, shift)."""
-    tries = [True, False] if mirrored_hint else [False, True]
+    tries = [True, False] if mirrored_hint else [False]  # a mirror only when hinted
     best = (None, 0, False, fb.grey)
     for mirrored in tries:
         if mirrored:
@@ -105,8 +105,6 @@ def align(fa: Features, fb: Features, mirrored_hint: bool = False, full: bool = 
             best = (M, n, mirrored, grey)
             if n >= 3 * MIN_INLIERS:
                 break
-        if M is None and not mirrored_hint:
-            break  # a mirror is only tried when the signatures suggest one
     return best
 
 
