@@ -1,6 +1,7 @@
 """Move to trash (Delete) and Undo (Ctrl+Z): confirmation, the writer worker does the work
-(``photofinder.dedup.finder.trash`` / ``undo``: journaled, and the last copy of a photo is
-never trashed), then a clear account of what moved and what was refused, and why."""
+(``Library.trash`` / ``undo``: journaled, each file checked at the moment of the move, and
+the last copy of a photo never trashed), then a clear account of what moved, what stayed and
+why, and what could not be put back."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def _names(paths: list[str], limit: int = 6) -> str:
     shown = [os.path.basename(p) for p in paths[:limit]]
     more = len(paths) - len(shown)
     return "\n".join(f"• {n}" for n in shown) + (f"\n… and {more} more" if more > 0 else "")
+
+
+def _reasons(why_by_path: dict[str, str], limit: int = 8) -> str:
+    lines = [f"• {os.path.basename(p)}: {why}" for p, why in list(why_by_path.items())[:limit]]
+    more = len(why_by_path) - len(lines)
+    return "\n".join(lines) + (f"\n… and {more} more" if more > 0 else "")
 
 
 class Cleanup(QObject):
@@ -64,14 +71,26 @@ class Cleanup(QObject):
                                 f"{'s' if len(result.trashed) != 1 else ''} to the trash. "
                                 "Ctrl+Z puts them back.", 15000)
                 emit(self.trashed, list(result.trashed))
+            if getattr(result, "error", None):
+                QMessageBox.warning(
+                    self.window, "Clean-up stopped",
+                    f"The clean-up stopped: {result.error}\n\n{len(result.trashed)} photo(s) "
+                    "had been moved to the trash before that; Edit › Undo puts them back.")
             if result.refused:
-                lines = [f"• {os.path.basename(p)}: {why}" for p, why in
-                         list(result.refused.items())[:8]]
                 QMessageBox.information(
                     self.window, "Kept",
-                    "photofinder only moves copies to the trash, never the last one of a "
-                    "photo. These stay where they are:\n\n" + "\n".join(lines))
+                    "photofinder moves a copy only when it is still the file that was compared, "
+                    "and never the last copy of a photo. These stay where they are:\n\n"
+                    + _reasons(result.refused))
+            if getattr(result, "by_hand", False) and result.trashed:
+                bar.showMessage("Moved to the system trash; to undo, restore them from the Trash.",
+                                15000)
         elif kind == "undo":
             bar.showMessage(f"Put back {len(result)} photo{'s' if len(result) != 1 else ''}.",
                             15000)
             emit(self.restored, list(result))
+            blocked = getattr(result, "blocked", {})
+            if blocked:
+                QMessageBox.warning(
+                    self.window, "Not put back",
+                    f"{len(blocked)} photo(s) could not be put back:\n\n" + _reasons(blocked))

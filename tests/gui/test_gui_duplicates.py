@@ -18,6 +18,8 @@ def answers(monkeypatch):
         lambda *a, **k: said.append(a[2]) or QMessageBox.StandardButton.Yes))
     monkeypatch.setattr(QMessageBox, "information", staticmethod(
         lambda *a, **k: said.append(a[2]) or QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda *a, **k: said.append(a[2]) or QMessageBox.StandardButton.Ok))
     return said
 
 
@@ -75,5 +77,23 @@ def test_delete_key_never_trashes_the_last_copy(make_window, wait_indexed, qtbot
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: len(answers) == 2, timeout=30_000)  # the question, then "Kept"
     assert "camera.jpg" in answers[0]
-    assert "camera.jpg" in answers[1] and "never the last one" in answers[1]
+    assert "camera.jpg" in answers[1] and "never the last copy" in answers[1]
     assert (copies / "camera.jpg").exists()
+
+
+def test_undo_says_which_photos_could_not_be_put_back(make_window, wait_indexed, qtbot, copies,
+                                                       answers):
+    w = make_window()
+    w.add_folder(str(copies))
+    wait_indexed(w, 4)
+    gone = [str(copies / "coffee-resized.jpg"), str(copies / "coffee-recompressed.jpg")]
+    w.cleanup.ask_trash(gone)
+    qtbot.waitUntil(lambda: not any(os.path.exists(p) for p in gone), timeout=30_000)
+    with open(gone[0], "wb") as f:  # another file took the name meanwhile
+        f.write(b"not the photo")
+    w.cleanup.act_undo.trigger()
+    qtbot.waitUntil(lambda: os.path.exists(gone[1]), timeout=30_000)
+    qtbot.waitUntil(lambda: any("could not be put back" in a for a in answers), timeout=30_000)
+    said = next(a for a in answers if "could not be put back" in a)
+    assert "coffee-resized.jpg" in said and "coffee-recompressed.jpg" not in said
+    assert open(gone[0], "rb").read() == b"not the photo"  # never overwritten
