@@ -139,6 +139,11 @@ def main() -> None:
                 if size in args.rotations:
                     turned = [v] + [embed(emb, images[sname], size, t)[0] for t in (1, 2, 3)]
                     res["rot4max"] = score(np.max([t @ v.T for t in turned], axis=0), groups)
+                    # the library's defaults together: whitening + 4-rotation queries
+                    p = whitenings[f"whiten256_shrink{P.SHRINK:g}"]
+                    w = p.full(v)
+                    res["whiten256+rot4max"] = score(
+                        np.max([p.full(t) @ w.T for t in turned], axis=0), groups)
                 row[sname] = res
             if mname != "float":
                 for sname in sets:

@@ -63,8 +63,9 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     meta = json.loads((tmp_path / "lib" / "index.json").read_text())
     assert meta["space"] == st["version"] and meta["dim"] == 39
     assert dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id") == indexed_at
-    # still finds the edited copies first, in the whitened space
+    # still finds the edited copies first, in the whitened space, querying unturned
     q = photo_set / "originals" / "coffee.jpg"
+    assert lib.query_vectors(q)[0].shape[0] == 1
     got = [os.path.basename(m.path) for m in lib.similar(q, top=3)]
     assert set(got) == {"coffee-resized.jpg", "coffee-cropped.jpg", "coffee-recompressed.jpg"}
     # the duplicates' range search still answers raw cosines (their thresholds are raw)
