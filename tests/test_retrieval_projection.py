@@ -84,3 +84,10 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     assert len(lib.index) == 40 and not lib.index.rebuilt
     assert lib.index.space == st["version"]
     lib.close()
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "photofinder", "--library", str(tmp_path / "lib"),
+                        "status"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"index: pca-whiten {st['version']} (learned from 40 photos)" in r.stdout

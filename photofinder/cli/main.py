@@ -110,6 +110,9 @@ def cmd_status(args) -> int:
     print(f"photos: {ph['indexed']} indexed, {ph['pending']} pending, {ph['failed']} failed")
     print(f"model: {st['provider']}" if st["model"] == "unavailable"
           else f"model: {st['model']} on {st['provider']}")
+    pr = st.get("projection") or {}
+    if pr.get("kind", "none") != "none":
+        print(f"index: {pr['kind']} {pr['version']} (learned from {pr['trained_on']} photos)")
     for f in st["folders"]:
         print(f"folder: {f['path']} ({f['photos']} photos{'' if f['online'] else ', OFFLINE'})")
     for e in st["errors"]:
