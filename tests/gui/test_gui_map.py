@@ -53,6 +53,7 @@ def map_view(qtbot, photo_set, tmp_path):
 def test_map_renders_points_then_thumbnails_and_a_rubber_band_selects(map_view, qtbot):
     v, paths, xy = map_view
     c = v.canvas
+    c.layer.max_thumbs = 10  # level of detail: more photos in view than this are points
     img = c.viewport().grab().toImage()
     assert not img.isNull()
     bg = img.pixelColor(2, 2)
@@ -73,7 +74,7 @@ def test_map_renders_points_then_thumbnails_and_a_rubber_band_selects(map_view, 
     with qtbot.waitSignal(v.open_grid) as opened:
         v.btn_grid.click()
     assert set(opened.args[0]) == inside
-    # close in: thumbnails are loaded and drawn for the photos in view
+    # close in (fewer in view than max_thumbs): thumbnails are loaded and drawn
     c.zoom(6.0)
     c.centerOn(QPointF(float(xy[0, 0]), float(xy[0, 1])))
     qtbot.waitUntil(lambda: (c.viewport().repaint() or True) and c.layer.drawn_thumbs > 0,
