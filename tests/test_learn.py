@@ -184,3 +184,19 @@ def test_learning_improves_find_similar_on_held_out_groups(tmp_path, data_dir):
         after = lib.evaluate(held).as_dict()
     assert after["photos"] == before["photos"] == 134
     assert after["map"] > before["map"], (before["map"], after["map"])
+
+
+def test_cli_learn_and_off(indexed, capsys):
+    import json
+
+    from photofinder.cli.main import main
+
+    lib, _ = indexed
+    lib.close()  # the CLI is another writer
+    assert main(["--library", str(lib.path), "learn", "--json", "--photos", "20"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["version"].startswith("learned-") and out["photos_edited"] == 20
+    assert main(["--library", str(lib.path), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["projection"]["version"] == out["version"]
+    assert main(["--library", str(lib.path), "learn", "--off", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == "raw"

@@ -174,6 +174,13 @@ def cmd_evaluate(args) -> int:
     return run_cli(args)
 
 
+def cmd_learn(args) -> int:
+    from photofinder.cli.learn import run as run_learn
+
+    with _open_library(args) as lib:
+        return run_learn(lib, args)
+
+
 def cmd_model(args) -> int:
     from photofinder.library import build_model, model_info
 
@@ -238,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _evaluate_arguments(s)
     s.set_defaults(func=cmd_evaluate)
+    s = sub.add_parser("learn", help="tune Find similar to this library's photos and marks")
+    from photofinder.cli.learn import add_arguments as _learn_arguments
+
+    _learn_arguments(s)
+    s.set_defaults(func=cmd_learn)
     s = sub.add_parser("model", help="build the model or show what is in use")
     s.add_argument("action", choices=["build", "info"])
     s.set_defaults(func=cmd_model)
