@@ -139,7 +139,7 @@ def on_answer(w, job, result) -> bool:
         if isinstance(result, Failure):
             w.duplicates.set_error(result.message)
         else:
-            w.duplicates.set_groups(result)
+            w.duplicates.set_findings(result)
         return True
     return False
 

@@ -11,6 +11,7 @@ by ``MapWorker`` (its own reader Library, off the UI thread, with progress).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -322,12 +323,14 @@ class MapWorker(QThread):
 
 
 def duplicates_among(lib: Library, paths: list[str]):
-    """(A query job) the duplicate groups with two or more members among ``paths``."""
+    """(A query job) the duplicates check, kept to the groups (copies and similar shots) with
+    two or more members among ``paths``: a Findings for the duplicates view."""
     wanted = {os.path.abspath(p) for p in paths}
     lib.catch_up()
-    out = []
-    for g in lib.duplicates():
-        members = [m for m in g.members if m.path in wanted]
-        if len(members) >= 2:
-            out.append(g)
-    return out
+    found = lib.find_duplicates()
+
+    def among(groups):
+        return [g for g in groups if sum(m.path in wanted for m in g.members) >= 2]
+
+    return dataclasses.replace(found, groups=among(found.groups),
+                               similar_shots=among(found.similar_shots))

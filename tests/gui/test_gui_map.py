@@ -99,6 +99,12 @@ def test_window_map_selection_search_and_marks(make_window, qtbot, photo_set, wa
     got = c.select_rect(QRectF(float(x) - 60, float(y) - 60, 120, 120))
     names = {os.path.basename(p) for p in got}
     assert "coffee.jpg" in names and len({n for n in names if n.startswith("coffee")}) >= 3
+    # the selection sent to the duplicates check: the coffee copies, nothing from elsewhere
+    w.map_view.btn_dups.click()
+    assert w.stack.currentWidget() is w.duplicates
+    qtbot.waitUntil(lambda: bool(w.duplicates.groups), timeout=120_000)
+    members = {m.path for g in w.duplicates.groups for m in g.members}
+    assert coffee in members and members <= set(got)
     w.map_view.btn_search.click()  # find similar to the selection
     wait_results(w)
     assert not set(m.path for m in w.results.model.matches) & set(got)
