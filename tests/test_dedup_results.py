@@ -87,3 +87,26 @@ def test_keep_by_path_among_byte_identical_copies(lib_and_folder, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["groups"][0]["keep"] == str(folder / "astronaut.jpg")
     assert "similar_shots" in out
+
+
+def test_same_pixels_other_capture_time_is_another_shot(tmp_path, data_dir):
+    """Two exposures of a still scene can line up pixel for pixel; a copy keeps the capture
+    time, another exposure has its own."""
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    img = sample_images()["chelsea"]
+    for name, when in (("a.jpg", "2024:05:01 10:00:00"), ("b.jpg", "2024:05:01 10:00:03"),
+                       ("c.jpg", "2024:05:01 10:00:00")):
+        exif = Image.Exif()
+        exif[0x0110] = "test camera"
+        exif.get_ifd(0x8769)[0x9003] = when  # DateTimeOriginal
+        (img if name != "c.jpg" else img.resize((img.width // 2, img.height // 2))).save(
+            folder / name, quality=90 if name != "b.jpg" else 80, exif=exif)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(folder)
+        lib.update()
+        found = lib.find_duplicates()
+    assert names(found.groups) == [["a.jpg", "c.jpg"]]
+    assert "b.jpg" in names(found.similar_shots)[0]

@@ -193,6 +193,7 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
+    taken = {r.hash: r.taken_at for r in catalog.photos(by_hash[h][0] for h in need).values()}
     t = time.monotonic()
     out = []
     n_copy = n_similar = 0
@@ -214,6 +215,9 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
         geo = V.geometry(fa, fb, v)
         kind = v.kind or "none"
         why = v.why
+        ta, tb = taken.get(ha), taken.get(hb)
+        if kind == V.COPY and ta and tb and ta != tb:  # one exposure has one capture time
+            kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
         if c.cosine is not None and v.kind:
             why = f"looks alike {c.cosine:.2f}, " + why
         if kind == V.COPY:
