@@ -39,7 +39,8 @@ def calibration_arrays(images: Iterable, long_side: int | None = None) -> list[n
     return [preprocess.prepare(im, long_side) for im in images]
 
 
-def quantize(source: Path, target: Path, arrays: list[np.ndarray]) -> dict:
+def quantize(source: Path, target: Path, arrays: list[np.ndarray], method: str = "minmax",
+             op_types: tuple[str, ...] = ("Conv", "Add")) -> dict:
     """Write an int8 copy of the model in ``source`` to ``target`` with its manifest."""
     try:
         from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
@@ -59,11 +60,14 @@ def quantize(source: Path, target: Path, arrays: list[np.ndarray]) -> dict:
         quantize_static(str(pre), str(out), _Reader(manifest["input"]["name"], arrays),
                         quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=["Conv", "Add"],
-                        calibrate_method=CalibrationMethod.MinMax)
+                        op_types_to_quantize=list(op_types),
+                        calibrate_method={"minmax": CalibrationMethod.MinMax,
+                                          "percentile": CalibrationMethod.Percentile,
+                                          "entropy": CalibrationMethod.Entropy}[method])
         os.replace(out, target / "model.onnx")
     int8 = {**manifest, "file": "model.onnx", "sha256": file_sha256(target / "model.onnx"),
-            "quantisation": {"scheme": "static int8 QDQ, per-channel weights, MinMax",
+            "quantisation": {"scheme": f"static int8 QDQ, per-channel weights, {method}",
+                             "ops": list(op_types),
                              "calibration_photos": len(arrays),
                              "float_sha256": manifest["sha256"]}}
     (target / MANIFEST).write_text(json.dumps(int8, indent=2) + "\n")
