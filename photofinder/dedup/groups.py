@@ -8,8 +8,9 @@ why) and, apart, similar shots (bursts, other views: never offered for the trash
   (scale of each edge), so an uncropped copy beats its crops and a border adds nothing.
 - A RAW and its JPEG of one shot (same folder, same name) are one photo: the keeper's
   companion is kept with it; a group of nothing but the two is no group.
-- Similar shots: union-find over "similar" edges between different copy groups; one photo
-  per copy group (its keeper); the suggested best shot is the sharpest.
+- Similar shots: union-find over "similar" edges (a copy group joins them as one node);
+  the photos not in any copy group are listed (a photo is in one place only); the
+  suggested best shot is the sharpest.
 """
 
 from __future__ import annotations
@@ -178,12 +179,11 @@ def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dic
     out = []
     for nodes in sets:
         ms: list[Member] = []
+        linked = [keeper_of[h].path for h in nodes if h in keeper_of]
         for h in nodes:
             if h in keeper_of:
-                k = keeper_of[h]
-                ms.append(Member(k.path, "similar", 0.0, [], k.photo_id, k.hash, list(k.also),
-                                 k.size, k.mtime_ns))
-            elif by_hash.get(h) and by_hash[h][0] in rows:
+                continue  # a copy group's photo is shown there, never here too
+            if by_hash.get(h) and by_hash[h][0] in rows:
                 r = rows[by_hash[h][0]]
                 ms.append(Member(r.path, "similar", 0.0, [], r.id, r.hash, [], r.size, r.mtime_ns))
         if len(ms) < 2:
@@ -193,6 +193,8 @@ def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dic
             if m is best:
                 m.score = 1.0
                 m.reasons = ["suggested best shot: the sharpest" if sharp else "suggested best shot"]
+                m.reasons += [f"also a shot of the scene of {p} (kept in its copy group)"
+                              for p in linked]
             else:
                 s, why = why_of.get(frozenset((m.hash, best.hash)), (None, ""))
                 if s is None:

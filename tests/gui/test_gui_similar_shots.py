@@ -17,9 +17,10 @@ def test_similar_shots_apart_and_stored_results_at_once(make_window, wait_indexe
     img.save(folder / "coffee.jpg", quality=92)
     combined_edits(img)["crop-border"].save(folder / "coffee-framed.jpg", quality=85)
     burst(img, seed=5).save(folder / "coffee-burst.jpg", quality=90)
+    burst(img, seed=6).save(folder / "coffee-burst2.jpg", quality=90)
     w = make_window()
     w.add_folder(str(folder))
-    wait_indexed(w, 3)
+    wait_indexed(w, 4)
     d = w.duplicates
     progress = []
     d.progressed.connect(lambda *a: progress.append(a))
