@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
+from photofinder.gui.icons import icon
 from photofinder.gui.map_view import MapView, MapWorker, duplicates_among
 from photofinder.gui.signals import emit
 from photofinder.library import Match
@@ -51,7 +53,7 @@ def install(w) -> None:
     # new photos appear on the map as they are indexed (placed, not recomputed)
     w.indexer.indexed.connect(lambda: w.stack.currentWidget() is w.map_view
                               and w._map_timer.start())
-    w.act_map = QAction("&Map", w)
+    w.act_map = QAction(icon("map"), "&Map", w)
     w.act_map.setShortcut(QKeySequence("Ctrl+3"))
     w.act_map.setStatusTip("All photos on a map, similar ones close together")
     w.act_map.triggered.connect(lambda _=False: show_map(w))
@@ -66,7 +68,9 @@ def install(w) -> None:
     view = next((a.menu() for a in bar.actions() if a.text() == "&View"), None)
     if view is not None:
         view.insertAction(view.actions()[2] if len(view.actions()) > 2 else None, w.act_map)
-    tools = bar.addMenu("&Tools")
+    help_ = next((a for a in bar.actions() if a.text() == "&Help"), None)
+    tools = QMenu("&Tools", w)
+    bar.insertMenu(help_, tools) if help_ is not None else bar.addMenu(tools)
     tools.addAction(w.act_learn)
     tools.addAction(w.act_unlearn)
     if getattr(w, "toolbar", None) is not None:

@@ -28,7 +28,7 @@ from photofinder.library import Library, LibraryMap
 THUMB_PX = 56        # a thumbnail's longer side on screen, when close enough to show them
 MAX_THUMBS = 400     # more photos than this in view: points
 POINT_PX = 4.0
-MARGIN = 40.0
+MARGIN = 60.0
 
 
 def _pen(colour: QColor, width: float) -> QPen:
