@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from photofinder.dedup import candidates, features, grouping, groups, results
@@ -51,6 +52,7 @@ from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
 METHOD = f"v2.f{features.VERSION}"
+CHUNK = 2  # pairs per worker checked at once; the skips are decided between rounds
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]
@@ -197,36 +199,47 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     t = time.monotonic()
     out = []
     n_copy = n_similar = 0
-    for i, ((ha, hb), c) in enumerate(todo):
-        if i % 50 == 0:
-            say("checking", i, len(todo))
-        if joined.same(ha, hb):
-            stats["skipped_joined"] = stats.get("skipped_joined", 0) + 1
-            continue
-        ra, rb = joined.root(ha), joined.root(hb)
-        if (ra, rb) in seen_similar or (rb, ra) in seen_similar:
-            stats["skipped_similar"] = stats.get("skipped_similar", 0) + 1
-            continue
-        fa, fb = feats.get(ha), feats.get(hb)
-        if fa is None or fb is None:
-            continue  # unreadable now (offline?): checked again next time
-        v = V.verify(fa, fb, th["pixels"], th["bad_tiles"], c.cosine, th["similar_cosine"],
-                     c.mirror_hint)
-        geo = V.geometry(fa, fb, v)
-        kind = v.kind or "none"
-        why = v.why
-        ta, tb = taken.get(ha), taken.get(hb)
-        if kind == V.COPY and ta and tb and ta != tb:  # one exposure has one capture time
-            kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
-        if c.cosine is not None and v.kind:
-            why = f"looks alike {c.cosine:.2f}, " + why
-        if kind == V.COPY:
-            joined.join(ha, hb)
-        elif kind == V.SIMILAR:
-            seen_similar.add((ra, rb))
-        n_copy += kind == V.COPY
-        n_similar += kind == V.SIMILAR
-        out.append(PairVerdict(ha, hb, kind, float(v.score), why, geo.to_blob() if geo else None))
+    workers = max(1, min(4, os.cpu_count() or 1))
+
+    def one(job):
+        (ha, hb), c = job
+        return V.verify(feats[ha], feats[hb], th["pixels"], th["bad_tiles"], c.cosine,
+                        th["similar_cosine"], c.mirror_hint)
+    with ThreadPoolExecutor(workers) as pool:  # OpenCV and numpy release the GIL
+        step = CHUNK * workers
+        for start in range(0, len(todo), step):
+            if start % 50 < step:
+                say("checking", start, len(todo))
+            batch = []
+            for (ha, hb), c in todo[start:start + step]:
+                if joined.same(ha, hb):
+                    stats["skipped_joined"] = stats.get("skipped_joined", 0) + 1
+                    continue
+                ra, rb = joined.root(ha), joined.root(hb)
+                if (ra, rb) in seen_similar or (rb, ra) in seen_similar:
+                    stats["skipped_similar"] = stats.get("skipped_similar", 0) + 1
+                    continue
+                if feats.get(ha) is None or feats.get(hb) is None:
+                    continue  # unreadable now (offline?): checked again next time
+                batch.append(((ha, hb), c))
+            for ((ha, hb), c), v in zip(batch, pool.map(one, batch)):
+                fa, fb = feats[ha], feats[hb]
+                geo = V.geometry(fa, fb, v)
+                kind = v.kind or "none"
+                why = v.why
+                ta, tb = taken.get(ha), taken.get(hb)
+                if kind == V.COPY and ta and tb and ta != tb:  # one exposure, one capture time
+                    kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
+                if c.cosine is not None and v.kind:
+                    why = f"looks alike {c.cosine:.2f}, " + why
+                if kind == V.COPY:
+                    joined.join(ha, hb)
+                elif kind == V.SIMILAR:
+                    seen_similar.add((joined.root(ha), joined.root(hb)))
+                n_copy += kind == V.COPY
+                n_similar += kind == V.SIMILAR
+                out.append(PairVerdict(ha, hb, kind, float(v.score), why,
+                                       geo.to_blob() if geo else None))
     say("checking", len(todo), len(todo))
     stats.update(checked=len(out), copies=n_copy, similar=n_similar,
                  rejected=len(out) - n_copy - n_similar, verify_s=round(time.monotonic() - t, 3))
