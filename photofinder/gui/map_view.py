@@ -105,7 +105,9 @@ class MapLayer(QGraphicsItem):
         visible = np.flatnonzero(self.in_rect(exposed)) if len(self.xy) else np.zeros(0, int)
         px = 1.0 / scale  # one screen pixel in scene units
         if 0 < len(visible) <= self.max_thumbs:
-            self._paint_thumbs(painter, visible, px)
+            # at most about twice the view's area in thumbnails (overdraw is what costs)
+            cap = float(np.sqrt(2.0 * exposed.width() * exposed.height() / len(visible)))
+            self._paint_thumbs(painter, visible, px, max(THUMB_PX * px, cap))
             return
         self.drawn_thumbs = 0
         painter.setPen(_pen(QColor(90, 140, 220), POINT_PX))
@@ -116,9 +118,11 @@ class MapLayer(QGraphicsItem):
                 painter.setPen(_pen(colour, size))
                 painter.drawPoints(poly)
 
-    def _paint_thumbs(self, painter: QPainter, visible: np.ndarray, px: float) -> None:
-        # THUMB_PX on screen; closer in they grow with the zoom (up to the thumbnail's size)
-        side = min(max(THUMB_PX * px, 20.0), 256 * px)
+    def _paint_thumbs(self, painter: QPainter, visible: np.ndarray, px: float,
+                      cap: float) -> None:
+        # THUMB_PX on screen; closer in they grow with the zoom (up to the thumbnail's size
+        # and ``cap``, in scene units)
+        side = min(max(THUMB_PX * px, 20.0), 256 * px, cap)
         drawn = 0
         painter.setBrush(QBrush())
         marked = []
