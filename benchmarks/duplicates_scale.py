@@ -11,7 +11,9 @@ What the library holds (a real catalogue and HNSW index; the duplicates check ru
   frames), each a real family's vectors (coordinates permuted by one random permutation per
   family: inner products within the family stay exactly as measured, families are unrelated
   to each other), signatures (plus a smooth random field per family, turned with the turned
-  member) and cached features (the template's, so the strict check does its real work);
+  member; a family's members keep their relations, families of one template get other
+  signature hashes) and cached features (the template's, so the strict check does its real
+  work; two families of one template ARE copies of each other wherever a candidate joins them);
 - FILL photos: real vectors, each permuted on its own plus a little noise (real marginal
   statistics, no real neighbours), signatures blended from two real ones plus a random field.
 Planted photos have no files: their features are in the cache. The cost of computing
@@ -99,9 +101,10 @@ def build_real(work: Path, photo_dir: str | None) -> tuple[Path, dict]:
 
 
 def smooth_field(rng, amp: float) -> np.ndarray:
+    """A smooth random field: new low-frequency content, so new signature hashes."""
     import cv2
 
-    return cv2.resize(rng.normal(0, amp, (4, 4)).astype(np.float32), (48, 48),
+    return cv2.resize(rng.normal(0, amp, (6, 6)).astype(np.float32), (48, 48),
                       interpolation=cv2.INTER_CUBIC)
 
 
@@ -136,12 +139,12 @@ def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, 
         for kind, k in plan:
             t = templates[names[k % len(names)]]
             perm = rng.permutation(all_vecs.shape[1])
-            field = smooth_field(rng, 30.0)
+            field = smooth_field(rng, 70.0)
             roles = ["orig", *EDITS] if kind == "copy" else ["orig", "burst0", "burst1"]
             for role in roles:
                 r = t[role]
                 f = np.rot90(field) if role == "turn90-q40" else field
-                sig = np.clip(r["sig"].astype(np.float32) + (f if r["sig"].shape == f.shape else 0), 0, 255)
+                sig = np.clip(0.6 * r["sig"].astype(np.float32) + f + 50, 0, 255)
                 add(r["vec"][perm], sig.astype(np.uint8), r["w"], r["h"], r["feat"])
         for _ in range(fill):
             v = all_vecs[rng.integers(len(all_vecs))][rng.permutation(all_vecs.shape[1])]
