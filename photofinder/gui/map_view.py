@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (QGraphicsItem, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from photofinder.errors import PhotofinderError
 from photofinder.gui.signals import emit
@@ -259,6 +259,8 @@ class MapView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 6, 8, 6)
         self.info = QLabel("The map is not made yet.")
+        # a long status line must not widen the window: it is cut, and shown whole as a tip
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.info, 1)
         self.btn_grid = QPushButton("Open as grid")
         self.btn_search = QPushButton("Find similar to these")
@@ -284,6 +286,7 @@ class MapView(QWidget):
 
     def set_message(self, text: str) -> None:
         self.info.setText(text)
+        self.info.setToolTip(text)
 
     def highlight(self, paths) -> None:
         self.canvas.layer.set_highlighted(paths)
@@ -292,8 +295,8 @@ class MapView(QWidget):
         for b in (self.btn_grid, self.btn_search, self.btn_dups):
             b.setEnabled(bool(paths))
         hint = "Drag to select; wheel to zoom; right-drag to pan; double-click to preview."
-        self.info.setText(f"{len(paths)} of {self.count} photos selected. {hint}" if paths
-                          else f"{self.count} photos, similar ones close together. {hint}")
+        self.set_message(f"{len(paths)} of {self.count} photos selected. {hint}" if paths
+                         else f"{self.count} photos, similar ones close together. {hint}")
 
     def _emit_selection(self, signal) -> None:
         paths = self.canvas.selected_paths()
