@@ -158,10 +158,6 @@ class Catalog(JournalStore, DedupStore, ProjectionStore, FeedbackStore, StoreBas
         rows = self._rows(f"SELECT * FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])
         return Photo.from_row(rows[0]) if rows else None
 
-    def photo(self, photo_id: int) -> Photo | None:
-        rows = self._rows("SELECT * FROM photos WHERE id=?", [photo_id])
-        return Photo.from_row(rows[0]) if rows else None
-
     def photos(self, ids: Iterable[int]) -> dict[int, Photo]:
         out = {}
         for chunk in chunks(list(ids)):
@@ -253,15 +249,6 @@ class Catalog(JournalStore, DedupStore, ProjectionStore, FeedbackStore, StoreBas
         self.db.execute(
             f"UPDATE photos SET {', '.join(sets + ['status=?', 'error=?', 'indexed_at=?'])} "
             "WHERE id=?", vals + [status, error, time.time(), photo_id])
-
-    def photos_with_hash(self, hash_: str) -> list[Photo]:
-        return [Photo.from_row(r) for r in self._rows("SELECT * FROM photos WHERE hash=?", [hash_])]
-
-    def vector_for_hash(self, hash_: str, model: str) -> bytes | None:
-        row = self.db.execute(
-            "SELECT e.vector FROM embeddings e JOIN photos p ON p.id=e.photo_id "
-            "WHERE p.hash=? AND e.model=? LIMIT 1", [hash_, model]).fetchone()
-        return row[0] if row else None
 
     # -- embeddings ---------------------------------------------------------------------
     def requeue_other_models(self, model: str) -> int:
