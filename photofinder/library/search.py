@@ -1,0 +1,178 @@
+"""Find similar through the door: query vectors, search with the user's marks,
+evaluation."""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import numpy as np
+
+from photofinder.pixels import imaging
+from photofinder.pixels.embedding import preprocess
+from photofinder.work import scanner
+from photofinder.work.indexer import Progress
+from photofinder.library.errors import LibraryError, Match, normpath
+
+
+class SearchMixin:
+    # -- queries ------------------------------------------------------------------------
+    def is_catalogued(self, path: str | os.PathLike) -> bool:
+        return self.catalog.photo_by_path(normpath(path)) is not None
+
+    def embed_file(self, path: str | os.PathLike) -> tuple[np.ndarray, str]:
+        """Embed an outside image: (vector, content hash). Raises LibraryError for bad input."""
+        try:
+            decoded, digest, _ = imaging.load(path, need=preprocess.LONG_SIDE)
+        except imaging.ImageError as e:
+            raise LibraryError(f"{path}: {e}") from None
+        return self.embedder.embed([preprocess.prepare(decoded.image)])[0], digest
+
+    def query_vector(self, path: str | os.PathLike) -> tuple[np.ndarray, int | None]:
+        """The vector to search with for a file; reuses the stored one when it is catalogued
+        and unchanged. Returns (vector, photo id or None)."""
+        p = normpath(path)
+        if not os.path.isfile(p):
+            raise LibraryError(f"no such file: {p}")
+        model_id = self.embedder.model_id  # a missing model is the first thing to say
+        row = self.catalog.photo_by_path(p) or self.catalog.photo_by_path(os.path.realpath(p))
+        if row and row.status == "indexed":
+            st = os.stat(p)
+            emb = self.catalog.embedding_of_photo(row.id, model_id)
+            if emb and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
+                return np.frombuffer(emb[1], np.float16).astype(np.float32), row.id
+        vec, _ = self.embed_file(p)
+        return vec, row.id if row else None
+
+    def query_vectors(self, path: str | os.PathLike) -> tuple[np.ndarray, int | None]:
+        """The query for a file, (n, d): its vector, then (with the rotations option) the
+        photo turned 90, 180 and 270 degrees, so a photo stored sideways finds its scene."""
+        vec, own_id = self.query_vector(path)
+        # turned views help plain vectors (holidays-dev +0.012 mAP) but not whitened ones
+        # (-0.022 together): a whitened library queries with the photo as it is
+        if not self.searcher().options.rotations or self.index.projection is not None:
+            return vec[None], own_id
+        try:
+            decoded, _, _ = imaging.load(normpath(path), need=preprocess.LONG_SIDE)
+        except imaging.ImageError:  # a stored vector of a file unreadable now: search with it
+            return vec[None], own_id
+        from PIL import Image
+
+        img = decoded.image
+        turned = [preprocess.prepare(img.transpose(t)) for t in
+                  (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
+                   Image.Transpose.ROTATE_270)]
+        return np.vstack([vec[None], self.embedder.embed(turned)]), own_id
+
+    def similar(self, path: str | os.PathLike, top: int = 20) -> list[Match]:
+        vecs, own_id = self.query_vectors(path)
+        exclude = {normpath(path), os.path.realpath(path)}
+        fb = self._query_feedback(path)
+        if not fb:
+            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id)
+        from photofinder.retrieval import feedback
+
+        # the user's marks on this query's results re-rank it at once (retrieval/feedback.py)
+        got = self.similar_to_vector(feedback.adjust_query(vecs, fb), top, exclude=exclude,
+                                     exclude_id=own_id)
+        return feedback.pin(got, self.catalog.hashes_of_photos([m.photo_id for m in got]), fb)
+
+    def mark_result(self, query: str | os.PathLike, result: str | os.PathLike,
+                    mark: str | None) -> None:
+        """The user's verdict on a result of "Find similar": "similar", "not_similar", or None
+        to forget it. Stored by content (a decision); it re-ranks that query at once and feeds
+        the next ``train_projection``."""
+        from photofinder.store.feedback import MARKS
+
+        if mark is not None and mark not in MARKS:
+            raise LibraryError(f"a mark is one of {', '.join(MARKS)}, not {mark!r}")
+        hashes = []
+        for p in (query, result):
+            row = self.catalog.photo_by_path(normpath(p))
+            if row is None or not row.hash:
+                raise LibraryError(f"not an indexed photo of this library: {normpath(p)}")
+            hashes.append(row.hash)
+        self.lock()
+        self.catalog.set_mark(hashes[0], hashes[1], mark)
+
+    def _query_feedback(self, path: str | os.PathLike):
+        from photofinder.retrieval.feedback import QueryFeedback
+
+        row = self.catalog.photo_by_path(normpath(path))
+        marked = self.catalog.marked_vectors(self.embedder.model_id, row.hash) \
+            if row is not None and row.hash else []
+        if not marked:
+            return None
+        sides = {m: [r.result_label for r in marked if r.mark == m and r.result_label]
+                 for m in ("similar", "not_similar")}
+        vecs = {m: self.stored_vectors(ls) if ls else np.empty((0, self.embedder.dim), np.float32)
+                for m, ls in sides.items()}
+        return QueryFeedback(vecs["similar"], vecs["not_similar"],
+                             frozenset(r.result_hash for r in marked if r.mark == "similar"),
+                             frozenset(r.result_hash for r in marked if r.mark == "not_similar"))
+
+    def similar_to_vector(self, vec: np.ndarray, top: int = 20, exclude: set[str] = frozenset(),
+                          exclude_id: int | None = None) -> list[Match]:
+        """``vec``: a vector, or several views of one query (n, d) whose best score counts."""
+        if top <= 0:
+            return []
+        hits = self.searcher().rank(vec, top + 1 + len(exclude))
+        rows = self.catalog.photos_for_labels([label for label, _ in hits])
+        out = []
+        for label, score in hits:
+            row = rows.get(label)
+            if row is None or row.id == exclude_id or row.path in exclude:
+                continue
+            out.append(Match(row.path, min(1.0, max(-1.0, score)), row.id))
+        return out[:top]
+
+    # -- evaluation -----------------------------------------------------------------------
+    def evaluate(self, folder: str | os.PathLike,
+                 progress: Callable[[Progress], None] | None = None):
+        """Index ``folder`` (one sub-folder per group) into this library and measure how
+        "Find similar" ranks each photo's group-mates: a retrieval.evaluate.Report."""
+        from photofinder.retrieval import evaluate as ev
+
+        root = normpath(folder)
+        if not os.path.isdir(root):
+            raise LibraryError(f"not a folder: {root}")
+        if not any(root == f.path or root.startswith(f.path.rstrip(os.sep) + os.sep)
+                   for f in self.folders()):
+            self.add_folder(root)
+        self.update(progress)
+        model = self.embedder.model_id
+
+        def lookup(path: str) -> dict | None:
+            row = self.catalog.photo_by_path(path)
+            if row is None:
+                return None
+            if row.status == "failed":
+                return {"error": row.error}
+            emb = self.catalog.embedding_of_photo(row.id, model)
+            return {"label": emb[0]} if emb else {"error": "not indexed yet"}
+
+        try:
+            plan = ev.plan(root, list(scanner.walk(root)), lookup)
+        except ev.EvaluationError as e:
+            raise LibraryError(str(e)) from None
+        searcher = self.searcher()
+        settings = {"model": model, "provider": self.embedder.provider,
+                    "projection": self.projection_status()["version"],
+                    "query_expansion": searcher.options.describe(),
+                    "rotations": "4-rotation max" if searcher.options.rotations else "off"}
+
+        def rank_query(q, k):
+            return searcher.rank(self.query_vectors(q.path)[0], k, {q.label})
+
+        return ev.run(plan, rank_query, len(self.index), settings)
+
+    def stored_vectors(self, labels: list[int]) -> np.ndarray:
+        """The catalogue's vectors for ``labels`` (float32 rows, in the order asked)."""
+        got = dict(self.catalog.vectors(labels))
+        return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
+
+    def searcher(self):
+        """The "Find similar" pipeline over this library's index (retrieval.search)."""
+        from photofinder.retrieval.search import DEFAULT, Searcher
+
+        return Searcher(self.index, self.stored_vectors, DEFAULT)
