@@ -103,7 +103,7 @@ def test_keeper_is_the_original_and_user_can_override(edit_lib, tmp_path):
         g2 = [g for g in lib.duplicates() if small in [m.path for m in g.members]][0]
         assert g2.keep == small and "chosen by you" in g2.members[0].reasons[0]
     finally:
-        dbutil.execute(lib, "DELETE FROM keeper_choices")
+        dbutil.execute(lib, "DELETE FROM keeper_paths")
 
 
 def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_path, data_dir):
