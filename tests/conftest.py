@@ -18,21 +18,12 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
 
 @pytest.fixture(scope="session", autouse=True)
 def data_dir(tmp_path_factory):
-    """A private user data dir for the whole run, holding a freshly built model."""
+    """A private user data dir for the whole run (no model in it: tests that need the model
+    ask for the ``model`` fixture)."""
     d = tmp_path_factory.mktemp("pfdata")
     old = os.environ.get("PHOTOFINDER_DATA")
     os.environ["PHOTOFINDER_DATA"] = str(d)
     os.environ.pop("PHOTOFINDER_LIBRARY", None)
-    cached = os.environ.get("PHOTOFINDER_TEST_MODEL_DIR")  # reuse a built model if given
-    from photofinder.pixels.embedding.model import MODEL_NAME
-    from photofinder.paths import model_dir
-
-    if cached and (Path(cached) / "manifest.json").exists():
-        shutil.copytree(cached, model_dir(MODEL_NAME))
-    else:
-        from photofinder.pixels.embedding.export import export
-
-        export(progress=lambda m: None)
     yield d
     if old is None:
         os.environ.pop("PHOTOFINDER_DATA", None)
@@ -42,12 +33,40 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def model(data_dir):
-    """The built model (in the private data dir)."""
-    return data_dir
+    """The real model, built once per run into the private data dir (or copied from
+    ``$PHOTOFINDER_TEST_MODEL_DIR``, a model built before, to save the export)."""
+    from photofinder.paths import model_dir
+    from photofinder.pixels.embedding.model import MODEL_NAME
+
+    cached = os.environ.get("PHOTOFINDER_TEST_MODEL_DIR")
+    if cached and (Path(cached) / "manifest.json").exists():
+        shutil.copytree(cached, model_dir(MODEL_NAME), dirs_exist_ok=True)
+    else:
+        from photofinder.pixels.embedding.export import export
+
+        export(progress=lambda m: None)
+    return model_dir(MODEL_NAME)
+
+
+@pytest.fixture(autouse=True)
+def model_only_where_asked(request, data_dir):
+    """A test that does not ask for ``model`` runs without one (so the suite says which
+    tests need it, and the others need no torch and no export)."""
+    if "model" in request.fixturenames:
+        yield
+        return
+    models, hidden = data_dir / "models", data_dir / ".models-hidden"
+    if models.exists():
+        models.rename(hidden)
+    try:
+        yield
+    finally:
+        if hidden.exists():
+            hidden.rename(models)
 
 
 @pytest.fixture(scope="session")
-def embedder(data_dir):
+def embedder(model):
     from photofinder.pixels.embedding.model import Embedder
 
     return Embedder()
@@ -67,7 +86,7 @@ def photo_set(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def library(tmp_path, data_dir):
+def library(tmp_path, model):
     from photofinder.library import Library
 
     lib = Library(tmp_path / "library")

@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_bundle_builds_and_runs(tmp_path, data_dir):
+def test_bundle_builds_and_runs(tmp_path, model):
     pytest.importorskip("PyInstaller", reason="the bundle extra is not installed: "
                         "pip install -e '.[bundle]'")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
            # the model the test session built (conftest) goes into the bundle
-           "PHOTOFINDER_BUNDLE_MODEL": str(data_dir / "models" / "efficientnet-lite2-gem")}
+           "PHOTOFINDER_BUNDLE_MODEL": str(model)}
     r = subprocess.run([sys.executable, str(ROOT / "packaging" / "smoke_bundle.py"),
                         "--dist", str(tmp_path / "dist")], env=env, check=False,
                        capture_output=True, text=True, timeout=1800)

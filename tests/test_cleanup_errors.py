@@ -26,7 +26,7 @@ def private_trash(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def small_lib(tmp_path, data_dir):
+def small_lib(tmp_path, model):
     photos = tmp_path / "photos"
     photos.mkdir()
     img = sample_images()["coffee"]
@@ -126,7 +126,7 @@ def test_a_read_only_library_can_say_its_status(small_lib, capsys, tmp_path):
 
 
 @pytest.mark.skipif(MOUNT is not None, reason=f"a small filesystem: {MOUNT}")
-def test_a_full_disk_under_the_library(tmp_path, capsys, data_dir):
+def test_a_full_disk_under_the_library(tmp_path, capsys, model):
     drive = tmp_path / "drive"
     drive.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(drive)], check=True)

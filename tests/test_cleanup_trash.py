@@ -27,7 +27,7 @@ def xdg(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def copies(tmp_path, xdg, data_dir):
+def copies(tmp_path, xdg, model):
     """cat.jpg, an exact copy, a smaller edit; coffee.jpg and an exact copy elsewhere."""
     a, b = tmp_path / "photos", tmp_path / "backup"
     a.mkdir(), b.mkdir()
@@ -127,7 +127,7 @@ def test_moved_away_copy_and_keeper_gone(copies):
     assert rep.trashed == [] and rep.refused[other] == "no longer on disk"
 
 
-def test_a_group_whose_keeper_is_offline_is_shown_but_not_trashed(tmp_path, xdg, data_dir):
+def test_a_group_whose_keeper_is_offline_is_shown_but_not_trashed(tmp_path, xdg, model):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
     sample_images()["coffee"].save(a / "coffee.jpg", quality=90)
@@ -205,7 +205,7 @@ def test_undo_goes_on_past_a_blocked_file_and_reports_each(copies):
     assert again == [taken] and again.blocked == {}
 
 
-def test_undo_a_name_that_is_not_utf8(tmp_path, xdg, data_dir):
+def test_undo_a_name_that_is_not_utf8(tmp_path, xdg, model):
     photos = tmp_path / "photos"
     photos.mkdir()
     sample_images()["coffee"].save(photos / "coffee.jpg", quality=90)

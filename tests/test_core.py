@@ -61,7 +61,7 @@ def test_removing_a_folder_removes_its_photos_from_results(library, photo_set):
     assert library.catalog.counts()["indexed"] == 10
 
 
-def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path, photo_set, data_dir):
+def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path, photo_set, model):
     lib = Library(tmp_path / "lib")
     lib.add_folder(photo_set)
     lib.update()
@@ -80,7 +80,7 @@ def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path
     lib.close()
 
 
-def test_damaged_index_file_is_rebuilt(tmp_path, photo_set, data_dir):
+def test_damaged_index_file_is_rebuilt(tmp_path, photo_set, model):
     lib = Library(tmp_path / "lib")
     lib.add_folder(photo_set / "originals")
     lib.update()

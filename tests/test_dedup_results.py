@@ -15,7 +15,7 @@ from samples import sample_images
 
 
 @pytest.fixture
-def lib_and_folder(tmp_path, data_dir):
+def lib_and_folder(tmp_path, model):
     folder = tmp_path / "photos"
     folder.mkdir()
     img = sample_images()["astronaut"]
@@ -90,7 +90,7 @@ def test_keep_by_path_among_byte_identical_copies(lib_and_folder, capsys):
     assert "similar_shots" in out
 
 
-def test_same_pixels_other_capture_time_is_another_shot(tmp_path, data_dir):
+def test_same_pixels_other_capture_time_is_another_shot(tmp_path, model):
     """Two exposures of a still scene can line up pixel for pixel; a copy keeps the capture
     time, another exposure has its own."""
     from PIL import Image

@@ -50,7 +50,7 @@ def edit_set(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def edit_lib(edit_set, tmp_path_factory, data_dir):
+def edit_lib(edit_set, tmp_path_factory, model):
     lib = Library(tmp_path_factory.mktemp("lib"))
     lib.add_folder(edit_set)
     lib.update()
@@ -106,7 +106,7 @@ def test_keeper_is_the_original_and_user_can_override(edit_lib, tmp_path):
         dbutil.execute(lib, "DELETE FROM keeper_paths")
 
 
-def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_path, data_dir):
+def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_path, model):
     import skimage.data
 
     left, right, _ = skimage.data.stereo_motorcycle()
@@ -120,7 +120,7 @@ def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_p
         assert loose == [{"left.jpg", "right.jpg"}]
 
 
-def test_blank_and_tiny_pictures_never_join(tmp_path, data_dir):
+def test_blank_and_tiny_pictures_never_join(tmp_path, model):
     Image.new("RGB", (224, 399), (0, 0, 0)).save(tmp_path / "black.jpg")
     Image.new("RGB", (224, 399), (2, 2, 2)).save(tmp_path / "black2.png")
     img = sample_images()["camera"]
@@ -133,7 +133,7 @@ def test_blank_and_tiny_pictures_never_join(tmp_path, data_dir):
 
 
 @pytest.fixture
-def copies(tmp_path, data_dir):
+def copies(tmp_path, model):
     """an original, an exact copy, a smaller edit; and the original seen a second time through
     a hard link in another folder of the library (one file under two catalogued paths)"""
     a, b = tmp_path / "photos", tmp_path / "backup"
@@ -194,7 +194,7 @@ def test_photos_indexed_before_signatures_still_match(edit_lib):
     assert edit_lib.catalog.db.execute("SELECT count(*) FROM signatures").fetchone()[0] > 0
 
 
-def test_shared_testdata_groups(shared_testdata, tmp_path, data_dir):
+def test_shared_testdata_groups(shared_testdata, tmp_path, model):
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(shared_testdata)
         lib.update()

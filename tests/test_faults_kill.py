@@ -24,7 +24,7 @@ PER_FILE = [s for s in TRASH_STEPS if s != "indexed"]
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, data_dir):
+def world(tmp_path_factory, model):
     w = World(tmp_path_factory.mktemp("faults") / "work", mounts=MOUNT is None)
     imgs = sample_images()
     w.build({k: imgs[k] for k in ("astronaut", "coffee")})

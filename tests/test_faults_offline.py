@@ -35,7 +35,7 @@ def online(lib) -> dict[str, tuple[bool, int]]:
 
 
 @pytest.fixture
-def two_folders(tmp_path, data_dir):
+def two_folders(tmp_path, model):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
     fill(a)
@@ -88,7 +88,7 @@ def test_deleting_some_photos_and_moving_all_to_another_folder_still_count(two_f
 
 
 @pytest.mark.skipif(MOUNT is not None, reason=f"a drive to unplug: {MOUNT}")
-def test_unplugged_drive_and_another_drive_at_its_mount_point(tmp_path, data_dir):
+def test_unplugged_drive_and_another_drive_at_its_mount_point(tmp_path, model):
     drive, bystander = tmp_path / "drive", tmp_path / "bystander"
     drive.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(drive)], check=True)

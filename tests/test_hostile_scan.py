@@ -225,7 +225,7 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     assert r.stdout.count(b"error: ") == len(BAD) + len(MORE_BAD)
 
 
-def test_cli_add_reports_failures_without_traceback(tmp_path, data_dir):
+def test_cli_add_reports_failures_without_traceback(tmp_path, model):
     root = tmp_path / "p"
     root.mkdir()
     _jpeg(root / "ok.jpg")

@@ -83,7 +83,7 @@ def test_unplugged_folder_goes_offline_and_stays_searchable(tmp_path, library, f
     assert library.status()["folders"][0]["online"] is True
 
 
-def test_a_second_writer_gets_a_clear_message(tmp_path, folder, data_dir):
+def test_a_second_writer_gets_a_clear_message(tmp_path, folder, model):
     lib = Library(tmp_path / "lib")
     lib.add_folder(folder)  # takes the writer lock
     other = Library(tmp_path / "lib")
@@ -105,7 +105,7 @@ def make_many(folder: Path, n: int) -> None:
         img.save(folder / f"img{i:04d}.jpg", quality=85)
 
 
-def test_kill_9_mid_run_then_resume(tmp_path, data_dir):
+def test_kill_9_mid_run_then_resume(tmp_path, model):
     folder = tmp_path / "many"
     make_many(folder, 400)
     lib_dir = tmp_path / "lib"
@@ -152,7 +152,7 @@ def wait_for(cond, timeout=60.0):
     return False
 
 
-def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folder, data_dir):
+def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folder, model):
     lib_dir = tmp_path / "lib"
     writer = Library(lib_dir)
     writer.add_folder(folder)
@@ -209,7 +209,7 @@ def test_vanished_between_scan_and_decode(library, folder):
     assert library.catalog.counts() == {"pending": 0, "indexed": 9, "failed": 0}
 
 
-def test_pause_resume_and_cancel(tmp_path, data_dir):
+def test_pause_resume_and_cancel(tmp_path, model):
     folder = tmp_path / "many"
     make_many(folder, 120)
     lib = Library(tmp_path / "lib")

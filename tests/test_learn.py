@@ -20,7 +20,7 @@ EVALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "evaldata" / 
 
 
 @pytest.fixture
-def indexed(tmp_path, data_dir, photo_set):
+def indexed(tmp_path, model, photo_set):
     lib = Library(tmp_path / "lib")
     lib.add_folder(photo_set)
     lib.update()
@@ -122,7 +122,7 @@ def test_closed_form_fit_needs_no_torch_and_the_torch_finetune_stays_near(indexe
     assert np.linalg.norm(w - w0) < 0.1 * np.linalg.norm(w0)
 
 
-def test_too_small_a_library_says_why(tmp_path, data_dir, photo_set):
+def test_too_small_a_library_says_why(tmp_path, model, photo_set):
     with Library(tmp_path / "small") as lib:
         lib.add_folder(photo_set / "originals")
         lib.update()
@@ -131,7 +131,7 @@ def test_too_small_a_library_says_why(tmp_path, data_dir, photo_set):
 
 
 def test_map_coordinates_are_cached_and_new_photos_placed_near_their_kind(
-        tmp_path, data_dir, photo_set):
+        tmp_path, model, photo_set):
     pytest.importorskip("openTSNE")
     folder = tmp_path / "photos"
     shutil.copytree(photo_set, folder)
@@ -162,7 +162,7 @@ def test_map_coordinates_are_cached_and_new_photos_placed_near_their_kind(
 
 
 @pytest.mark.slow
-def test_learning_improves_find_similar_on_held_out_groups(tmp_path, data_dir):
+def test_learning_improves_find_similar_on_held_out_groups(tmp_path, model):
     """holidays-dev split by group: the library learns from groups 1000-1049 only, then
     groups 1050-1099 (never seen in training) are added and evaluated, against the same
     library untrained."""

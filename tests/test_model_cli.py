@@ -69,7 +69,7 @@ def test_missing_model_gives_one_line_hint(tmp_path):
     assert p.stderr.strip() == "photofinder: the model is not built yet: run `photofinder model build`"
 
 
-def test_cli_add_similar_status_remove(tmp_path, photo_set):
+def test_cli_add_similar_status_remove(tmp_path, photo_set, model):
     lib = tmp_path / "L"
     p = run_cli("add", str(photo_set / "originals"), str(photo_set / "edited"), lib=lib)
     assert p.returncode == 0, p.stderr
@@ -97,7 +97,7 @@ def test_cli_add_similar_status_remove(tmp_path, photo_set):
     assert info["provider"] == "CPU" and info["dim"] == 1280
 
 
-def test_cli_errors_are_one_line_and_exit_codes(tmp_path):
+def test_cli_errors_are_one_line_and_exit_codes(tmp_path, model):
     p = run_cli("similar", str(tmp_path / "nope.jpg"), lib=tmp_path / "L")
     assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     p = run_cli("add", str(tmp_path / "no-such-folder"), lib=tmp_path / "L")
@@ -110,7 +110,7 @@ def test_cli_errors_are_one_line_and_exit_codes(tmp_path):
     assert p.returncode == 1 and str(bad) in p.stderr and len(p.stderr.strip().splitlines()) == 1
 
 
-def test_shared_bridge_edits_rank_above_unrelated(tmp_path, shared_testdata):
+def test_shared_bridge_edits_rank_above_unrelated(tmp_path, shared_testdata, model):
     lib = tmp_path / "L"
     assert run_cli("add", str(shared_testdata), lib=lib, timeout=900).returncode == 0
     q = shared_testdata / "pdq" / "bridge-mods" / "aaa-orig.jpg"

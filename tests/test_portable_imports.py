@@ -56,7 +56,7 @@ PROGRAM = textwrap.dedent("""
 """)
 
 
-def test_core_without_posix_only_modules(tmp_path, data_dir):
+def test_core_without_posix_only_modules(tmp_path, model):
     photos = tmp_path / "photos"
     photos.mkdir()
     imgs = sample_images()
@@ -66,7 +66,7 @@ def test_core_without_posix_only_modules(tmp_path, data_dir):
                                    Image.Resampling.LANCZOS)
     small.save(photos / "chelsea-small.jpg", quality=85)
     query = photos / "chelsea.jpg"
-    env = {**os.environ, "PHOTOFINDER_DATA": str(data_dir), "HOME": str(tmp_path / "home"),
+    env = {**os.environ, "PHOTOFINDER_DATA": str(model.parents[1]), "HOME": str(tmp_path / "home"),
            "XDG_DATA_HOME": str(tmp_path / "home" / "share"),
            "XDG_CONFIG_HOME": str(tmp_path / "home" / "config")}
     r = subprocess.run([sys.executable, "-c", PROGRAM, ",".join(BLOCKED), str(tmp_path / "lib"),

@@ -32,7 +32,7 @@ def pf(*args, env=None):
                           env={**os.environ, **(env or {})})
 
 
-def test_cpu_is_chosen_and_said(data_dir, tmp_path):
+def test_cpu_is_chosen_and_said(model, tmp_path):
     emb = Embedder(provider="cpu")
     assert emb.provider == "CPU" and emb.precision == "fp32"
     assert emb.batch_size == 8 and emb.decode_workers >= 2
@@ -43,7 +43,7 @@ def test_cpu_is_chosen_and_said(data_dir, tmp_path):
 
 
 @pytest.mark.skipif(cuda_offered(), reason="this onnxruntime offers CUDA")
-def test_provider_cuda_fails_in_one_line_without_cuda(data_dir, tmp_path):
+def test_provider_cuda_fails_in_one_line_without_cuda(model, tmp_path):
     with pytest.raises(ModelError, match="--provider cuda: CUDA cannot be used"):
         Embedder(provider="cuda")
     photo = ROOT / "resources" / "demo" / "camera.jpg"
@@ -76,7 +76,7 @@ def test_a_cuda_session_that_ends_on_the_cpu(caplog):
 
 
 @pytest.mark.skipif(not cuda_offered(), reason="onnxruntime-gpu is not installed here")
-def test_onnxruntime_gpu_runs_or_falls_back_in_one_line(data_dir, tmp_path):
+def test_onnxruntime_gpu_runs_or_falls_back_in_one_line(model, tmp_path):
     photo = ROOT / "resources" / "demo" / "camera.jpg"
     r = pf("--library", str(tmp_path / "lib"), "status", "--json")
     assert r.returncode == 0, r.stderr
@@ -88,7 +88,7 @@ def test_onnxruntime_gpu_runs_or_falls_back_in_one_line(data_dir, tmp_path):
         assert '"provider": "CUDA"' in r.stdout
 
 
-def test_fp16_is_used_only_where_it_keeps_the_embeddings(data_dir, tmp_path):
+def test_fp16_is_used_only_where_it_keeps_the_embeddings(model, tmp_path):
     """The fp16 copy against fp32 on the demo photos, on the CPU provider here (a GPU runs
     the same check on itself)."""
     pytest.importorskip("onnx")

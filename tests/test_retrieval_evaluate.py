@@ -38,7 +38,7 @@ def run_cli(*args, env=None):
                           text=True, env={**os.environ, **(env or {})}, timeout=600)
 
 
-def test_evaluate_json_and_plot(grouped, tmp_path, data_dir):
+def test_evaluate_json_and_plot(grouped, tmp_path, model):
     png = tmp_path / "pr.png"
     r = run_cli("evaluate", str(grouped), "--json", "--plot", str(png))
     assert r.returncode == 0, r.stderr
@@ -56,7 +56,7 @@ def test_evaluate_json_and_plot(grouped, tmp_path, data_dir):
         assert im.size[0] > 300
 
 
-def test_evaluate_into_a_named_library_keeps_it(grouped, tmp_path, data_dir):
+def test_evaluate_into_a_named_library_keeps_it(grouped, tmp_path, model):
     lib = tmp_path / "lib"
     r = run_cli("--library", str(lib), "evaluate", str(grouped))
     assert r.returncode == 0, r.stderr
@@ -65,7 +65,7 @@ def test_evaluate_into_a_named_library_keeps_it(grouped, tmp_path, data_dir):
     assert st["photos"]["indexed"] == 42
 
 
-def test_evaluate_bad_folders_are_one_line_errors(tmp_path, data_dir):
+def test_evaluate_bad_folders_are_one_line_errors(tmp_path, model):
     r = run_cli("evaluate", str(tmp_path / "nope"))
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "not a folder" in r.stderr
     flat = tmp_path / "flat"
@@ -80,7 +80,7 @@ def test_evaluate_bad_folders_are_one_line_errors(tmp_path, data_dir):
 
 
 @pytest.mark.slow
-def test_holidays_dev(tmp_path, data_dir):
+def test_holidays_dev(tmp_path, model):
     """Real scenes from other viewpoints (INRIA Holidays): the number the defaults are
     chosen by. Plain ImageNet features reach about 0.8 here."""
     if not EVALDATA.is_dir():

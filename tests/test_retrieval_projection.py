@@ -50,7 +50,7 @@ def test_refit_policy():
     assert P.describe(None)["version"] == "raw"
 
 
-def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, data_dir):
+def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, model):
     lib = Library(tmp_path / "lib")
     lib.add_folder(photo_set)
     lib.update()

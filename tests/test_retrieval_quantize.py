@@ -12,7 +12,7 @@ from samples import sample_images
 
 
 @pytest.mark.slow
-def test_int8_copy_runs_and_says_what_it_is(tmp_path, data_dir, embedder):
+def test_int8_copy_runs_and_says_what_it_is(tmp_path, model, embedder):
     from photofinder.pixels.embedding import preprocess, quantize
     from photofinder.pixels.embedding.model import Embedder
 

@@ -59,13 +59,13 @@ class App:
 
 
 @pytest.fixture
-def env(tmp_path, data_dir):
+def env(tmp_path, model):
     """A library with the demo photos indexed (through the CLI, as a user does)."""
     photos = tmp_path / "photos"
     photos.mkdir()
     for p in assets.demo_originals()[:5]:
         shutil.copy(p, photos / p.name)
-    e = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PHOTOFINDER_DATA": str(data_dir),
+    e = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PHOTOFINDER_DATA": str(model.parents[1]),
          "PHOTOFINDER_LIBRARY": str(tmp_path / "library"),
          "TMPDIR": tempfile.mkdtemp(prefix="pf")}  # where Qt puts the socket: a short path
     r = subprocess.run([sys.executable, "-m", "photofinder", "add", str(photos)], env=e,

@@ -9,7 +9,7 @@ pytest.importorskip("pytestqt")
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
+def make_window(qtbot, tmp_path, model):
     """make_window(**kwargs) -> a shown MainWindow on tmp_path/'library' (demo off by default)."""
     from photofinder.gui.main_window import MainWindow
 
