@@ -164,7 +164,7 @@ def one_size(n: int, gen: Generator, queries: int, tmp: Path) -> dict:
         exact.append(set(top.tolist()))
         recall.append(len(exact[i] & set(got[i])) / 10)
     by_ef = {}
-    for ef in (100, 200, 800):  # the frontier around the default
+    for ef in (100, 200, 800, 1200, 1600):  # the frontier around the default
         lat_e, rec_e = [], []
         for i, q in enumerate(held_out):
             t = time.perf_counter()
