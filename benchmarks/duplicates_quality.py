@@ -164,7 +164,8 @@ def main() -> None:
     copy_of, original, edit_of, truth, lookalike = make_set(folder, photo_dir, max_scenes)
     out: dict = {"files": len(copy_of), "sources": len(original), "edits": sorted(set(edit_of.values())),
                  "lookalike_pairs": {"bursts": sum(1 for p in lookalike if any("burst" in x for x in p)),
-                                     "holidays_other_views": sum(1 for p in lookalike if any("--view-" in x for x in p)),
+                                     "holidays_other_views":
+                                         sum(1 for p in lookalike if any("--view-" in x for x in p)),
                                      "stereo": 1},
                  "machine": "2 cores shared with other sessions: timings are noisy"}
     with Library(work / "lib") as lib:

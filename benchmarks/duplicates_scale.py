@@ -52,7 +52,6 @@ def arg(args, name, default):
 
 def build_real(work: Path, photo_dir: str | None) -> tuple[Path, dict]:
     """Index the real part once; returns (library dir, info)."""
-    from PIL import Image
 
     from dedup_shots import QUALITY, burst, combined_edits
     from duplicates_quality import real_sources

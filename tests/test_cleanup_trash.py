@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 import dbutil
 from faultkit import sha

@@ -10,7 +10,6 @@ import pytest
 import dbutil
 from PIL import Image, ImageOps
 
-from photofinder.dedup import finder as D
 from photofinder.library import Library, LibraryError
 
 from samples import sample_images

@@ -97,7 +97,7 @@ def test_non_utf8_file_names_survive_catalogue_json_and_cli(library, tmp_path):
     library.update()
     st = library.status()
     assert st["photos"]["indexed"] == 3  # three files (exact copies, but three photos)
-    indexed = {os.path.basename(os.fsencode(r["path"])) for r in dbutil.rows(library, 
+    indexed = {os.path.basename(os.fsencode(r["path"])) for r in dbutil.rows(library,
         "SELECT path FROM photos WHERE status='indexed'")}
     assert indexed == set(raw_names)  # every name round-trips byte for byte
     assert st["photos"]["indexed"] + st["photos"]["failed"] == 4
@@ -192,7 +192,7 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     assert set(errors) == set(BAD)
     for name, (_, expected) in BAD.items():
         assert expected in errors[name] and "\n" not in errors[name], (name, errors[name])
-    before = {r["path"]: r["hash"] for r in dbutil.rows(library, 
+    before = {r["path"]: r["hash"] for r in dbutil.rows(library,
         "SELECT path, hash FROM photos WHERE status='indexed'")}
     labels_before = sorted(library.catalog.embedding_labels(library.embedder.model_id))
 
@@ -203,7 +203,7 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     st = library.status()
     assert st["photos"]["indexed"] == good
     assert st["photos"]["failed"] == len(BAD) + len(MORE_BAD)
-    after = {r["path"]: r["hash"] for r in dbutil.rows(library, 
+    after = {r["path"]: r["hash"] for r in dbutil.rows(library,
         "SELECT path, hash FROM photos WHERE status='indexed'")}
     assert after == before
     assert sorted(library.catalog.embedding_labels(library.embedder.model_id)) == labels_before

@@ -25,7 +25,7 @@ import os
 import signal
 import sqlite3
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from photofinder.errors import PhotofinderError

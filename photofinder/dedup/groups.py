@@ -22,7 +22,6 @@ from collections import defaultdict
 from photofinder.dedup import grouping, keeper
 from photofinder.dedup.keeper import RAW_EXT, Rules
 from photofinder.dedup.model import Group, Member
-from photofinder.dedup.verify import Geometry
 
 
 def _stem(path: str) -> tuple[str, str]:

@@ -7,7 +7,6 @@ catalogue no longer has; a missing or damaged file is rebuilt from the stored ve
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -16,6 +15,8 @@ from typing import Callable, Iterable, Iterator
 
 import hnswlib
 import numpy as np
+
+from photofinder.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -223,11 +224,7 @@ class VectorIndex:
 
 def file_digest(path: Path) -> str:
     """sha256 of a file (about 1 GB/s: 0.1 s for a 100k-photo index of 256-d vectors)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 23):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256(path, chunk=1 << 23)
 
 
 def verify(path: Path, meta: dict) -> str | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from photofinder.errors import PhotofinderError
 
-import hashlib
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from photofinder.checksums import file_sha256
 from photofinder.paths import model_dir
 from photofinder.pixels.embedding import precision, providers
 
@@ -31,14 +31,6 @@ BUILD_HINT = "the model is not built yet: run `photofinder model build`"
 
 class ModelError(PhotofinderError):
     """The model is missing, damaged or cannot run; the message is one line for the user."""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def default_folder() -> Path:

@@ -9,7 +9,6 @@ the check fails, the fp32 model runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -18,19 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
+from photofinder.checksums import file_sha256
+
 log = logging.getLogger(__name__)
 
 FP16_FILE = "model-fp16.onnx"
 CHECK_FILE = "fp16-check.json"
 MIN_COSINE = 0.999
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def convert(folder: Path, manifest: dict) -> Path | None:
@@ -92,7 +85,7 @@ def choose(folder: Path, manifest: dict, reference, make_session: Callable[[Path
     path = convert(folder, manifest)
     if path is None:
         return None
-    key = f"{manifest['sha256'][:16]}:{_sha256(path)[:16]}:{provider_key}"
+    key = f"{manifest['sha256'][:16]}:{file_sha256(path)[:16]}:{provider_key}"
     cache_file = folder / CHECK_FILE
     try:
         cache = json.loads(cache_file.read_text())
