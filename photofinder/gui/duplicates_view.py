@@ -65,7 +65,7 @@ class _Card(QFrame):
         reasons.setWordWrap(True)
         reasons.setToolTip("\n".join(member.reasons))
         reasons.setStyleSheet("font-size: 11px;")
-        reasons.setMaximumHeight(reasons.fontMetrics().lineSpacing() * 3 + 2)
+        reasons.setMaximumHeight(reasons.fontMetrics().lineSpacing() * 3)  # whole lines only
         reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(reasons)
         lay.addStretch()
@@ -237,7 +237,8 @@ class DuplicatesView(QWidget):
             if current is not None and g.keep == current.keep:
                 keep_row = i
         if self.similar:
-            head = QListWidgetItem("Similar shots — not copies, never moved to the trash")
+            head = QListWidgetItem("Similar shots (not copies)")
+            head.setToolTip("Bursts, other views and look-alikes: never moved to the trash")
             head.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(head)
             for j, g in enumerate(self.similar):
