@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 M = 24          # links a node; with ef 400: recall@10 0.99 at 50k whitened vectors (hnsw_million)
 EF_CONSTRUCTION = 200
 EF_SEARCH = 400
-# hnsw_million at 1M whitened vectors: ef 400 -> recall@10 0.87 (p50 2.7 ms), 800 -> 0.94 (3.6 ms)
-LARGE, EF_SEARCH_LARGE = 300_000, 800
+# hnsw_million at 1M whitened vectors: ef 400 -> recall@10 0.87 (p50 2.7 ms), 800 -> 0.93-0.94,
+# 1200 -> 0.959 (p50 4.8 ms with another job on the 2 cores), 1600 -> 0.968
+LARGE, EF_SEARCH_LARGE = 300_000, 1200
 RERANK_FACTOR, RERANK_EXTRA = 3, 32  # graph candidates re-ranked in the full projected space
 
 
