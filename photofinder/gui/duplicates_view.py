@@ -64,7 +64,9 @@ class _Card(QFrame):
         reasons = QLabel("\n".join(text[:2]))
         reasons.setWordWrap(True)
         reasons.setToolTip("\n".join(member.reasons))
-        reasons.setStyleSheet("font-size: 11px;")
+        small = reasons.font()
+        small.setPixelSize(11)
+        reasons.setFont(small)  # (a style sheet's size would not be in fontMetrics() yet)
         reasons.setMaximumHeight(reasons.fontMetrics().lineSpacing() * 3)  # whole lines only
         reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(reasons)
