@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from photofinder.retrieval import metrics
+from photofinder.errors import PhotofinderError
 
 MAX_RANK = 1000  # rankings are cut here; relevant items further down count as missed
 
 
-class EvaluationError(Exception):
+class EvaluationError(PhotofinderError):
     """The folder cannot be evaluated (no groups, too few photos); one line for the user."""
 
 

@@ -34,6 +34,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 from photofinder.pixels import imaging
 from photofinder.pixels.embedding import preprocess
 from photofinder.retrieval import projection as P
+from photofinder.errors import PhotofinderError
 
 KIND = "learned"
 MAX_PHOTOS = 600        # photos decoded and edited per training (CPU minutes at most)
@@ -48,7 +49,7 @@ MIN_PHOTOS = 20         # fewer than this: nothing to learn from
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-class LearnError(Exception):
+class LearnError(PhotofinderError):
     """Training cannot run (too few photos, none decodable); one line for the user."""
 
 

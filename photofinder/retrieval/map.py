@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from photofinder.errors import PhotofinderError
+
 EXTRA_HINT = ("the map of the library needs openTSNE (the map extra): "
               "pip install 'photofinder[map]'")
 NEIGHBOURS = 10     # mapped neighbours a new photo is placed among
@@ -27,7 +29,7 @@ SCALE = 1000.0      # coordinates are scaled into [0, SCALE] on the longer side
 Progress = Callable[[str, int, int], None]
 
 
-class MapError(Exception):
+class MapError(PhotofinderError):
     """The map cannot be made (no openTSNE, too few photos); one line for the user."""
 
 
