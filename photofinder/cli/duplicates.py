@@ -105,24 +105,24 @@ def _print_groups(groups) -> None:
     if not groups:
         print("no duplicates")
         return
-    for i, g in enumerate(groups, 1):
-        print(f"group {i}:")
-        for m in g.members:
-            mark = "KEEP " if m.path == g.keep else "     "
-            print(f"  {mark}{m.kind:5s} {m.score:5.3f}  {m.path}")
-            print(f"                    {'; '.join(m.reasons)}")
+    _print_sets(groups, "group", "KEEP ", show_kind=True)
 
 
 def _print_similar(shots) -> None:
     if not shots:
         return
     print(f"similar shots (not copies; nothing here is moved to the trash): {len(shots)}")
-    for i, g in enumerate(shots, 1):
-        print(f"shots {i}:")
+    _print_sets(shots, "shots", "BEST ", show_kind=False)
+
+
+def _print_sets(groups, title: str, mark: str, show_kind: bool) -> None:
+    """Each group: its members, the kept (or best) one marked, with their reasons."""
+    for i, g in enumerate(groups, 1):
+        print(f"{title} {i}:")
         for m in g.members:
-            mark = "BEST " if m.path == g.keep else "     "
-            print(f"  {mark}{m.score:5.3f}  {m.path}")
-            print(f"              {'; '.join(m.reasons)}")
+            kind = f"{m.kind:5s} " if show_kind else ""
+            print(f"  {mark if m.path == g.keep else ' ' * len(mark)}{kind}{m.score:5.3f}  {m.path}")
+            print(f"{' ' * (14 + len(kind))}{'; '.join(m.reasons)}")
 
 
 def run_undo(lib, args) -> int:

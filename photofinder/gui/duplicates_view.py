@@ -173,6 +173,15 @@ class DuplicatesView(QWidget):
         self.progressed.connect(self.set_progress)
         self.set_groups([], searching=True)
 
+    def _add_group_item(self, g, noun: str) -> None:
+        """One row of the list: the kept photo's thumbnail, name and how many it stands for."""
+        item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{len(g.members)} {noun}")
+        item.setToolTip(g.keep)
+        pm = self.loader.get(g.keep)
+        if pm is not None:
+            item.setIcon(QIcon(pm))
+        self.list.addItem(item)
+
     def set_error(self, message: str) -> None:
         """The check failed: say so (an error is never shown as "no duplicates")."""
         self.set_groups([], searching=True)
@@ -230,12 +239,7 @@ class DuplicatesView(QWidget):
         self.list.clear()
         keep_row = 0
         for i, g in enumerate(self.groups):
-            item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{len(g.members)} copies")
-            item.setToolTip(g.keep)
-            pm = self.loader.get(g.keep)
-            if pm is not None:
-                item.setIcon(QIcon(pm))
-            self.list.addItem(item)
+            self._add_group_item(g, "copies")
             if current is not None and g.keep == current.keep:
                 keep_row = i
         if self.similar:
@@ -244,12 +248,7 @@ class DuplicatesView(QWidget):
             head.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(head)
             for j, g in enumerate(self.similar):
-                item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{len(g.members)} shots")
-                item.setToolTip(g.keep)
-                pm = self.loader.get(g.keep)
-                if pm is not None:
-                    item.setIcon(QIcon(pm))
-                self.list.addItem(item)
+                self._add_group_item(g, "shots")
                 if current is not None and g.keep == current.keep and not self.groups:
                     keep_row = len(self.groups) + 1 + j
         self.list.blockSignals(False)
