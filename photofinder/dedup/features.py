@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import cv2
@@ -43,6 +43,8 @@ class Features:
     box: tuple[float, float, float, float]
     sharpness: float
     full_pixels: int = 0  # width * height of the file as displayed
+    # (grey, points, desc) of the picture mirrored, computed when first needed (not stored)
+    mirrored: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def content(self) -> float:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -51,8 +52,9 @@ from photofinder.store.index import VectorIndex
 from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
-METHOD = f"v2.f{features.VERSION}"
+METHOD = f"v3.f{features.VERSION}"
 CHUNK = 2  # pairs per worker checked at once; the skips are decided between rounds
+UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the rest are skipped
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]
@@ -189,9 +191,18 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # strongest first; a pair already joined through checked copies needs no check of its own
     todo.sort(key=lambda kc: -(kc[1].cosine or 1.0))
     joined = grouping.Joined([(v.hash_a, v.hash_b) for v in known.values() if v.kind == V.COPY])
-    # a burst frame found another shot of one copy group is that for its other copies too
-    seen_similar = {(joined.root(v.hash_a), joined.root(v.hash_b))
-                    for v in known.values() if v.kind == V.SIMILAR}
+    # what one pair of two copy groups was found to be, the other pairs between them are too:
+    # a burst frame found another shot of one copy is that of its other copies, and a copy
+    # group found unrelated to another stays so (a copy of each would be a copy of both)
+    # (after a few tries: one failed pair may be one edit that does not line up with another)
+    seen = {V.SIMILAR: set()}
+    unrelated: Counter = Counter()
+    for v in known.values():
+        roots = frozenset((joined.root(v.hash_a), joined.root(v.hash_b)))
+        if v.kind == V.SIMILAR:
+            seen[V.SIMILAR].add(roots)
+        elif v.kind != V.COPY:
+            unrelated[roots] += 1
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
@@ -215,9 +226,10 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
                 if joined.same(ha, hb):
                     stats["skipped_joined"] = stats.get("skipped_joined", 0) + 1
                     continue
-                ra, rb = joined.root(ha), joined.root(hb)
-                if (ra, rb) in seen_similar or (rb, ra) in seen_similar:
-                    stats["skipped_similar"] = stats.get("skipped_similar", 0) + 1
+                roots = frozenset((joined.root(ha), joined.root(hb)))
+                if roots in seen[V.SIMILAR] or unrelated[roots] >= UNRELATED_STRIKES:
+                    which = "skipped_similar" if roots in seen[V.SIMILAR] else "skipped_unrelated"
+                    stats[which] = stats.get(which, 0) + 1
                     continue
                 if feats.get(ha) is None or feats.get(hb) is None:
                     continue  # unreadable now (offline?): checked again next time
@@ -230,12 +242,14 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
                 ta, tb = taken.get(ha), taken.get(hb)
                 if kind == V.COPY and ta and tb and ta != tb:  # one exposure, one capture time
                     kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
-                if c.cosine is not None and v.kind:
+                if c.cosine is not None and v.kind and not why.startswith("looks alike"):
                     why = f"looks alike {c.cosine:.2f}, " + why
                 if kind == V.COPY:
                     joined.join(ha, hb)
-                elif kind == V.SIMILAR:
-                    seen_similar.add((joined.root(ha), joined.root(hb)))
+                elif kind == V.SIMILAR and not v.tentative:
+                    seen[V.SIMILAR].add(frozenset((joined.root(ha), joined.root(hb))))
+                else:
+                    unrelated[frozenset((joined.root(ha), joined.root(hb)))] += 1
                 n_copy += kind == V.COPY
                 n_similar += kind == V.SIMILAR
                 out.append(PairVerdict(ha, hb, kind, float(v.score), why,
