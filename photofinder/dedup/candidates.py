@@ -22,6 +22,7 @@ import numpy as np
 
 from photofinder.dedup import grouping
 from photofinder.dedup import signature as S
+from photofinder.store.index import RawVectors
 
 
 @dataclass
@@ -44,6 +45,8 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
     """Candidate pairs touching a hash in ``todo_hashes`` (all when None); ``skip``: photo
     ids that are never candidates (tiny pictures)."""
     cand: dict[tuple[str, str], Candidate] = {}
+    if todo_hashes is not None and not todo_hashes:
+        return cand  # nothing new: every pair was a candidate before
 
     def add(pa: int, pb: int, source: str) -> Candidate | None:
         ha, hb = node_of_photo.get(pa), node_of_photo.get(pb)
@@ -63,11 +66,13 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
     labels = sorted(l for l, p in photo_of_label.items() if p in node_of_photo and l in index.live
                     and (todo_hashes is None or node_of_photo[p] in todo_hashes))
 
-    def vectors(chunk_labels):
-        got = dict(catalog.vectors(chunk_labels))
-        return np.stack([np.frombuffer(got[l], np.float16) for l in chunk_labels]).astype(np.float32)
     if labels:
-        for la, lb, sim in grouping.cnn_pairs(labels, vectors, index.search_many, cosine):
+        # every raw vector (queries, hits to re-score) read from the catalogue once
+        raw = RawVectors(index.live, index.raw_dim, catalog.vectors)
+
+        def search(vecs, k, ef):
+            return index.search_many(vecs, k, ef, raw=raw)
+        for la, lb, sim in grouping.cnn_pairs(labels, raw, search, cosine):
             pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
             if pa is None or pb is None:
                 continue
@@ -87,8 +92,12 @@ def signature_hashes(catalog) -> tuple[np.ndarray, np.ndarray]:
     """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks."""
     ids, hashes = [], []
     for rows in catalog.signatures(S.MIN_PIXELS_SIDE):
-        sigs = np.stack([np.frombuffer(r[1], np.uint8) for r in rows])
-        ok = sigs.reshape(len(sigs), -1).astype(np.float32).std(axis=1) >= S.MIN_CONTRAST
+        blob = b"".join(r[1] for r in rows)
+        if len(blob) == len(rows) * S.SIDE * S.SIDE:
+            sigs = np.frombuffer(blob, np.uint8).reshape(len(rows), -1)
+        else:  # a damaged signature: as before (np.stack says what is wrong)
+            sigs = np.stack([np.frombuffer(r[1], np.uint8) for r in rows])
+        ok = _contrast_ok(sigs.reshape(len(sigs), -1))
         if not ok.any():
             continue
         ids.append(np.array([r[0] for r in rows], np.int64)[ok])
@@ -96,6 +105,19 @@ def signature_hashes(catalog) -> tuple[np.ndarray, np.ndarray]:
     if not ids:
         return np.empty(0, np.int64), np.empty((0, 8), np.uint64)
     return np.concatenate(ids), np.concatenate(hashes)
+
+
+def _contrast_ok(sigs: np.ndarray) -> np.ndarray:
+    """std(grey levels) >= MIN_CONTRAST per row, as float32 ``std`` decides it, from exact
+    integer sums (a third of the time); rows within a hair of the limit take float32's word."""
+    x = sigs.astype(np.int32)
+    n = x.shape[1]
+    std = np.sqrt(np.maximum(np.einsum("ij,ij->i", x, x) / n - (x.sum(axis=1) / n) ** 2, 0.0))
+    ok = std >= S.MIN_CONTRAST
+    near = np.abs(std - S.MIN_CONTRAST) < 1e-3
+    if near.any():
+        ok[near] = sigs[near].astype(np.float32).std(axis=1) >= S.MIN_CONTRAST
+    return ok
 
 
 def mirror_hints(catalog, cands: list[Candidate], chunk: int = 4096) -> None:

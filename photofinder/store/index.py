@@ -181,14 +181,22 @@ class VectorIndex:
         order = np.argsort(-full, kind="stable")[:k]
         return [(cand[i], float(full[i])) for i in order]
 
-    def search_many(self, vectors: np.ndarray, k: int, ef: int | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    def search_many(self, vectors: np.ndarray, k: int, ef: int | None = None,
+                    raw: "RawVectors | None" = None) -> tuple[np.ndarray, np.ndarray]:
         """Batched kNN of raw vectors: (labels, raw cosine similarities), each of shape (n, k'),
         best first. ``ef`` trades recall of far neighbours for speed (a range search for near
-        copies needs little)."""
+        copies needs little). ``raw``: where the re-scoring takes the raw vectors from (a
+        whole library's range search: each read from the catalogue once), else
+        ``raw_vectors``."""
         vectors = np.asarray(vectors, np.float32)
         labels, sims = self._knn(self._to_space(vectors), k, ef)
-        if self.projection is None or labels.shape[1] == 0 or self.raw_vectors is None:
+        if self.projection is None or labels.shape[1] == 0:
+            return labels, sims
+        if raw is not None:
+            sims = raw.dots(raw.rows(labels.ravel()).reshape(labels.shape), vectors)
+            order = np.argsort(-sims, axis=1, kind="stable")
+            return np.take_along_axis(labels, order, 1), np.take_along_axis(sims, order, 1)
+        if self.raw_vectors is None:
             return labels, sims
         # re-score the candidates with the raw vectors, and order them by that
         uniq, inverse = np.unique(labels, return_inverse=True)
@@ -221,6 +229,76 @@ class VectorIndex:
                     return (np.empty((len(vectors), 0), np.int64),
                             np.empty((len(vectors), 0), np.float32))
         return labels.astype(np.int64), (1.0 - dist).astype(np.float32)
+
+
+class RawVectors:
+    """The raw vectors of a fixed set of labels for one long job (the duplicates' range
+    search over a whole library): each read from ``read`` (the catalogue: (label, float16
+    blob) rows) once, on first use, and kept as float16 rows. The matrix is allocated
+    untouched, so only the rows read take memory (100k photos of 1280-d: 250 MB)."""
+
+    def __init__(self, labels: Iterable[int], dim: int,
+                 read: Callable[[list[int]], Iterable[tuple[int, bytes]]]):
+        self.labels = np.unique(np.fromiter(labels, np.int64))
+        self.dim = dim
+        top = int(self.labels[-1]) + 1 if len(self.labels) else 0
+        # label -> row by a table where the labels are dense enough (they are row ids)
+        self._table = None
+        if len(self.labels) and self.labels[0] >= 0 and top <= 4 * len(self.labels) + (1 << 20):
+            self._table = np.full(top, -1, np.int64)
+            self._table[self.labels] = np.arange(len(self.labels))
+        self.matrix = np.empty((len(self.labels), dim), np.float16)
+        self.loaded = np.zeros(len(self.labels), bool)
+        self._read = read
+
+    def rows(self, labels) -> np.ndarray:
+        """Row numbers in ``matrix`` of these labels (read now where not read before);
+        KeyError for a label outside the set or missing from the source."""
+        labels = np.asarray(labels, np.int64).ravel()
+        if self._table is not None:
+            inside = (labels >= 0) & (labels < len(self._table))
+            pos = self._table[np.where(inside, labels, 0)]
+            if not inside.all() or (pos < 0).any():
+                raise KeyError("labels outside the set")
+        else:
+            pos = np.searchsorted(self.labels, labels)
+            pos[pos == len(self.labels)] = 0
+            if len(labels) and (len(self.labels) == 0 or (self.labels[pos] != labels).any()):
+                raise KeyError("labels outside the set")
+        need = np.unique(pos[~self.loaded[pos]])
+        if len(need):
+            got, blobs = [], []
+            for label, blob in self._read(self.labels[need].tolist()):
+                got.append(label)
+                blobs.append(blob)
+            if got:
+                at = np.searchsorted(self.labels, np.asarray(got, np.int64))
+                self.matrix[at] = np.frombuffer(b"".join(blobs), np.float16).reshape(-1, self.dim)
+                self.loaded[at] = True
+            if not self.loaded[need].all():
+                raise KeyError("labels missing from the source")
+        return pos
+
+    def __call__(self, labels) -> np.ndarray:
+        """float32 rows of these labels, in the order asked."""
+        return self.matrix[self.rows(labels)].astype(np.float32)
+
+    def dots(self, rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """(n, k) inner products of ``vectors`` (n, dim) with the rows ``rows`` (n, k), in small
+        blocks: no (n, k, dim) float32 copy (at n=2048, k=16 one is 170 MB, and converting it
+        from float16 costs more than the products)."""
+        n, k = rows.shape
+        out = np.empty((n, k), np.float32)
+        step = max(1, 256 // max(k, 1))
+        half = np.empty((step, k, self.dim), np.float16)
+        full = np.empty((step, k, self.dim), np.float32)
+        vectors = np.ascontiguousarray(vectors, np.float32)
+        for s in range(0, n, step):
+            m = min(step, n - s)
+            np.take(self.matrix, rows[s:s + m], axis=0, out=half[:m])
+            np.copyto(full[:m], half[:m])
+            np.einsum("nkd,nd->nk", full[:m], vectors[s:s + m], out=out[s:s + m])
+        return out
 
 
 def file_digest(path: Path) -> str:

@@ -1,0 +1,120 @@
+"""The duplicates' candidate stage on its own: the CNN range search over a real (projected)
+hnswlib index with raw re-scoring from a read-once cache, the signature contrast filter and
+the dihedral hashing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photofinder.dedup import candidates, grouping
+from photofinder.dedup import signature as S
+from photofinder.retrieval.projection import fit_pca_whitening
+from photofinder.store.index import RawVectors, VectorIndex, decode_vectors, encode_vector
+
+
+def _library(tmp_path, n=900, d=96, seed=3):
+    """A projected index (16-d graph) over embedding-like vectors with near copies: families
+    of 2 to 6 members around a centre, plus unrelated photos."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n, 12)) @ rng.normal(size=(12, d)) + 0.4 * rng.normal(size=(n, d))
+    for start in range(0, 300, 6):  # 50 families
+        size = 2 + (start // 6) % 5
+        base[start + 1:start + size] = base[start] + 0.25 * rng.normal(size=(size - 1, d))
+    raw = (base / np.linalg.norm(base, axis=1, keepdims=True)).astype(np.float32)
+    store = {10 + 3 * i: encode_vector(v) for i, v in enumerate(raw)}  # labels with gaps
+    stored = {l: np.frombuffer(b, np.float16).astype(np.float32) for l, b in store.items()}
+    reads = []
+
+    def read(labels):
+        reads.extend(labels)
+        return ((l, store[l]) for l in labels)
+    proj = fit_pca_whitening(raw, 48, 16, shrink=10.0)
+    idx = VectorIndex(tmp_path / "i.hnsw", d, "m", proj,
+                      lambda ls: np.stack([stored[int(l)] for l in ls]))
+    idx.open(list(store), lambda ls: decode_vectors((l, store[l]) for l in ls))
+    return idx, store, stored, read, reads
+
+
+def test_raw_vectors_reads_each_once_and_answers_the_stored_values(tmp_path):
+    idx, store, stored, read, reads = _library(tmp_path)
+    raw = RawVectors(store, idx.raw_dim, read)
+    some = [13, 10, 13, 2200]
+    assert np.array_equal(raw(some), np.stack([stored[l] for l in some]))
+    assert sorted(reads) == [10, 13, 2200]
+    raw(list(store))
+    assert sorted(reads) == sorted({10, 13, 2200} | set(store)) and len(reads) == len(store)
+    with pytest.raises(KeyError):
+        raw.rows([11])  # not a label of the set
+    with pytest.raises(KeyError):
+        RawVectors([5, 6], 4, lambda ls: iter(())).rows([5])  # the source lacks it
+    # dots: the products of each query with its own rows
+    rows = raw.rows([10, 13, 16, 19, 22, 25]).reshape(3, 2)
+    q = np.random.default_rng(0).normal(size=(3, idx.raw_dim)).astype(np.float32)
+    want = np.einsum("nkd,nd->nk", raw.matrix[rows].astype(np.float32), q)
+    assert np.array_equal(raw.dots(rows, q), want)
+    # labels far apart: found by search, not a table
+    sparse = RawVectors([1, 10**12], 2, lambda ls: ((l, np.ones(2, np.float16).tobytes()) for l in ls))
+    assert sparse.rows([10**12]).tolist() == [1]
+
+
+def test_search_many_rescored_from_the_cache_matches_the_catalogue_path(tmp_path):
+    idx, store, stored, read, reads = _library(tmp_path)
+    raw = RawVectors(idx.live, idx.raw_dim, read)
+    q = np.stack([stored[l] for l in sorted(store)[:200]])
+    for k in (4, 16, 64):
+        la, sa = idx.search_many(q, k, 4 * k)
+        lb, sb = idx.search_many(q, k, 4 * k, raw=raw)
+        assert np.array_equal(la, lb) and np.array_equal(sa, sb)
+    everything = np.stack([stored[l] for l in sorted(store)])
+    exact = q @ everything.T
+    col = {l: j for j, l in enumerate(sorted(store))}
+    assert np.allclose(sb, exact[np.arange(len(q))[:, None], np.vectorize(col.get)(lb)], atol=1e-5)
+
+
+def test_cnn_pairs_with_the_cache_finds_the_same_pairs_and_every_near_copy(tmp_path):
+    idx, store, stored, read, reads = _library(tmp_path)
+    labels = sorted(store)
+
+    def by_catalogue(ls):
+        return np.stack([stored[l] for l in ls])
+    before = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, chunk=128, k=2))
+    raw = RawVectors(idx.live, idx.raw_dim, read)
+    after = sorted(grouping.cnn_pairs(labels, raw, lambda v, k, ef: idx.search_many(v, k, ef, raw=raw),
+                                      0.8, chunk=128, k=2))
+    assert after == before and len(reads) == len(store)  # widened (k=2 is too few), read once
+    found = {(a, b) for a, b, _ in after}
+    m = by_catalogue(labels)
+    sims = m @ m.T
+    near = {(labels[i], labels[j]) for i, j in zip(*np.nonzero(np.triu(sims, 1) >= 0.8))}
+    assert near and near <= found
+
+
+def test_contrast_filter_decides_as_float32_std():
+    rng = np.random.default_rng(5)
+    flat = np.full((6, S.SIDE * S.SIDE), 100, np.uint8)
+    flat[1, :100] = 110  # a little contrast
+    flat[2] = rng.integers(0, 256, S.SIDE * S.SIDE)
+    # std exactly at the limit: half the pixels at m - 6, half at m + 6
+    flat[3, ::2], flat[3, 1::2] = 94, 106
+    flat[4, ::2], flat[4, 1::2] = 95, 106  # just under
+    sigs = np.concatenate([flat, rng.integers(90, 110, (200, S.SIDE * S.SIDE)).astype(np.uint8)])
+    want = sigs.astype(np.float32).std(axis=1) >= S.MIN_CONTRAST
+    assert np.array_equal(candidates._contrast_ok(sigs), want)
+    assert want[3] and not want[4] and want[2] and not want[0]
+
+
+def test_dihedral_pairs_finds_turned_and_mirrored_copies():
+    rng = np.random.default_rng(6)
+    pics = []
+    for _ in range(40):
+        field = rng.normal(size=(6, 6))
+        big = np.kron(field, np.ones((8, 8)))  # smooth enough for the low DCT
+        pics.append(np.clip(128 + 40 * big + rng.normal(0, 2, (48, 48)), 0, 255))
+    turned = [S.transform(pics[i], g) for i, g in zip(range(7), range(1, 8))]
+    sigs = np.stack(pics + turned).astype(np.uint8).reshape(47, -1)
+    ids = np.arange(100, 147)
+    got = grouping.dihedral_pairs(ids, S.dihedral_hashes(sigs), 6)
+    for i in range(7):
+        assert (100 + i, 140 + i) in got
+    assert len(got) <= 10  # nothing else (unrelated random fields)
