@@ -118,3 +118,53 @@ def test_dihedral_pairs_finds_turned_and_mirrored_copies():
     for i in range(7):
         assert (100 + i, 140 + i) in got
     assert len(got) <= 10  # nothing else (unrelated random fields)
+
+
+def _catalogue(tmp_path):
+    """A real catalogue: 60 photos, photos 0-9 with a near copy each (10-19: the CNN finds
+    them), photos 20-24 with a turned copy (25-29: the signatures find them)."""
+    from photofinder.store.catalog import Catalog
+
+    rng = np.random.default_rng(8)
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    folder = cat.add_folder("/x")
+    vecs = rng.normal(size=(60, 64))
+    vecs[10:20] = vecs[0:10] + 0.1 * rng.normal(size=(10, 64))
+    pics = [np.clip(128 + 40 * np.kron(rng.normal(size=(6, 6)), np.ones((8, 8))), 0, 255)
+            for _ in range(60)]
+    for i in range(5):
+        pics[25 + i] = S.transform(pics[20 + i], 1 + i)
+    for i in range(60):
+        pid = cat.insert_photo(folder.id, f"/x/{i}.jpg", 1000, 0, 1, i)
+        v = vecs[i] / np.linalg.norm(vecs[i])
+        cat.record_result(pid, {"hash": f"h{i:03d}", "width": 800, "height": 600,
+                                "signature": pics[i].astype(np.uint8).tobytes()},
+                          "m", encode_vector(v))
+    idx = VectorIndex(tmp_path / "i.hnsw", 64, "m")
+    idx.open(cat.embedding_labels("m"), lambda ls: decode_vectors(cat.vectors(ls)))
+    return cat, idx
+
+
+def _found(cat, idx, todo=None):
+    nodes = cat.dedup_nodes()
+    got = candidates.find(cat, idx, {n.photo_id: n.hash for n in nodes},
+                          {n.label: n.photo_id for n in nodes}, todo, 0.8, 6, set())
+    return {k: (c.pa, c.pb, c.cosine, c.rotation, c.mirror_hint, tuple(c.sources))
+            for k, c in got.items()}
+
+
+def test_find_beside_and_on_one_connection_agree(tmp_path, caplog):
+    cat, idx = _catalogue(tmp_path)
+    assert cat.reads_apart()
+    with caplog.at_level("DEBUG", logger="photofinder.dedup.candidates"):
+        beside = _found(cat, idx)
+    assert not caplog.records  # the rotation pass ran beside, on its own connection
+    assert {(f"h{i:03d}", f"h{i + 10:03d}") for i in range(10)} <= set(beside)
+    turned = {(f"h{20 + i:03d}", f"h{25 + i:03d}"): 1 + i for i in range(5)}
+    assert all(beside[k][3] is not None and "rotation" in beside[k][5] for k in turned)
+    with cat.transaction():  # uncommitted work: only this connection sees it
+        assert not cat.reads_apart()
+        assert _found(cat, idx) == beside
+    only_new = _found(cat, idx, {"h003"})
+    assert set(only_new) == {("h003", "h013")}
+    assert _found(cat, idx, set()) == {}

@@ -3,10 +3,12 @@ when the others were searched before.
 
 - CNN: a range search in the HNSW index (cosine >= the sensitivity's threshold) for each
   photo still to search (grouping.cnn_pairs: batched kNN that widens while its last hit is
-  above the threshold).
+  above the threshold). With a projected graph, the hits are re-scored with the raw vectors,
+  each read from the catalogue once a run (store.index.RawVectors).
 - Pixel signatures: rotated/mirrored copies by hashing the signatures' eight dihedral sign
   hashes (grouping.dihedral_pairs: vectorised multi-index hashing), since the CNN embedding
-  is not rotation-invariant.
+  is not rotation-invariant. It runs in a thread beside the CNN search, reading the
+  signatures on a connection of its own (on this one inside a write transaction).
 - A mirror hint per pair (vectorised over all pairs): does B's signature, mirrored, agree
   with A's better than as it is? Local features are not mirror-invariant: verify.py tries
   the mirror first then.
@@ -16,13 +18,17 @@ A pair is keyed by the two content hashes, smaller first (byte-identical files a
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+import logging
 
 import numpy as np
 
 from photofinder.dedup import grouping
 from photofinder.dedup import signature as S
 from photofinder.store.index import RawVectors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,24 +69,42 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
             c.sources.append(source)
         return c
 
+    def rotation_pairs(apart: bool) -> dict[tuple[int, int], int]:
+        return grouping.dihedral_pairs(*signature_hashes(catalog, apart), hash_bits)
+
     labels = sorted(l for l, p in photo_of_label.items() if p in node_of_photo and l in index.live
                     and (todo_hashes is None or node_of_photo[p] in todo_hashes))
+    with ThreadPoolExecutor(1) as pool:
+        # the rotation pass needs nothing from the CNN's: beside it (numpy, SQLite and
+        # hnswlib let go of the GIL), on a connection of its own
+        rotated = pool.submit(rotation_pairs, True) if catalog.reads_apart() else None
+        if labels:
+            if index.projection is not None:
+                # every raw vector (queries, hits to re-score) read from the catalogue once
+                raw = vectors = RawVectors(index.live, index.raw_dim, catalog.vectors)
 
-    if labels:
-        # every raw vector (queries, hits to re-score) read from the catalogue once
-        raw = RawVectors(index.live, index.raw_dim, catalog.vectors)
-
-        def search(vecs, k, ef):
-            return index.search_many(vecs, k, ef, raw=raw)
-        for la, lb, sim in grouping.cnn_pairs(labels, raw, search, cosine):
-            pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
-            if pa is None or pb is None:
-                continue
-            c = add(pa, pb, "cnn")
-            if c is not None:
-                c.cosine = max(c.cosine or 0.0, sim)
-    ids, hashes = signature_hashes(catalog)
-    for (pa, pb), g in grouping.dihedral_pairs(ids, hashes, hash_bits).items():
+                def search(vecs, k, ef):
+                    return index.search_many(vecs, k, ef, raw=raw)
+            else:  # the graph holds the raw vectors: no re-scoring; queries chunk by chunk
+                def vectors(part):
+                    return RawVectors(part, index.raw_dim, catalog.vectors)(part)
+                search = index.search_many
+            for la, lb, sim in grouping.cnn_pairs(labels, vectors, search, cosine):
+                pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
+                if pa is None or pb is None:
+                    continue
+                c = add(pa, pb, "cnn")
+                if c is not None:
+                    c.cosine = max(c.cosine or 0.0, sim)
+            raw = vectors = None  # the raw vectors' memory, before the rotation pass ends
+        try:
+            rot = rotated.result() if rotated is not None else None
+        except Exception as e:  # the second connection failed: on this one, then
+            log.debug("rotation pass beside the CNN failed (%s); again on this connection", e)
+            rot = None
+    if rot is None:
+        rot = rotation_pairs(False)
+    for (pa, pb), g in rot.items():
         c = add(pa, pb, "rotation")
         if c is not None:
             c.rotation = g
@@ -88,10 +112,12 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
     return cand
 
 
-def signature_hashes(catalog) -> tuple[np.ndarray, np.ndarray]:
-    """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks."""
+def signature_hashes(catalog, apart: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks
+    (``apart``: on a connection of its own, for a thread)."""
     ids, hashes = [], []
-    for rows in catalog.signatures(S.MIN_PIXELS_SIDE):
+    read = catalog.signatures_apart if apart else catalog.signatures
+    for rows in read(S.MIN_PIXELS_SIDE):
         blob = b"".join(r[1] for r in rows)
         if len(blob) == len(rows) * S.SIDE * S.SIDE:
             sigs = np.frombuffer(blob, np.uint8).reshape(len(rows), -1)

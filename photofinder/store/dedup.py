@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Iterator
+from urllib.parse import quote
 
 from photofinder.store.base import PATH_PARAM, StoreBase, bind_path, chunks, marks
 from photofinder.store.schema import migration
@@ -190,6 +191,28 @@ class DedupStore(_ResultsStore):
             "WHERE p.status='indexed' AND min(p.width, p.height) >= ?", [min_side])
         while rows := cur.fetchmany(chunk):
             yield [(r[0], r[1]) for r in rows]
+
+    def signatures_apart(self, min_side: int, chunk: int = 4096
+                         ) -> Iterator[list[tuple[int, bytes]]]:
+        """``signatures`` on a read-only connection of its own, opened and closed by the
+        thread that iterates (a long read beside the work of this catalogue's connection).
+        It sees what is committed: not for use inside a write transaction."""
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True, timeout=30)
+        try:
+            cur = conn.execute(
+                "SELECT s.photo_id, s.sig FROM signatures s JOIN photos p ON p.id=s.photo_id "
+                "WHERE p.status='indexed' AND min(p.width, p.height) >= ?", [min_side])
+            while rows := cur.fetchmany(chunk):
+                yield rows
+        finally:
+            conn.close()
+
+    def reads_apart(self) -> bool:
+        """Whether ``signatures_apart`` sees what this connection does: no write transaction
+        open, and a catalogue another connection can open (not a read-only one)."""
+        return not (getattr(self, "read_only", False) or self.db.conn.in_transaction)
 
     def signature_info(self, photo_id: int) -> SignatureInfo | None:
         row = self.db.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -250,6 +251,7 @@ class RawVectors:
         self.matrix = np.empty((len(self.labels), dim), np.float16)
         self.loaded = np.zeros(len(self.labels), bool)
         self._read = read
+        self.workers = max(1, min(4, os.cpu_count() or 1))
 
     def rows(self, labels) -> np.ndarray:
         """Row numbers in ``matrix`` of these labels (read now where not read before);
@@ -289,15 +291,24 @@ class RawVectors:
         from float16 costs more than the products)."""
         n, k = rows.shape
         out = np.empty((n, k), np.float32)
-        step = max(1, 256 // max(k, 1))
-        half = np.empty((step, k, self.dim), np.float16)
-        full = np.empty((step, k, self.dim), np.float32)
         vectors = np.ascontiguousarray(vectors, np.float32)
-        for s in range(0, n, step):
-            m = min(step, n - s)
-            np.take(self.matrix, rows[s:s + m], axis=0, out=half[:m])
-            np.copyto(full[:m], half[:m])
-            np.einsum("nkd,nd->nk", full[:m], vectors[s:s + m], out=out[s:s + m])
+        step = max(1, 256 // max(k, 1))
+
+        def part(lo: int, hi: int) -> None:
+            half = np.empty((step, k, self.dim), np.float16)
+            full = np.empty((step, k, self.dim), np.float32)
+            for s in range(lo, hi, step):
+                m = min(step, hi - s)
+                np.take(self.matrix, rows[s:s + m], axis=0, out=half[:m])
+                np.copyto(full[:m], half[:m])
+                np.einsum("nkd,nd->nk", full[:m], vectors[s:s + m], out=out[s:s + m])
+        workers = min(self.workers, max(1, n // (8 * step)))
+        if workers <= 1:
+            part(0, n)
+            return out
+        bounds = np.linspace(0, n, workers + 1).astype(int)
+        with ThreadPoolExecutor(workers) as pool:  # numpy lets go of the GIL for all three
+            list(pool.map(part, bounds[:-1], bounds[1:]))
         return out
 
 
