@@ -218,3 +218,25 @@ def test_shared_testdata_groups(shared_testdata, tmp_path, model):
     for p in ("pdq/misc-images/small.jpg", "pdq/misc-images/wee.jpg"):
         assert p not in grouped
     assert not any(p.startswith("pdq/reg-test-input/labelme-subset/") for p in grouped)
+
+
+def test_indexing_keeps_the_candidates_features_so_duplicates_reads_no_file(edit_set, tmp_path, model):
+    """The indexer makes the local features from the picture it decoded anyway and keeps
+    them for the photos with a near neighbour in the CNN space: the first ``duplicates``
+    reads no file for them. The photos alone get none; a copy turned upside down may have
+    no near neighbour there (the CNN is not rotation-invariant; the pixel signatures find
+    it), and only such a copy is read by ``duplicates``."""
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(edit_set)
+        lib.update()
+        stored = {r["hash"] for r in dbutil.rows(lib, "SELECT hash FROM dedup_features")}
+        hash_of = {os.path.basename(r["path"]): r["hash"]
+                   for r in dbutil.rows(lib, "SELECT path, hash FROM photos")}
+        missing = {n for n, h in hash_of.items() if h not in stored}
+        alone = {f"{n}.jpg" for n in ALONE}
+        assert alone <= missing
+        assert missing - alone <= {f"{n}-rot180.jpg" for n in EDITED}, missing
+        stats: dict = {}
+        found = lib.find_duplicates(stats=stats)
+        assert stats["features_read"] == len(missing - alone) < len(EDITED)
+        assert stats["checked"] > 0 and len(found.groups) == len(EDITED)

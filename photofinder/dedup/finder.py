@@ -21,7 +21,8 @@ How (nothing compares all against all, nothing per pair that can be done once pe
    by hashing the pixel signatures in all eight orientations; only for photos not searched
    before under the same model, sensitivity and method.
 3. features (features.py): ORB keypoints and a small grey picture, once per candidate photo,
-   cached in the catalogue by content hash.
+   cached in the catalogue by content hash; the indexer makes them from the picture it
+   decodes anyway for the photos with a near neighbour, so most are read from there.
 4. the strict check (verify.py) on each pair never checked before: one similarity
    transform, then tile-by-tile agreement: copy, similar shot, or neither. Every verdict is
    stored, so the next run checks new pairs only.
@@ -204,7 +205,7 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
         elif v.kind != V.COPY:
             unrelated[roots] += 1
     need = sorted({h for k, _ in todo for h in k})
-    feats = load_features(catalog, need, by_hash, say)
+    feats = load_features(catalog, need, by_hash, say, stats)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
     taken = {r.hash: r.taken_at for r in catalog.photos(by_hash[h][0] for h in need).values()}
     t = time.monotonic()
@@ -261,10 +262,14 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
 
 
 def load_features(catalog: Catalog, hashes: list[str], by_hash: dict,
-                  say: Progress | None = None) -> dict[str, features.Features]:
-    """Features of these content hashes: from the catalogue, else computed (once) from one
-    of the hash's files and stored."""
+                  say: Progress | None = None, stats: dict | None = None
+                  ) -> dict[str, features.Features]:
+    """Features of these content hashes: from the catalogue (the indexer keeps them for
+    photos with a near neighbour), else computed (once) from one of the hash's files and
+    stored. ``stats["features_read"]``: how many were read from files."""
     out: dict[str, features.Features] = {}
+    if stats is not None:
+        stats["features_read"] = 0
     for h, blob in catalog.features(hashes, features.VERSION).items():
         f = features.Features.from_blob(blob)
         if f is not None:
@@ -276,6 +281,8 @@ def load_features(catalog: Catalog, hashes: list[str], by_hash: dict,
     path_of = {r.hash: r.path for r in rows.values()}
     jobs = [(h, path_of[h]) for h in missing if h in path_of]
     total = len(jobs)
+    if stats is not None:
+        stats["features_read"] = total
     got = features.compute_many(jobs, workers=max(1, min(4, os.cpu_count() or 1)),
                                 progress=(lambda i: say("reading photos", i, total)
                                           if say and i % 20 == 0 else None))

@@ -4,6 +4,12 @@ Decoding runs in a thread pool (Pillow releases the GIL while decoding; JPEGs de
 mode at reduced scale) and stays a window ahead, so decoding batch k+1 overlaps inference on
 batch k (onnxruntime releases the GIL too). Each batch is one catalogue transaction, and its
 vectors go to the index right after, so a crash loses at most the batch in flight.
+
+The duplicates check's local features (dedup/features.py: ORB keypoints and a small grey
+picture, about 3 ms) are computed from the same decoded picture, and kept for the photos
+that have a near neighbour once their batch is in the index (the photos that will be
+duplicate candidates); a neighbour indexed before without them gets them then. So
+``duplicates`` on an indexed library reads no file for them.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import numpy as np
 
 from photofinder.pixels import imaging
 from photofinder.store.catalog import Catalog
+from photofinder.dedup import features as dedup_features
 from photofinder.dedup import signature
+from photofinder.dedup.finder import DEFAULT_SENSITIVITY, thresholds
 from photofinder.work.decodepool import DecodePool, DecodeTimeout
 from photofinder.pixels.embedding import preprocess
 from photofinder.pixels.embedding.model import Embedder
@@ -29,6 +37,7 @@ from photofinder.store.index import VectorIndex, encode_vector
 # holds half the memory (about 240 MB against 480 MB; benchmarks/indexer_memory.py).
 BATCH = 8
 DECODE_TIMEOUT = 60.0
+NEAR_K = 8  # neighbours looked at for "will be a duplicate candidate"
 VANISHED = "file vanished before it could be read"
 
 
@@ -49,6 +58,7 @@ class _Item:
     array: np.ndarray | None = None
     meta: dict | None = None
     error: str | None = None
+    features: bytes | None = None  # dedup features, kept if the photo has a near neighbour
 
 
 def prepare(photo_id: int, path: str) -> _Item:
@@ -62,6 +72,7 @@ def prepare(photo_id: int, path: str) -> _Item:
                      "orientation": decoded.orientation, "taken_at": decoded.taken_at,
                      "format": decoded.format, "size": size, "mtime_ns": st.st_mtime_ns,
                      "signature": signature.compute(decoded.image)}  # duplicates: < 1 ms
+        item.features = _features(decoded)
     except imaging.ImageError as e:
         item.error = str(e)
     except FileNotFoundError:
@@ -71,6 +82,20 @@ def prepare(photo_id: int, path: str) -> _Item:
     if item.error and not os.path.lexists(path):
         item.error = VANISHED
     return item
+
+
+def _features(decoded: imaging.Decoded) -> bytes | None:
+    """The duplicates features of a decoded picture, when it was decoded at least as large as
+    they need (else they are made from the file if the photo becomes a candidate)."""
+    w, h = decoded.image.size
+    full = (decoded.width or w) * (decoded.height or h)
+    if max(w, h) < dedup_features.SIDE and w * h < full:
+        return None
+    try:
+        grey = np.asarray(decoded.image.convert("L"))
+        return dedup_features.from_image(grey, full).to_blob()
+    except Exception:  # noqa: BLE001 - features are an optimisation: the check makes them later
+        return None
 
 
 class Indexer:
@@ -155,6 +180,7 @@ class Indexer:
         if good:  # what the index holds is exactly what the catalogue stores (float16)
             vectors = self.embedder.embed([it.array for it in good]).astype(np.float16)
         labels, added, removed, failed = [], [], [], 0
+        kept = []  # (item, label) of the photos now in the index
         with self.catalog.transaction():
             for it in items:
                 if it.error == VANISHED:  # gone between scan and decode: not a photo any more
@@ -170,9 +196,38 @@ class Indexer:
                 if label is not None:
                     labels.append(label)
                     added.append(vec)
+                    kept.append((it, label))
                 if old:
                     removed.append(old)
         self.index.remove(removed)
         if labels:
             self.index.add(labels, np.asarray(added, dtype=np.float32))
+            self._keep_candidate_features(kept, np.asarray(added, dtype=np.float32))
         return failed
+
+    def _keep_candidate_features(self, kept: list[tuple[_Item, int]], vectors: np.ndarray) -> None:
+        """Store the features of this batch's photos that have a near neighbour in the index,
+        and make them for such neighbours indexed earlier without them (read once, now)."""
+        near = thresholds(DEFAULT_SENSITIVITY)["cosine"]
+        found, sims = self.index.search_many(vectors, NEAR_K + 1, 4 * (NEAR_K + 1))
+        keep: dict[str, bytes] = {}
+        others: set[int] = set()
+        own = {label for _, label in kept}
+        for (it, label), row, row_sims in zip(kept, found, sims):
+            close = [int(lab) for lab, s in zip(row, row_sims) if s >= near and int(lab) != label]
+            if close and it.features is not None:
+                keep[it.meta["hash"]] = it.features
+            others.update(lab for lab in close if lab not in own)
+            if close and it.features is None:
+                others.add(label)
+        if others:
+            photos = self.catalog.photos_for_labels(sorted(others))
+            hashes = [p.hash for p in photos.values() if p.hash and p.hash not in keep]
+            have = set(self.catalog.features(hashes, dedup_features.VERSION))
+            for p in photos.values():
+                if p.hash and p.hash not in keep and p.hash not in have:
+                    f = dedup_features.compute(p.path)
+                    if f is not None:
+                        keep[p.hash] = f.to_blob()
+        if keep:
+            self.catalog.set_features(keep, dedup_features.VERSION)
