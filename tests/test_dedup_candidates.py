@@ -145,10 +145,10 @@ def _catalogue(tmp_path):
     return cat, idx
 
 
-def _found(cat, idx, todo=None):
+def _found(cat, idx, todo=None, skip=frozenset()):
     nodes = cat.dedup_nodes()
     got = candidates.find(cat, idx, {n.photo_id: n.hash for n in nodes},
-                          {n.label: n.photo_id for n in nodes}, todo, 0.8, 6, set())
+                          {n.label: n.photo_id for n in nodes}, todo, 0.8, 6, set(skip))
     return {k: (c.pa, c.pb, c.cosine, c.rotation, c.mirror_hint, tuple(c.sources))
             for k, c in got.items()}
 
@@ -168,3 +168,7 @@ def test_find_beside_and_on_one_connection_agree(tmp_path, caplog):
     only_new = _found(cat, idx, {"h003"})
     assert set(only_new) == {("h003", "h013")}
     assert _found(cat, idx, set()) == {}
+    # a tiny picture is in no pair, either side
+    pid = {n.hash: n.photo_id for n in cat.dedup_nodes()}
+    without = _found(cat, idx, skip={pid["h004"], pid["h015"]})
+    assert without == {k: v for k, v in beside.items() if not {"h004", "h015"} & set(k)}

@@ -72,7 +72,9 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
     def rotation_pairs(apart: bool) -> dict[tuple[int, int], int]:
         return grouping.dihedral_pairs(*signature_hashes(catalog, apart), hash_bits)
 
-    labels = sorted(l for l, p in photo_of_label.items() if p in node_of_photo and l in index.live
+    # a photo in ``skip`` is in no pair: it needs no search of its own
+    labels = sorted(l for l, p in photo_of_label.items()
+                    if p in node_of_photo and p not in skip and l in index.live
                     and (todo_hashes is None or node_of_photo[p] in todo_hashes))
     with ThreadPoolExecutor(1) as pool:
         # the rotation pass needs nothing from the CNN's: beside it (numpy, SQLite and
