@@ -102,6 +102,22 @@ def test_grouping_never_joins_a_vetoed_pair():
     assert j.same("a", "c") and not j.same("a", "d")
 
 
+def test_relations_between_groups_follow_the_groups_as_they_join():
+    """A burst frame found another shot of one copy is that of the copy's whole group, also
+    after the group grows; strikes (pairs found unrelated) carry over, the larger count."""
+    r = grouping.Relations([("a", "b")])
+    r.add_similar("b", "s")
+    assert r.similar("a", "s") and r.similar("s", "b")
+    r.add_strike("a", "u")
+    r.add_strike("c", "u")
+    r.add_strike("c", "u")
+    r.join("c", "a")  # c joins the group of a and b: its knowledge goes with it
+    assert r.same("b", "c") and r.similar("c", "s") and r.similar("s", "c")
+    assert r.strikes("b", "u") == 2 and r.strikes("u", "c") == 2
+    r.join("s", "a")  # a copy after all: no relation of a group to itself is left
+    assert not r.similar("a", "s") and r.strikes("s", "u") == 2
+
+
 def test_keeper_rules_original_beats_border_crop_and_small_copies():
     base = dict(format="JPEG", size=100_000, taken_at=None, camera=False, jpeg_quality=90)
     members = [

@@ -347,3 +347,22 @@ def test_shared_truncated_copies_clear_error(shared_testdata, tmp_path):
         with pytest.raises(imaging.ImageError, match="truncated") as e:
             imaging.load(p)
         assert "\n" not in str(e.value)
+
+
+def test_capture_time_is_the_shutter_never_the_last_save(tmp_path):
+    """DateTimeOriginal is when the photo was taken; DateTime is when a file was last
+    written (an editor sets it on every save), so it never counts as a capture time."""
+    saved, shot, none = tmp_path / "saved.jpg", tmp_path / "shot.jpg", tmp_path / "none.jpg"
+    img = Image.new("RGB", (32, 24), (90, 120, 60))
+    exif = Image.Exif()
+    exif[0x0132] = "2016:08:17 11:13:30"  # DateTime only
+    img.save(saved, exif=exif)
+    exif = Image.Exif()
+    exif[0x0132] = "2020:01:02 03:04:05"
+    exif.get_ifd(0x8769)[0x9003] = "2019:12:31 23:59:58"  # DateTimeOriginal
+    img.save(shot, exif=exif)
+    img.save(none)
+    assert imaging.capture_time(saved) is None
+    assert imaging.capture_time(shot) == "2019:12:31 23:59:58"
+    assert imaging.capture_time(none) is None
+    assert imaging.capture_time(tmp_path / "missing.jpg") is None

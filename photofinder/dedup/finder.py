@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -55,6 +54,9 @@ from photofinder.store.records import Photo
 DEFAULT_SENSITIVITY = 0.5
 METHOD = f"v3.f{features.VERSION}"
 CHUNK = 2  # pairs per worker checked at once; the skips are decided between rounds
+# where a pair found by its turned pixel signature alone (no CNN cosine) comes in the order:
+# after the near ones, so a group's plain members are tried before its turned ones
+TURNED_RANK = 0.85
 UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the rest are skipped
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
@@ -190,24 +192,32 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     t = time.monotonic()
     todo = [(k, c) for k, c in cand.items() if k not in known and frozenset(k) not in vetoed]
     # strongest first; a pair already joined through checked copies needs no check of its own
-    todo.sort(key=lambda kc: -(kc[1].cosine or 1.0))
-    joined = grouping.Joined([(v.hash_a, v.hash_b) for v in known.values() if v.kind == V.COPY])
+    todo.sort(key=lambda kc: -(kc[1].cosine or TURNED_RANK))
     # what one pair of two copy groups was found to be, the other pairs between them are too:
     # a burst frame found another shot of one copy is that of its other copies, and a copy
     # group found unrelated to another stays so (a copy of each would be a copy of both)
     # (after a few tries: one failed pair may be one edit that does not line up with another)
-    seen = {V.SIMILAR: set()}
-    unrelated: Counter = Counter()
+    rel = grouping.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == V.COPY)
     for v in known.values():
-        roots = frozenset((joined.root(v.hash_a), joined.root(v.hash_b)))
         if v.kind == V.SIMILAR:
-            seen[V.SIMILAR].add(roots)
+            rel.add_similar(v.hash_a, v.hash_b)
         elif v.kind != V.COPY:
-            unrelated[roots] += 1
+            rel.add_strike(v.hash_a, v.hash_b)
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say, stats)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
-    taken = {r.hash: r.taken_at for r in catalog.photos(by_hash[h][0] for h in need).values()}
+    photo_of = {r.hash: r for r in catalog.photos(by_hash[h][0] for h in need).values()}
+    taken: dict[str, str | None] = {}
+
+    def shot_at(h: str) -> str | None:
+        """The capture time (EXIF DateTimeOriginal: the catalogue's taken_at may be a
+        re-save's DateTime), read only for the copies that have a time to compare."""
+        r = photo_of.get(h)
+        if r is None or not r.taken_at:
+            return None
+        if h not in taken:
+            taken[h] = imaging.capture_time(r.path)
+        return taken[h]
     t = time.monotonic()
     out = []
     n_copy = n_similar = 0
@@ -224,13 +234,11 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
                 say("checking", start, len(todo))
             batch = []
             for (ha, hb), c in todo[start:start + step]:
-                if joined.same(ha, hb):
-                    stats["skipped_joined"] = stats.get("skipped_joined", 0) + 1
-                    continue
-                roots = frozenset((joined.root(ha), joined.root(hb)))
-                if roots in seen[V.SIMILAR] or unrelated[roots] >= UNRELATED_STRIKES:
-                    which = "skipped_similar" if roots in seen[V.SIMILAR] else "skipped_unrelated"
-                    stats[which] = stats.get(which, 0) + 1
+                skip = ("skipped_joined" if rel.same(ha, hb) else "skipped_similar"
+                        if rel.similar(ha, hb) else "skipped_unrelated"
+                        if rel.strikes(ha, hb) >= UNRELATED_STRIKES else None)
+                if skip:
+                    stats[skip] = stats.get(skip, 0) + 1
                     continue
                 if feats.get(ha) is None or feats.get(hb) is None:
                     continue  # unreadable now (offline?): checked again next time
@@ -240,17 +248,18 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
                 geo = V.geometry(fa, fb, v)
                 kind = v.kind or "none"
                 why = v.why
-                ta, tb = taken.get(ha), taken.get(hb)
-                if kind == V.COPY and ta and tb and ta != tb:  # one exposure, one capture time
-                    kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
+                if kind == V.COPY:  # one exposure, one capture time
+                    ta, tb = shot_at(ha), shot_at(hb)
+                    if ta and tb and ta != tb:
+                        kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
                 if c.cosine is not None and v.kind and not why.startswith("looks alike"):
                     why = f"looks alike {c.cosine:.2f}, " + why
                 if kind == V.COPY:
-                    joined.join(ha, hb)
+                    rel.join(ha, hb)
                 elif kind == V.SIMILAR and not v.tentative:
-                    seen[V.SIMILAR].add(frozenset((joined.root(ha), joined.root(hb))))
+                    rel.add_similar(ha, hb)
                 else:
-                    unrelated[frozenset((joined.root(ha), joined.root(hb)))] += 1
+                    rel.add_strike(ha, hb)
                 n_copy += kind == V.COPY
                 n_similar += kind == V.SIMILAR
                 out.append(PairVerdict(ha, hb, kind, float(v.score), why,

@@ -142,3 +142,58 @@ def constrained_groups(edges: Iterable[tuple[object, object, float]],
         ma |= mb
         del sets.members[rb]
     return [m for r, m in sets.members.items() if sets.parent[r] == r and len(m) > 1]
+
+
+class Relations:
+    """Copy groups as they grow during one check (union-find over copy edges), and what is
+    known between two groups: "similar shots" (a burst frame found another shot of one copy
+    is that of its other copies) and strikes (pairs of the two found unrelated). When two
+    groups join, what each knew goes with the joined group, so no pair between two groups
+    already told apart is checked again."""
+
+    def __init__(self, copy_pairs=()):
+        self.joined = Joined()
+        self._similar: dict = {}  # root -> roots it is similar to
+        self._strikes: dict = {}  # root -> {root: count}
+        for a, b in copy_pairs:
+            self.join(a, b)
+
+    def same(self, a, b) -> bool:
+        return self.joined.same(a, b)
+
+    def similar(self, a, b) -> bool:
+        return self.joined.root(b) in self._similar.get(self.joined.root(a), ())
+
+    def strikes(self, a, b) -> int:
+        return self._strikes.get(self.joined.root(a), {}).get(self.joined.root(b), 0)
+
+    def add_similar(self, a, b) -> None:
+        ra, rb = self.joined.root(a), self.joined.root(b)
+        if ra != rb:
+            self._similar.setdefault(ra, set()).add(rb)
+            self._similar.setdefault(rb, set()).add(ra)
+
+    def add_strike(self, a, b, n: int = 1) -> None:
+        ra, rb = self.joined.root(a), self.joined.root(b)
+        if ra != rb:
+            for x, y in ((ra, rb), (rb, ra)):
+                row = self._strikes.setdefault(x, {})
+                row[y] = row.get(y, 0) + n
+
+    def join(self, a, b) -> None:
+        ra, rb = self.joined.root(a), self.joined.root(b)
+        if ra == rb:
+            return
+        self.joined.join(a, b)
+        root = self.joined.root(a)
+        gone = rb if root == ra else ra
+        for other in self._similar.pop(gone, set()):
+            self._similar.get(other, set()).discard(gone)
+            if other != root:
+                self.add_similar(root, other)
+        for other, n in self._strikes.pop(gone, {}).items():
+            self._strikes.get(other, {}).pop(gone, None)
+            if other != root:  # the larger count goes on (no sum: each side may be one edit)
+                self.add_strike(root, other, max(0, n - self.strikes(root, other)))
+        self._similar.get(root, set()).discard(root)
+        self._strikes.get(root, {}).pop(root, None)

@@ -17,8 +17,8 @@ or unrelated?
      on fine texture. Those tiles either lose their correlation or are shifted.
 3. The verdict: ``COPY`` (score = agreement), ``SIMILAR`` (lined up, or near in the CNN
    space, but some regions disagree) or ``None``. A SIMILAR on weak evidence (not lined up,
-   or in place but for a hair) is ``tentative``: the finder then still checks other pairs
-   of the two groups.
+   agreeing everywhere but not quite in place, or a few tiles more than a copy may have) is
+   ``tentative``: the finder then still checks other pairs of the two groups.
 
 Everything here costs a few milliseconds per pair; nothing reads a file.
 """
@@ -53,7 +53,6 @@ BAD_TILE_SHIFT = 1.6  # px
 SHIFT_P90 = 0.75
 ENLARGED_TILE_NCC = 0.9  # 9 in 10 tiles correlate this well when one side is enlarged
 SAME_SIZE_P50 = 0.35  # at about the same size, half the tiles sit this still (99 in 100 copies)
-BORDERLINE_P90 = 1.0  # up to this residual, "not a copy" is said on weak evidence (tentative)
 FIT_ERROR = 0.006  # the most scale/turn error of a global fit taken out of the tile shifts
 
 
@@ -331,14 +330,16 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
         else st.get("shift_p50", 0.0) <= SAME_SIZE_P50)
     if score >= pixels and st["bad"] <= max_bad and still:
         return Verdict(COPY, score, f"pixels agree {score:.2f} after lining up{how}", M, mirrored, st)
-    if score >= pixels and st["bad"] <= max_bad and p90 <= BORDERLINE_P90 * np.sqrt(up):
+    if score >= pixels and st["bad"] <= max_bad:
         # agrees everywhere, not quite in place: maybe a copy whose fit is a little off
         return Verdict(SIMILAR, score, f"another shot: the picture has moved by "
                        f"{st['shift_p90']:.1f} px in places after lining up{how}", M, mirrored,
                        st, tentative=True)
     if st["ncc"] >= 0.5 or near or n >= 3 * MIN_INLIERS:  # lined up: the same scene
+        # a few tiles more than a copy may have (a small copy's JPEG noise) is weak evidence
         return Verdict(SIMILAR, score, f"another shot: {st['bad'] * 100:.0f}% of the picture "
-                       f"disagrees after lining up{how}", M, mirrored, st)
+                       f"disagrees after lining up{how}", M, mirrored, st,
+                       tentative=st["bad"] <= 2 * max_bad)
     return Verdict(None, score, "", M, mirrored, st)
 
 

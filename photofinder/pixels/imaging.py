@@ -212,6 +212,20 @@ def _exif_info(img: Image.Image) -> tuple[int, str | None]:
     return orientation, taken
 
 
+def capture_time(path: str | os.PathLike) -> str | None:
+    """When the shutter fired (EXIF DateTimeOriginal), or None: unlike ``Decoded.taken_at``,
+    never the file's last change (DateTime, which an editor sets when it saves a copy)."""
+    try:
+        with Image.open(path) as img:
+            taken = img.getexif().get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+    except Exception:
+        return None
+    if isinstance(taken, bytes):
+        taken = taken.decode("ascii", "replace")
+    taken = taken.strip("\x00 ") if isinstance(taken, str) else None
+    return None if not taken or taken.startswith("0000") else taken
+
+
 _DRAFT = ("JPEG", "MPO")
 _REDUCE_FIRST = ("RGB", "RGBA", "RGBX", "L", "LA", "CMYK", "YCbCr")
 
