@@ -69,14 +69,20 @@ class Verdict:
     tentative: bool = False
 
 
-def _good(db: np.ndarray, da: np.ndarray) -> list:
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(db, da, k=2)
-    return [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.85 * p[1].distance
-            and p[0].distance <= 64]
+def _good(db: np.ndarray, da: np.ndarray) -> np.ndarray:
+    """Matches of B's descriptors in A's that pass the ratio test: (n, 2) index pairs
+    (B's, A's). Two nearest by Hamming distance, as arrays (no per-match objects)."""
+    if len(db) == 0 or len(da) < 2:
+        return np.empty((0, 2), np.int64)
+    dist, idx = cv2.batchDistance(db, da, cv2.CV_32S, normType=cv2.NORM_HAMMING, K=2)
+    ok = (dist[:, 0] < 0.85 * dist[:, 1]) & (dist[:, 0] <= 64)
+    q = np.nonzero(ok)[0]
+    return np.stack([q, idx[q, 0]], axis=1)
 
 
-def _pairs(good: list, pb: np.ndarray, pa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (np.float32([pb[g.queryIdx] for g in good]), np.float32([pa[g.trainIdx] for g in good]))
+def _pairs(good: np.ndarray, pb: np.ndarray, pa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (np.ascontiguousarray(pb[good[:, 0]], np.float32),
+            np.ascontiguousarray(pa[good[:, 1]], np.float32))
 
 
 def _quick_look(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False) -> bool:
