@@ -53,7 +53,7 @@ from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
 METHOD = f"v3.f{features.VERSION}"
-CHUNK = 2  # pairs per worker checked at once; the skips are decided between rounds
+CHUNK = 8  # pairs per worker checked at once; the skips are decided between rounds
 # where a pair found by its turned pixel signature alone (no CNN cosine) comes in the order:
 # after the near ones, so a group's plain members are tried before its turned ones
 TURNED_RANK = 0.85
