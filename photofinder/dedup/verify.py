@@ -170,8 +170,11 @@ def _box_mask(shape, box, M=None, src_shape=None) -> np.ndarray:
     return cv2.warpAffine(src, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
 
 
-def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray) -> dict:
-    """Tile-by-tile agreement of B warped onto A."""
+def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
+            enough_bad: float | None = None) -> dict:
+    """Tile-by-tile agreement of B warped onto A. ``enough_bad``: when more than this share
+    of the tiles already fails to correlate, the shifts are not measured (another shot
+    whatever they are): ``bad`` is then that share, a lower bound, and ``early`` is set."""
     h, w = fa.grey.shape
     warped = cv2.warpAffine(grey_b, M, (w, h), flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -203,6 +206,11 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray) -> dict:
     zb = tb - tb.mean(axis=(1, 2), keepdims=True)
     c = (za * zb).sum(axis=(1, 2)) / np.maximum(
         np.sqrt((za * za).sum(axis=(1, 2)) * (zb * zb).sum(axis=(1, 2))), 1e-6)
+    uncorrelated = int((c < BAD_TILE_NCC).sum())
+    if enough_bad is not None and uncorrelated > enough_bad * nt:
+        return {"overlap": overlap, "ncc": ncc, "tiles": nt, "bad": uncorrelated / nt,
+                "bad_tiles": uncorrelated, "shift": 0.0, "early": True,
+                "tile_ncc_p10": float(np.percentile(c, 10))}
     # residual shift of each tile (phase correlation, whole pixels): a copy sits still
     win = np.outer(np.hanning(TILE), np.hanning(TILE)).astype(np.float32)
     fa, fb = np.fft.rfft2(za * win), np.fft.rfft2(zb * win)
@@ -316,9 +324,9 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
         # B shows the picture at the higher resolution: compare in its frame, so the
         # tiles see as much detail as there is (a small copy hides nothing in a big grid)
         frame_b = Features(grey_b, fb.points[:0], fb.desc[:0], box_b, 0.0)
-        st = compare(frame_b, fa.grey, fa.box, cv2.invertAffineTransform(M))
+        st = compare(frame_b, fa.grey, fa.box, cv2.invertAffineTransform(M), 2 * max_bad)
     else:
-        st = compare(fa, grey_b, box_b, M)
+        st = compare(fa, grey_b, box_b, M, 2 * max_bad)
     st["inliers"] = n
     scale = float(np.sqrt(abs(np.linalg.det(M[:, :2]))))
     angle = float(np.degrees(np.arctan2(M[1, 0], M[0, 0])))
@@ -343,9 +351,9 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
                        st, tentative=True)
     if st["ncc"] >= 0.5 or near or n >= 3 * MIN_INLIERS:  # lined up: the same scene
         # a few tiles more than a copy may have (a small copy's JPEG noise) is weak evidence
-        return Verdict(SIMILAR, score, f"another shot: {st['bad'] * 100:.0f}% of the picture "
-                       f"disagrees after lining up{how}", M, mirrored, st,
-                       tentative=st["bad"] <= 2 * max_bad)
+        return Verdict(SIMILAR, score, f"another shot: {'at least ' if st.get('early') else ''}"
+                       f"{st['bad'] * 100:.0f}% of the picture disagrees after lining up{how}",
+                       M, mirrored, st, tentative=st["bad"] <= 2 * max_bad)
     return Verdict(None, score, "", M, mirrored, st)
 
 
