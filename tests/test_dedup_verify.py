@@ -142,6 +142,33 @@ def test_keeper_camera_metadata_beats_a_stripped_resave_and_folder_comes_first()
     assert keep["path"] == "/a/resaved.jpg" and "preferred folder" in reasons[0]
 
 
+def test_keeper_an_editors_save_date_is_no_capture_time(tmp_path):
+    """A turned copy that an editor saved (EXIF DateTime only) has no capture time: it does
+    not beat the original as "the earliest capture"; a real DateTimeOriginal does."""
+    img = Image.new("RGB", (64, 48), (90, 120, 60))
+    img.save(tmp_path / "aaa-orig.jpg", quality=90)
+    saved = Image.Exif()
+    saved[0x0132] = "2016:08:17 11:11:38"  # DateTime: when the editor wrote the file
+    img.save(tmp_path / "bridge-rotate-90.jpg", quality=90, exif=saved)
+    base = dict(format="JPEG", size=100_000, width=64, height=48, content=1.0, real=3072,
+                jpeg_quality=90, taken_at="2016:08:17 11:11:38")
+    members = [{**base, "path": str(tmp_path / "bridge-rotate-90.jpg")},
+               {**base, "path": str(tmp_path / "aaa-orig.jpg"), "taken_at": None}]
+    keep, reasons = keeper.choose([dict(m) for m in members], keeper.Rules())
+    assert not any("capture" in r for r in reasons), reasons
+    shot = Image.Exif()
+    shot.get_ifd(0x8769)[0x9003] = "2016:08:17 11:11:38"  # DateTimeOriginal: the shutter
+    img.save(tmp_path / "bridge-rotate-90.jpg", quality=90, exif=shot)
+    keep, reasons = keeper.choose([dict(m) for m in members], keeper.Rules())
+    assert keep["path"].endswith("bridge-rotate-90.jpg") and "earliest capture" in reasons[0]
+
+
+def test_keeper_rules_saved_before_the_upright_rule_get_it_before_format():
+    old = {"order": ["folder", "content", "pixels", "camera", "format"], "preferred_folders": []}
+    assert keeper.Rules.from_dict(old).order == keeper.DEFAULT_RULES
+    assert keeper.DEFAULT_RULES.index("upright") == keeper.DEFAULT_RULES.index("format") - 1
+
+
 def test_a_raw_and_its_jpeg_are_one_photo_never_offered_against_each_other():
     from photofinder.dedup.groups import companions
     from photofinder.dedup.model import Group, Member

@@ -240,3 +240,23 @@ def test_indexing_keeps_the_candidates_features_so_duplicates_reads_no_file(edit
         found = lib.find_duplicates(stats=stats)
         assert stats["features_read"] == len(missing - alone) < len(EDITED)
         assert stats["checked"] > 0 and len(found.groups) == len(EDITED)
+
+
+def test_keeper_is_not_a_turned_or_mirrored_copy_even_if_less_compressed(tmp_path, model):
+    """A turned or mirrored copy saved at a higher JPEG quality is still an edit: the way
+    most copies show the picture wins before the format rule."""
+    img = sample_images()["coffee"]
+    d = tmp_path / "photos"
+    d.mkdir()
+    img.save(d / "coffee.jpg", quality=80)
+    img.save(d / "coffee-resaved.jpg", quality=80, comment=b"resaved")
+    img.transpose(T.ROTATE_90).save(d / "coffee-turned.jpg", quality=97)
+    img.transpose(T.FLIP_LEFT_RIGHT).save(d / "coffee-mirrored.jpg", quality=97)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(d)
+        lib.update()
+        (g,) = lib.duplicates()
+    assert {os.path.basename(m.path) for m in g.members} == {
+        "coffee.jpg", "coffee-resaved.jpg", "coffee-turned.jpg", "coffee-mirrored.jpg"}
+    assert os.path.basename(g.keep) in ("coffee.jpg", "coffee-resaved.jpg"), g.members[0].reasons
+    assert any("not turned or mirrored" in r for r in g.members[0].reasons)

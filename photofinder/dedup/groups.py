@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
+
+import numpy as np
 
 from photofinder.dedup import grouping, keeper
 from photofinder.dedup.keeper import RAW_EXT, Rules
@@ -38,35 +40,51 @@ def companions(a: str, b: str) -> bool:
     return _stem(a) == _stem(b) and _is_raw(a) != _is_raw(b)
 
 
+def _turn(geo) -> np.ndarray:
+    """How B's picture sits in A's, to the nearest quarter turn and mirror: a 2x2 integer
+    matrix of the dihedral group (a few degrees of straightening are no turn)."""
+    lin = np.asarray(geo.matrix, np.float64)[:, :2] / max(geo.scale, 1e-9)
+    t = np.round(lin).astype(int)
+    if abs(np.linalg.det(t)) != 1:  # 45 degrees: no quarter turn to speak of
+        t = np.eye(2, dtype=int)
+    return t @ np.diag([-1, 1]) if geo.mirrored else t
+
+
 def _frame(nodes: set, edges: list) -> dict:
     """node -> area factor into one frame (None where no geometry links it), plus per-node
-    content / real pixels / sharpness from the edges' geometry."""
+    content / real pixels / sharpness from the edges' geometry, and ``upright``: how many of
+    the group show the picture turned and mirrored as this one does."""
     geo_of: dict = defaultdict(list)
     info: dict = {}
     for a, b, _, _, geo in edges:
         if geo is None:
             continue
-        geo_of[a].append((b, geo.scale ** 2))  # B's area -> A's area: * scale^2
-        geo_of[b].append((a, 1.0 / max(geo.scale ** 2, 1e-9)))
+        t = _turn(geo)
+        geo_of[a].append((b, geo.scale ** 2, t))  # B's area -> A's area: * scale^2
+        geo_of[b].append((a, 1.0 / max(geo.scale ** 2, 1e-9), t.T))
         info.setdefault(a, (geo.content_a, geo.real_a, geo.sharp_a))
         info.setdefault(b, (geo.content_b, geo.real_b, geo.sharp_b))
     factor: dict = {}
+    turn: dict = {}
     for start in sorted(nodes, key=lambda n: -len(geo_of.get(n, []))):
         if start in factor or start not in geo_of:
             continue
-        factor[start] = 1.0
+        factor[start], turn[start] = 1.0, np.eye(2, dtype=int)
         todo = [start]
         while todo:
             x = todo.pop()
-            for y, f in geo_of[x]:  # area in y's frame * f = area in x's frame
+            for y, f, t in geo_of[x]:  # area in y's frame * f = area in x's frame
                 if y not in factor:
                     factor[y] = factor[x] * f
+                    turn[y] = turn[x] @ t
                     todo.append(y)
+    ways = Counter(tuple(t.ravel()) for n, t in turn.items() if n in nodes)
     out = {}
     for n in nodes:
         if n in info and n in factor:
             content, real, sharp = info[n]
-            out[n] = {"content": content * factor[n], "real": real, "sharp": sharp}
+            out[n] = {"content": content * factor[n], "real": real, "sharp": sharp,
+                      "upright": ways[tuple(turn[n].ravel())]}
     return out
 
 
@@ -110,10 +128,11 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
     frame = _frame(nodes, edges)
     for m in copies:
         m.update(frame.get(m["hash"], {}))
-    if frame and any("content" not in m for m in copies):  # no geometry: as much as the most
-        top = max(m.get("content", 0.0) for m in copies)
-        for m in copies:
-            m.setdefault("content", top)
+    for key in ("content", "upright"):  # no geometry: as much as the most (says nothing)
+        if frame and any(key not in m for m in copies):
+            top = max(m.get(key, 0) for m in copies)
+            for m in copies:
+                m.setdefault(key, top)
     picked = [m for m in copies if any(p in chosen for p in [m["path"], *m.get("_also", [])])]
     if picked:
         keep = max(picked, key=lambda m: max(chosen.get(p, 0) for p in [m["path"], *m.get("_also", [])]))

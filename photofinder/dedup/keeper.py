@@ -7,9 +7,12 @@ order (the first rule that tells the copies apart decides; the reasons name it):
    adds nothing (the content each copy shows, measured in one frame through the checked
    pairs' geometry; equal within ``CONTENT_TOLERANCE``);
 3. ``pixels``: more real pixels (the border left out);
-4. ``camera``: camera metadata (make/model in EXIF) and the earliest capture beat stripped
-   re-saves;
-5. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then the
+4. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
+   DateTimeOriginal; an editor's DateTime is when a copy was saved, not taken) beat
+   stripped re-saves;
+5. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
+   (from the checked pairs' geometry; a tie says nothing);
+6. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then the
    least compressed (JPEG quality from its tables); a lossless file with as many pixels as
    a JPEG of the group is a conversion of it and counts as that JPEG.
 Last, the shortest path.
@@ -22,7 +25,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-DEFAULT_RULES = ["folder", "content", "pixels", "camera", "format"]
+from photofinder.pixels import imaging
+
+DEFAULT_RULES = ["folder", "content", "pixels", "camera", "upright", "format"]
 CONTENT_TOLERANCE = 0.04  # content areas this close are one picture
 PIXELS_TOLERANCE = 0.02
 FORMAT_RANK = {"RAW": 6, "DNG": 6, "HEIF": 5, "HEIC": 5, "AVIF": 5, "TIFF": 4, "PNG": 4,
@@ -44,17 +49,9 @@ class Rules:
         order = [r for r in d.get("order", DEFAULT_RULES) if r in DEFAULT_RULES]
         if "content" not in order:  # an order saved before the content rule existed
             order = list(DEFAULT_RULES)
+        if "upright" not in order and "format" in order:  # saved before the upright rule
+            order.insert(order.index("format"), "upright")
         return cls(order, list(d.get("preferred_folders", [])))
-
-
-def camera_metadata(path: str) -> bool:
-    """The file names the camera that took it (EXIF Make or Model)."""
-    try:
-        with Image.open(path) as img:
-            exif = img.getexif()
-            return bool(str(exif.get(0x010F, "")).strip() or str(exif.get(0x0110, "")).strip())
-    except Exception:
-        return False
 
 
 STD_LUMA_MEAN = 57.625  # mean of the IJG standard luminance quantisation table (quality 50)
@@ -114,10 +111,12 @@ def _key(m: dict, rule: str, rules: Rules):
             return (FORMAT_RANK["JPEG"], float(m["jpeg_quality"]))
         return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(_pixels(m), 1), 1))
     if rule == "camera":
-        t = m.get("taken_at")
+        t = _shot_at(m)
         return (bool(m.get("camera")), (1, _neg(t)) if t else (0, ""))
     if rule == "folder":
         return _in_preferred(m["path"], rules.preferred_folders)
+    if rule == "upright":
+        return int(m.get("upright") or 0)
     raise ValueError(rule)
 
 
@@ -138,20 +137,27 @@ def _reason(m: dict, rule: str, rules: Rules) -> str:
         return f"best format / least compressed: {_format(m)}, {bpp:.1f} bits per pixel"
     if rule == "camera":
         if m.get("camera"):
-            return "camera metadata" + (f", taken {m['taken_at']}" if m.get("taken_at") else "")
-        return f"earliest capture: {m.get('taken_at')}"
+            return "camera metadata" + (f", taken {_shot_at(m)}" if _shot_at(m) else "")
+        return f"earliest capture: {_shot_at(m)}"
+    if rule == "upright":
+        return "not turned or mirrored (as most copies)"
     return "in a preferred folder"
 
 
 TOLERANCE = {"content": CONTENT_TOLERANCE, "pixels": PIXELS_TOLERANCE}
 
 
+def _shot_at(m: dict) -> str | None:
+    """The capture time read from the file (DateTimeOriginal), else the one given."""
+    return m["shot_at"] if "shot_at" in m else m.get("taken_at")
+
+
 def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
     """The member to keep and the reasons (the rules that set it apart, in order)."""
     if "camera" in rules.order:
         for m in members:
-            if "camera" not in m:
-                m["camera"] = camera_metadata(m["path"])
+            if "camera" not in m:  # one look at the file: a re-save's DateTime is no capture
+                m["camera"], m["shot_at"] = imaging.camera_facts(m["path"])
     _mark_conversions(members)
     if "format" in rules.order:
         for m in members:

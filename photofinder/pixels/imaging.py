@@ -54,6 +54,7 @@ DATETIME = 0x0132
 DNG_VERSION = 50706
 SUB_IFDS = 330
 MAKE = 271
+MODEL = 272
 
 
 @dataclass
@@ -212,18 +213,26 @@ def _exif_info(img: Image.Image) -> tuple[int, str | None]:
     return orientation, taken
 
 
-def capture_time(path: str | os.PathLike) -> str | None:
-    """When the shutter fired (EXIF DateTimeOriginal), or None: unlike ``Decoded.taken_at``,
-    never the file's last change (DateTime, which an editor sets when it saves a copy)."""
+def camera_facts(path: str | os.PathLike) -> tuple[bool, str | None]:
+    """(the file names the camera that took it (EXIF Make or Model), when the shutter fired
+    (EXIF DateTimeOriginal) or None): unlike ``Decoded.taken_at``, never the file's last
+    change (DateTime, which an editor sets when it saves a copy)."""
     try:
         with Image.open(path) as img:
-            taken = img.getexif().get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
+            exif = img.getexif()
+            camera = bool(str(exif.get(MAKE, "")).strip() or str(exif.get(MODEL, "")).strip())
+            taken = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL)
     except Exception:
-        return None
+        return False, None
     if isinstance(taken, bytes):
         taken = taken.decode("ascii", "replace")
     taken = taken.strip("\x00 ") if isinstance(taken, str) else None
-    return None if not taken or taken.startswith("0000") else taken
+    return camera, (None if not taken or taken.startswith("0000") else taken)
+
+
+def capture_time(path: str | os.PathLike) -> str | None:
+    """When the shutter fired (EXIF DateTimeOriginal), or None (see ``camera_facts``)."""
+    return camera_facts(path)[1]
 
 
 _DRAFT = ("JPEG", "MPO")
