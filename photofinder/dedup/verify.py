@@ -11,8 +11,8 @@ or unrelated?
 2. B is warped onto A and the two are compared where both show picture (borders left out),
    tile by tile, after a slight blur (resampling and JPEG noise are not differences):
    - a copy agrees everywhere: every textured tile correlates, and its content sits where
-     the transform says: 9 in 10 tiles within 0.75 px, half within 0.35 px (more allowed,
-     and every tile must correlate, when one side is enlarged);
+     the transform says: 9 in 10 tiles within 0.75 px, half within 0.35 px (when one side
+     is enlarged: more residual allowed, and 9 in 10 tiles must correlate at 0.9);
    - another exposure has regions that disagree: parallax, a moving subject, fresh noise
      on fine texture. Those tiles either lose their correlation or are shifted.
 3. The verdict: ``COPY`` (score = agreement), ``SIMILAR`` (lined up, or near in the CNN
@@ -64,8 +64,8 @@ class Verdict:
     matrix: np.ndarray | None = None  # 2x3: B's grey pixels -> A's grey pixels (mirror first)
     mirrored: bool = False
     stats: dict = field(default_factory=dict)
-    # SIMILAR on weak evidence (not lined up, or a copy but for a hair): other pairs of the
-    # two pictures' groups may still be copies
+    # SIMILAR on weak evidence (not lined up, in place but for a hair, or a few bad tiles
+    # more than a copy may have): other pairs of the two pictures' groups may still be copies
     tentative: bool = False
 
 
@@ -336,7 +336,7 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
     score = max(0.0, min(1.0, st["ncc"]))
     how = _describe(angle, mirrored, st["overlap"])
     # the coarser picture is enlarged ``up`` times: its content is placed less sharply, so
-    # more residual is allowed, and every tile must agree (few pixels say less)
+    # more residual is allowed, and 9 in 10 tiles must correlate well (few pixels say less)
     up = max(scale, 1.0 / max(scale, 1e-6))
     p90 = st.get("shift_p90", 0.0)
     still = p90 <= SHIFT_P90 * np.sqrt(up) and (
@@ -347,7 +347,7 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
     if score >= pixels and st["bad"] <= max_bad:
         # agrees everywhere, not quite in place: maybe a copy whose fit is a little off
         return Verdict(SIMILAR, score, f"another shot: the picture has moved by "
-                       f"{st['shift_p90']:.1f} px in places after lining up{how}", M, mirrored,
+                       f"{p90:.1f} px in places after lining up{how}", M, mirrored,
                        st, tentative=True)
     if st["ncc"] >= 0.5 or near or n >= 3 * MIN_INLIERS:  # lined up: the same scene
         # a few tiles more than a copy may have (a small copy's JPEG noise) is weak evidence
