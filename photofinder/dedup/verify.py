@@ -85,13 +85,18 @@ def _pairs(good: np.ndarray, pb: np.ndarray, pa: np.ndarray) -> tuple[np.ndarray
             np.ascontiguousarray(pa[good[:, 1]], np.float32))
 
 
-def _quick_look(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False) -> bool:
+def _quick_look(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False
+                ) -> tuple[bool, np.ndarray | None]:
     """Do B's strongest keypoints find enough matches in A that one transform explains, or
-    A's in B? (Both ways: the strongest of a whole picture may lie outside a crop of it.)"""
+    A's in B? (Both ways: the strongest of a whole picture may lie outside a crop of it.)
+    Returns (go on, the matches of B's strongest in A, which the full match reuses)."""
     if len(db) <= QUICK_B or len(fa.desc) <= QUICK_B:
-        return True  # a small picture: the whole check costs no more
+        return True, None  # a small picture: the whole check costs no more
+    first = None
     for (p1, d1), (p2, d2) in (((pb, db), (fa.points, fa.desc)), ((fa.points, fa.desc), (pb, db))):
         good = _good(d1[:QUICK_B], d2)
+        if first is None:
+            first = good
         if len(good) < QUICK_INLIERS:
             continue
         src, dst = _pairs(good, p1, p2)
@@ -99,16 +104,22 @@ def _quick_look(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False
         M, inl = fit(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0, maxIters=500,
                      confidence=0.99)
         if M is not None and inl is not None and int(inl.sum()) >= QUICK_INLIERS:
-            return True
-    return False
+            return True, first
+    return False, None
 
 
 def _match(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False):
     if len(fa.desc) < MIN_INLIERS or len(db) < MIN_INLIERS:
         return None, 0
-    if not _quick_look(fa, pb, db, full):  # unrelated pictures stop here
+    go, strongest = _quick_look(fa, pb, db, full)
+    if not go:  # unrelated pictures stop here
         return None, 0
-    good = _good(db, fa.desc)
+    if strongest is None:
+        good = _good(db, fa.desc)
+    else:  # B's strongest were matched already: the rest, and the two together
+        rest = _good(db[QUICK_B:], fa.desc)
+        rest[:, 0] += QUICK_B
+        good = np.concatenate([strongest, rest])
     if len(good) < MIN_INLIERS:
         return None, len(good)
     src, dst = _pairs(good, pb, fa.points)
@@ -183,8 +194,9 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
     both = mask > 0
     smaller = min(fa.content, _area(box_b) * abs(np.linalg.det(M[:, :2])))
     overlap = float(both.sum()) / max(smaller, 1.0)
-    a = cv2.GaussianBlur(fa.grey, (0, 0), 1.0).astype(np.float32)
-    b = cv2.GaussianBlur(warped, (0, 0), 1.0).astype(np.float32)
+    if fa.soft is None:  # A is in many pairs: blurred once per run
+        fa.soft = _blur(fa.grey)
+    a, b = fa.soft, _blur(warped)
     if both.sum() < 400:
         return {"overlap": overlap, "ncc": 0.0, "tiles": 0, "bad": 1.0}
     x, y = a[both], b[both]
@@ -244,6 +256,11 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
             "shift_p50": float(np.median(shift[good])) if good.any() else 0.0,
             "shift_p90": float(np.percentile(shift[good], 90)) if good.any() else 0.0,
             "tile_ncc_p10": float(np.percentile(c, 10))}
+
+
+def _blur(grey: np.ndarray) -> np.ndarray:
+    """Resampling and JPEG noise are not differences."""
+    return cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32)
 
 
 def _minus_similarity(x, y, dx, dy, ok, rounds: int = 2):
