@@ -45,8 +45,6 @@ class Features:
     full_pixels: int = 0  # width * height of the file as displayed
     # (grey, points, desc) of the picture mirrored, computed when first needed (not stored)
     mirrored: tuple | None = field(default=None, repr=False, compare=False)
-    # ``grey`` slightly blurred, as float32, for the pixel check (made once, not stored)
-    soft: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def content(self) -> float:

@@ -194,9 +194,7 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
     both = mask > 0
     smaller = min(fa.content, _area(box_b) * abs(np.linalg.det(M[:, :2])))
     overlap = float(both.sum()) / max(smaller, 1.0)
-    if fa.soft is None:  # A is in many pairs: blurred once per run
-        fa.soft = _blur(fa.grey)
-    a, b = fa.soft, _blur(warped)
+    a, b = _blur(fa.grey), _blur(warped)
     if both.sum() < 400:
         return {"overlap": overlap, "ncc": 0.0, "tiles": 0, "bad": 1.0}
     x, y = a[both], b[both]
