@@ -23,6 +23,17 @@ def emit(result: dict) -> None:
     sys.stdout.flush()
 
 
+def pop_option(args: list[str], name: str, default=None):
+    """The value after ``name`` in ``args`` (both taken out of it), else ``default``: what
+    is left are the positional arguments."""
+    if name not in args:
+        return default
+    i = args.index(name)
+    value = args[i + 1]
+    del args[i:i + 2]
+    return value
+
+
 def median(xs):
     return round(statistics.median(xs), 3)
 

@@ -35,6 +35,10 @@ from PIL import Image, ImageOps
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+from _common import pop_option  # noqa: E402
+
 HOLIDAYS = HERE.parents[1] / "shared" / "evaldata" / "holidays-dev"
 SKIMAGE = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "retina", "camera",
            "coins", "hubble_deep_field"]
@@ -155,15 +159,9 @@ def main() -> None:
     from photofinder.library import Library
 
     args = sys.argv[1:]
-    photo_dir, max_scenes = None, 100
-    if "--photos" in args:
-        i = args.index("--photos")
-        photo_dir = Path(args[i + 1])
-        del args[i:i + 2]
-    if "--max-scenes" in args:
-        i = args.index("--max-scenes")
-        max_scenes = int(args[i + 1])
-        del args[i:i + 2]
+    photos = pop_option(args, "--photos")
+    photo_dir = Path(photos) if photos else None
+    max_scenes = int(pop_option(args, "--max-scenes", 100))
     work = Path(args[0] if args else tempfile.mkdtemp(prefix="pf-dupq-"))
     folder = work / "photos"
     folder.mkdir(parents=True, exist_ok=True)

@@ -43,16 +43,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from _common import rss_mb  # noqa: E402
+from _common import pop_option, rss_mb  # noqa: E402
 
 EDITS = ["crop-border", "rotate-crop", "turn90-q40", "grey-crop"]
-
-
-def arg(args, name, default):
-    if name in args:
-        i = args.index(name)
-        return args[i + 1]
-    return default
 
 
 def build_real(work: Path, photo_dir: str | None) -> tuple[Path, dict]:
@@ -217,11 +210,11 @@ def measure(lib_dir: Path, project: bool = True) -> dict:
 
 def main() -> None:
     args = sys.argv[1:]
-    sizes = [int(s) for s in arg(args, "--sizes", "10000,30000,100000").split(",")]
-    work = Path(arg(args, "--work", tempfile.mkdtemp(prefix="pf-dupscale-")))
-    copies, bursts = float(arg(args, "--copies", 0.1)), float(arg(args, "--bursts", 0.1))
+    sizes = [int(s) for s in pop_option(args, "--sizes", "10000,30000,100000").split(",")]
+    work = Path(pop_option(args, "--work", tempfile.mkdtemp(prefix="pf-dupscale-")))
+    copies, bursts = float(pop_option(args, "--copies", 0.1)), float(pop_option(args, "--bursts", 0.1))
     work.mkdir(parents=True, exist_ok=True)
-    real_dir, info = build_real(work, arg(args, "--photos", None))
+    real_dir, info = build_real(work, pop_option(args, "--photos", None))
     out: dict = {"machine": "2 cores shared with other sessions: timings are noisy",
                  "real_photos": info["real_photos"], "templates": len(info["templates"]),
                  "features_ms_per_photo": info["features_ms_per_photo"],

@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import pop_option  # noqa: E402
 from duplicates_quality import make_set, phash_run  # noqa: E402
 
 
@@ -88,15 +89,8 @@ def camera_set(folder: Path, n: int) -> dict:
 
 def main() -> None:
     args = sys.argv[1:]
-    scenes, camera = 100, 0
-    if "--max-scenes" in args:
-        i = args.index("--max-scenes")
-        scenes = int(args[i + 1])
-        del args[i:i + 2]
-    if "--camera" in args:
-        i = args.index("--camera")
-        camera = int(args[i + 1])
-        del args[i:i + 2]
+    scenes = int(pop_option(args, "--max-scenes", 100))
+    camera = int(pop_option(args, "--camera", 0))
     work = Path(args[0] if args else tempfile.mkdtemp(prefix="pf-dupspeed-"))
     work.mkdir(parents=True, exist_ok=True)
     out = {"machine": "2 cores shared with other sessions: timings are noisy; ratios are "
