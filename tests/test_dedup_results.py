@@ -27,7 +27,7 @@ def lib_and_folder(tmp_path, model):
     sample_images()["camera"].save(folder / "camera.jpg", quality=92)
     lib = Library(tmp_path / "lib")
     lib.add_folder(folder)
-    lib.update()
+    lib.update(duplicates=False)  # indexed only: here ``duplicates`` does the checking
     yield lib, folder
     lib.close()
 
@@ -60,17 +60,44 @@ def test_results_persist_and_only_new_photos_are_checked(lib_and_folder):
     assert lib.stored_duplicates(sensitivity=0.9) is None  # another sensitivity: not trusted
     img = sample_images()["astronaut"]
     combined_edits(img)["rotate-crop"].save(folder / "astronaut-rotated.jpg", quality=85)
-    lib.update()
+    lib.update(duplicates=False)
     third: dict = {}
     found3 = lib.find_duplicates(stats=third)
     assert "astronaut-rotated.jpg" in names(found3.groups)[0]
     assert 0 < third["checked"] <= 4  # the new photo's candidates only
     # a member changed on disk: stored groups holding it are no longer shown as they were
     (folder / "astronaut-crop-border.jpg").write_bytes((folder / "camera.jpg").read_bytes())
-    lib.update()
+    lib.update(duplicates=False)
     stale = lib.stored_duplicates()
     assert stale is not None and not stale.fresh
     assert all("astronaut-crop-border.jpg" not in n for n in names(stale.groups))
+
+
+def test_indexing_checks_the_new_photos_so_duplicates_has_nothing_left(lib_and_folder, tmp_path):
+    """``update`` ends with the duplicates check of what it indexed: the stored results are
+    those a ``duplicates`` run makes, and that run then checks nothing; a photo arriving
+    later is checked as it is indexed, alone with its candidates."""
+    ref_lib, folder = lib_and_folder
+    want = ref_lib.find_duplicates()  # the check made by ``duplicates`` itself
+    with Library(tmp_path / "lib2") as lib:
+        lib.add_folder(folder)
+        lib.update()
+        stored = lib.stored_duplicates()
+        assert stored is not None and stored.fresh
+        assert names(stored.groups) == names(want.groups)
+        assert names(stored.similar_shots) == names(want.similar_shots)
+        stats: dict = {}
+        found = lib.find_duplicates(stats=stats)
+        assert stats["candidates"] == 0 and stats["checked"] == 0
+        assert names(found.groups) == names(want.groups)
+        img = sample_images()["astronaut"]
+        combined_edits(img)["rotate-crop"].save(folder / "astronaut-rotated.jpg", quality=85)
+        lib.update()
+        stored = lib.stored_duplicates()
+        assert "astronaut-rotated.jpg" in names(stored.groups)[0]
+        again: dict = {}
+        lib.find_duplicates(stats=again)
+        assert again["checked"] == 0
 
 
 def test_keep_by_path_among_byte_identical_copies(lib_and_folder, capsys):

@@ -228,7 +228,7 @@ def test_indexing_keeps_the_candidates_features_so_duplicates_reads_no_file(edit
     it), and only such a copy is read by ``duplicates``."""
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(edit_set)
-        lib.update()
+        lib.update(duplicates=False)
         stored = {r["hash"] for r in dbutil.rows(lib, "SELECT hash FROM dedup_features")}
         hash_of = {os.path.basename(r["path"]): r["hash"]
                    for r in dbutil.rows(lib, "SELECT path, hash FROM photos")}
@@ -240,6 +240,30 @@ def test_indexing_keeps_the_candidates_features_so_duplicates_reads_no_file(edit
         found = lib.find_duplicates(stats=stats)
         assert stats["features_read"] == len(missing - alone) < len(EDITED)
         assert stats["checked"] > 0 and len(found.groups) == len(EDITED)
+
+
+def test_a_check_cut_short_keeps_its_verdicts_and_the_next_run_goes_on(edit_set, tmp_path, model):
+    """``cancel_indexing`` (quitting the app) ends the check after indexing at the pairs in
+    hand: nothing is marked searched or stored as results, the verdicts made are kept, and
+    the next run checks the rest only."""
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(edit_set)
+        lib.update(duplicates=False)
+        seen: dict = {}
+
+        def cut(stage, done, todo):
+            if stage == "checking":
+                seen["pairs"] = todo
+                lib.cancel_indexing()
+        assert lib.check_duplicates(progress=cut) is None
+        kept = len(dbutil.rows(lib, "SELECT hash_a FROM dedup_pairs"))
+        assert 0 < kept < seen["pairs"]
+        assert not dbutil.rows(lib, "SELECT hash FROM dedup_searched")
+        assert lib.stored_duplicates() is None
+        rest: dict = {}
+        found = lib.find_duplicates(stats=rest)
+        assert 0 < rest["checked"] <= seen["pairs"] - kept
+        assert len(found.groups) == len(EDITED)
 
 
 def test_keeper_is_not_a_turned_or_mirrored_copy_even_if_less_compressed(tmp_path, model):

@@ -71,6 +71,11 @@ def _index_now(lib, quiet: bool = False) -> None:
               + (f" ({prog.rate:.1f} photos/s)" if prog.done else "")
               + f"; library: {st['indexed']} photos indexed, {st['failed']} unreadable"
               + (f"; offline: {', '.join(report.offline)}" if report.offline else ""))
+        found = lib.stored_duplicates() if prog.done > prog.failed else None  # checked as it ended
+        if found is not None and (found.groups or found.similar_shots):
+            print(f"duplicates: {len(found.groups)} group{'s' if len(found.groups) != 1 else ''} "
+                  f"of copies, {len(found.similar_shots)} of similar shots "
+                  "(photofinder duplicates lists them)")
 
 
 def cmd_add(args) -> int:

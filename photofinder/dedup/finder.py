@@ -3,11 +3,13 @@
 The service ``Library`` calls (Qt-free; functions take the catalogue and the index they work
 on, never the Library):
 
-- ``find(catalog, index, sensitivity=0.5, verify=True, rules=None, stats=None, progress=None)
-  -> Findings``: ``groups`` (copies: the same picture, edited or not) and ``similar_shots``
+- ``find(catalog, index, sensitivity=0.5, verify=True, rules=None, stats=None, progress=None,
+  stop=None) -> Findings``: ``groups`` (copies: the same picture, edited or not) and ``similar_shots``
   (bursts, other views: never offered for the trash), best first. ``find_groups`` answers
   the copy groups alone. ``sensitivity`` in [0, 1]: higher finds more (looser).
   ``verify=False`` skips the strict check (measuring only; groups bursts as copies).
+  ``stop`` (a threading.Event): set, the check ends after the pairs in hand, keeps their
+  verdicts and returns None (the next run goes on from there).
 - ``choose_keeper(catalog, path)``: the user's choice, by PATH, remembered.
 - ``get_rules(catalog) / set_rules(catalog, Rules)``: keeper rule order, preferred folders.
 - ``mark_not_duplicates(catalog, path_a, path_b)``: remembered (by content hash); the pair
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -129,9 +132,11 @@ def find_groups(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAU
 
 def find(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENSITIVITY,
          verify: bool = True, rules: Rules | None = None, stats: dict | None = None,
-         progress: Progress | None = None) -> Findings:
+         progress: Progress | None = None, stop: threading.Event | None = None
+         ) -> Findings | None:
     """Copy groups and similar shots (see the module docstring); stored for next time.
-    ``stats``, if given, gets counts and stage timings for benchmarks."""
+    ``stats``, if given, gets counts and stage timings for benchmarks. None: ``stop`` was
+    set before the check was through (the verdicts made are kept)."""
     t0 = time.monotonic()
     th = thresholds(sensitivity)
     rules = rules or get_rules(catalog)
@@ -157,8 +162,10 @@ def find(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENS
                  candidates_s=round(time.monotonic() - t0, 3))
     if verify:
         known = {(v.hash_a, v.hash_b): v for v in catalog.pair_verdicts(params, live)}
-        new = _check(catalog, cand, known, vetoed, th, by_hash, stats, say)
+        new = _check(catalog, cand, known, vetoed, th, by_hash, stats, say, stop)
         catalog.add_pair_verdicts(params, new)
+        if stop is not None and stop.is_set():
+            return None  # not every candidate pair has its verdict: nothing marked searched
         catalog.add_searched(params, sorted(todo if todo is not None else live))
         for v in new:
             known[(v.hash_a, v.hash_b)] = v
@@ -187,8 +194,9 @@ def find(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENS
 
 
 def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_hash: dict,
-           stats: dict, say: Progress) -> list[PairVerdict]:
-    """Verdicts on the candidate pairs never checked before."""
+           stats: dict, say: Progress, stop: threading.Event | None = None
+           ) -> list[PairVerdict]:
+    """Verdicts on the candidate pairs never checked before (until ``stop`` is set)."""
     t = time.monotonic()
     todo = [(k, c) for k, c in cand.items() if k not in known and frozenset(k) not in vetoed]
     # strongest first; a pair already joined through checked copies needs no check of its own
@@ -230,6 +238,8 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     with ThreadPoolExecutor(workers) as pool:  # OpenCV and numpy release the GIL
         step = CHUNK * workers
         for start in range(0, len(todo), step):
+            if stop is not None and stop.is_set():
+                break
             if start % 50 < step:
                 say("checking", start, len(todo))
             batch = []

@@ -64,6 +64,7 @@ class LibraryBase:
         self._lock: FileLock | None = None
         self._seen_version: int | None = None
         self.indexer: Indexer | None = None
+        self.stop_checks = threading.Event()  # set by cancel_indexing: ends a check after it
         self.recovered = self._recover(wait=False)
 
     # -- resources ----------------------------------------------------------------------
@@ -209,6 +210,7 @@ class LibraryBase:
 
     def index_pending(self, progress: Callable[[Progress], None] | None = None) -> Progress:
         self.lock()
+        self.stop_checks.clear()
         emb = self.embedder  # decode workers and batch size suit its provider (CPU or a GPU)
         self.indexer = Indexer(self.catalog, self.index, emb,
                                workers=getattr(emb, "decode_workers", None),
@@ -221,10 +223,15 @@ class LibraryBase:
         return done
 
     def update(self, progress: Callable[[Progress], None] | None = None,
-               folders: list[FolderInfo] | None = None, settle: float = 0.0
-               ) -> tuple[scanner.ScanReport, Progress]:
+               folders: list[FolderInfo] | None = None, settle: float = 0.0,
+               duplicates: bool = True) -> tuple[scanner.ScanReport, Progress]:
+        """Scan, index what is pending, then (``duplicates``) check what was indexed for
+        duplicates (``check_duplicates``), so they are known before anyone asks."""
         report = self.scan(folders, settle=settle)
-        return report, self.index_pending(progress)
+        done = self.index_pending(progress)
+        if duplicates and done.done > done.failed and not self.stop_checks.is_set():
+            self.check_duplicates()
+        return report, done
 
     def pause_indexing(self) -> None:
         if self.indexer is not None:
@@ -235,6 +242,7 @@ class LibraryBase:
             self.indexer.resume()
 
     def cancel_indexing(self) -> None:
+        self.stop_checks.set()
         if self.indexer is not None:
             self.indexer.cancel()
 

@@ -3,13 +3,15 @@ keeper rules, trash and undo (writer lock taken, one-line errors)."""
 
 from __future__ import annotations
 
+import logging
 import os
-
 
 from photofinder.dedup import cleanup, finder
 from photofinder.dedup.cleanup import CleanupError, TrashReport, UndoReport
 from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Findings, Group
 from photofinder.library.errors import LibraryError, normpath
+
+log = logging.getLogger(__name__)
 
 
 def _cleanup_errors(fn):
@@ -38,6 +40,22 @@ class DuplicatesMixin:
         total)`` is called while it works."""
         return finder.find(self.catalog, self.index, sensitivity, verify=verify, stats=stats,
                            progress=progress)
+
+    def check_duplicates(self, progress=None, stats: dict | None = None) -> Findings | None:
+        """The duplicates check as indexing ends (``update`` and the GUI's indexer call it):
+        the photos indexed since the last check get their candidate pairs checked, at the
+        default sensitivity (the GUI's and the CLI's), and the results are stored. So
+        Duplicates opens on current results and its own run finds nothing left to check.
+        The same work as ``find_duplicates`` (pairs are checked once, whoever asks first);
+        ``cancel_indexing`` ends it after the pairs in hand (their verdicts kept). Returns
+        None when cut short or when it could not run: indexing is done either way, and a
+        failure here is logged, never raised (``duplicates`` says why when asked)."""
+        try:
+            return finder.find(self.catalog, self.index, DEFAULT_SENSITIVITY, stats=stats,
+                               progress=progress, stop=self.stop_checks)
+        except Exception as e:  # noqa: BLE001 - the photos are indexed: this is a head start
+            log.warning("checking for duplicates after indexing: %s", e, exc_info=True)
+            return None
 
     def stored_duplicates(self, sensitivity: float = DEFAULT_SENSITIVITY) -> Findings | None:
         """The last results at once (no check), when made with this model and sensitivity;

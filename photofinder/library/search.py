@@ -139,7 +139,7 @@ class SearchMixin:
         if not any(root == f.path or root.startswith(f.path.rstrip(os.sep) + os.sep)
                    for f in self.folders()):
             self.add_folder(root)
-        self.update(progress)
+        self.update(progress, duplicates=False)
         model = self.embedder.model_id
 
         def lookup(path: str) -> dict | None:
