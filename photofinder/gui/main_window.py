@@ -84,6 +84,8 @@ class MainWindow(QMainWindow):
         self.indexer.progress.connect(self.index_status.set_progress)
         self.indexer.changed.connect(lambda: self._ask(queries.photos) or self._ask_status())
         self.indexer.indexed.connect(self._ask_status)
+        self.indexer.checking.connect(self.index_status.set_check_progress)
+        self.indexer.checked.connect(self._on_duplicates_checked)
         self.indexer.busy.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.indexer.failed.connect(self._show_failure)
         self.query.answered.connect(self._on_answer)
@@ -281,6 +283,13 @@ class MainWindow(QMainWindow):
             self._ask(queries.stored_duplicates)  # the last results at once, then the check
         self.stack.setCurrentWidget(self.duplicates)
         self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
+
+    def _on_duplicates_checked(self) -> None:
+        """The check after indexing is through: an open Duplicates view shows its results
+        (its own run finds every pair checked, so it answers at once; a run of its own
+        started before the indexing ended saw only part of the photos)."""
+        if self.stack.currentWidget() is self.duplicates:
+            self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
 
     def trash_selected(self) -> None:
         if self.stack.currentWidget() in (self.library, self.results):

@@ -56,12 +56,15 @@ class IndexStatus(QWidget):
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
-        busy = phase in ("scanning", "indexing", "paused")
+        busy = phase in ("scanning", "indexing", "paused", "duplicates")
         self.bar.setVisible(busy)
         self.pause.setVisible(phase in ("indexing", "paused"))
         if phase == "scanning":
             self.bar.setRange(0, 0)
             self.label.setText("Looking for new and changed photos…")
+        elif phase == "duplicates":
+            self.bar.setRange(0, 0)
+            self.label.setText("Checking the new photos for duplicates…")
         elif phase == "paused":  # before the first progress event too
             text = self.label.text()
             self.label.setText(text.replace("Indexing", "Paused:") if "Indexing" in text
@@ -83,6 +86,18 @@ class IndexStatus(QWidget):
         if p.eta is not None and not self.pause.isChecked():
             parts.append(eta_text(p.eta))
         self.label.setText(" · ".join(parts))
+
+    def set_check_progress(self, stage: str, done: int, total: int) -> None:
+        """The duplicates check after indexing: its pair checks counted, the rest a busy bar."""
+        if self.phase != "duplicates":
+            return
+        if stage == "checking" and total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
+            self.label.setText(f"Checking the new photos for duplicates: {done:,} of "
+                               f"{total:,} pairs")
+        else:
+            self.bar.setRange(0, 0)
 
     def set_summary(self, indexed: int, pending: int, failed: int) -> None:
         if self.phase == "idle":

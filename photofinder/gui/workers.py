@@ -90,8 +90,10 @@ class IndexWorker(_QueueThread):
     """Writes: folders, scan, index, clean-up. Jobs are its ``do_*`` methods, submitted
     bound: ``worker.submit(worker.do_add_folder, path)``."""
 
-    phase = Signal(str)  # "scanning", "indexing", "idle", "paused"
+    phase = Signal(str)  # "scanning", "indexing", "idle", "paused", "duplicates"
     progress = Signal(object)  # indexer.Progress
+    checking = Signal(str, int, int)  # the duplicates check after indexing: stage, done, total
+    checked = Signal()  # that check is through: stored duplicates results are current
     changed = Signal()  # folders or photos changed: reload the photo table
     indexed = Signal()  # a batch of vectors was committed: searches see more
     busy = Signal(str)  # another process holds the write lock
@@ -225,6 +227,11 @@ class IndexWorker(_QueueThread):
         emit(self.progress, final)
         emit(self.indexed)
         emit(self.changed)
+        if final.done > final.failed and not self._stopping and not lib.stop_checks.is_set():
+            emit(self.phase, "duplicates")  # the new photos' duplicate pairs, checked now
+            if lib.check_duplicates(lambda stage, done, total:
+                                    emit(self.checking, stage, done, total)) is not None:
+                emit(self.checked)
 
     def _on_progress(self, p) -> None:
         lib = self._lib

@@ -97,3 +97,32 @@ def test_undo_says_which_photos_could_not_be_put_back(make_window, wait_indexed,
     said = next(a for a in answers if "could not be put back" in a)
     assert "coffee-resized.jpg" in said and "coffee-recompressed.jpg" not in said
     assert open(gone[0], "rb").read() == b"not the photo"  # never overwritten
+
+
+def test_indexing_ends_with_the_duplicates_check_and_the_view_opens_on_it(
+        make_window, wait_indexed, qtbot, copies):
+    """The check runs on the writer's thread as indexing ends (the status bar says so); an
+    open Duplicates view shows what it found; opening the view later shows the stored
+    groups at once, and its own run then has nothing left to check."""
+    w = make_window()
+    phases, labels = [], []
+    w.indexer.phase.connect(phases.append)
+    w.indexer.phase.connect(lambda _p: labels.append(w.index_status.label.text()))
+    with qtbot.waitSignal(w.indexer.checked, timeout=120_000):
+        w.add_folder(str(copies))
+        w.show_duplicates()  # opened while indexing: then the check's groups
+    assert phases.index("duplicates") > phases.index("indexing")
+    assert "Checking the new photos for duplicates" in labels[phases.index("duplicates")]
+    d = w.duplicates
+    qtbot.waitUntil(lambda: len(d.groups) == 1 and not d.checking, timeout=60_000)
+    wait_indexed(w, 4)
+    names = {os.path.basename(m.path) for m in d.groups[0].members}
+    assert names == {"coffee.jpg", "coffee-resized.jpg", "coffee-recompressed.jpg"}
+    from photofinder.library import Library
+
+    with Library(w.library_path) as lib:  # a reader, as a script beside the app would be
+        stored = lib.stored_duplicates()
+        stats: dict = {}
+        lib.find_duplicates(stats=stats)
+    assert stored is not None and stored.fresh and len(stored.groups) == 1
+    assert stats["checked"] == 0 and stats["candidates"] == 0
