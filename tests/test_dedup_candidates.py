@@ -104,6 +104,29 @@ def test_contrast_filter_decides_as_float32_std():
     assert want[3] and not want[4] and want[2] and not want[0]
 
 
+def test_signature_hash_is_the_low_dct_of_the_shrunk_picture_by_the_book():
+    """The one-matrix low DCT (shrink and transform folded together) against the two steps
+    written out: linear interpolation to 32 x 32, then the DCT-II sum; and each hash bit is
+    the sign of its coefficient (row-major, the DC term left out)."""
+    rng = np.random.default_rng(11)
+    sigs = rng.integers(0, 256, (5, S.SIDE * S.SIDE)).astype(np.uint8)
+    pos = np.linspace(0, S.SIDE - 1, S.HASH_SIDE)
+    k, x = np.arange(S.HASH_FREQ), np.arange(S.HASH_SIDE)
+    basis = np.cos(np.pi * (2 * x[None, :] + 1) * k[:, None] / (2 * S.HASH_SIDE))
+    got = S.low_dct(sigs)
+    hashes = S.dihedral_hashes(sigs)[:, 0]
+    for sig, c, h in zip(sigs, got, hashes):
+        a = sig.reshape(S.SIDE, S.SIDE).astype(np.float64)
+        rows = np.stack([np.interp(pos, np.arange(S.SIDE), r) for r in a])  # (48, 32)
+        small = np.stack([np.interp(pos, np.arange(S.SIDE), col) for col in rows.T]).T
+        want = basis @ small @ basis.T
+        assert np.allclose(c, want, rtol=1e-5, atol=1e-2)
+        signs = (want.ravel()[1:] > 0)
+        clear = np.abs(want.ravel()[1:]) > 1.0  # away from 0, where rounding cannot flip
+        bits = np.array([(int(h) >> i) & 1 for i in range(63)], bool)
+        assert np.array_equal(bits[clear], signs[clear])
+
+
 def test_dihedral_pairs_finds_turned_and_mirrored_copies():
     rng = np.random.default_rng(6)
     pics = []

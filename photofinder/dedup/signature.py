@@ -67,31 +67,43 @@ def _dct_matrix(n: int, k: int) -> np.ndarray:
     return m.astype(np.float32)
 
 
-_D = _dct_matrix(HASH_SIDE, HASH_FREQ)
+def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in): one side of the shrink to HASH_SIDE (block means when n_out divides
+    n_in, else linear interpolation between the two nearest samples)."""
+    m = np.zeros((n_out, n_in))
+    if n_in % n_out == 0:
+        f = n_in // n_out
+        for i in range(n_out):
+            m[i, i * f:(i + 1) * f] = 1.0 / f
+        return m
+    idx = np.linspace(0, n_in - 1, n_out)
+    lo = np.floor(idx).astype(int)
+    hi = np.minimum(lo + 1, n_in - 1)
+    w = idx - lo
+    np.add.at(m, (np.arange(n_out), lo), 1 - w)
+    np.add.at(m, (np.arange(n_out), hi), w)
+    return m
+
+
+# the shrink to HASH_SIDE and the low DCT are both linear: one (8, SIDE) matrix does both
+_R = (_dct_matrix(HASH_SIDE, HASH_FREQ).astype(np.float64) @ _resize_matrix(SIDE, HASH_SIDE)
+      ).astype(np.float32)
 _ODD = (np.arange(HASH_FREQ) % 2 == 1)
 
 
 def low_dct(sigs: np.ndarray) -> np.ndarray:
-    """(n, SIDE*SIDE) uint8 signatures -> (n, 8, 8) low DCT coefficients [row freq, col freq]."""
+    """(n, SIDE*SIDE) uint8 signatures -> (n, 8, 8) low DCT coefficients [row freq, col freq]
+    of the picture shrunk to HASH_SIDE x HASH_SIDE."""
     a = sigs.reshape(-1, SIDE, SIDE).astype(np.float32)
-    f = SIDE // HASH_SIDE if SIDE % HASH_SIDE == 0 else None
-    if f:
-        a = a.reshape(-1, HASH_SIDE, f, HASH_SIDE, f).mean(axis=(2, 4))
-    else:  # 48 -> 32: average 3x3 blocks into 2x2 by linear interpolation weights
-        idx = np.linspace(0, SIDE - 1, HASH_SIDE)
-        lo = np.floor(idx).astype(int)
-        hi = np.minimum(lo + 1, SIDE - 1)
-        w = (idx - lo).astype(np.float32)
-        a = a[:, lo] * (1 - w)[None, :, None] + a[:, hi] * w[None, :, None]
-        a = a[:, :, lo] * (1 - w)[None, None, :] + a[:, :, hi] * w[None, None, :]
-    return np.einsum("ux,nxy,vy->nuv", _D, a, _D, optimize=True)
+    return _R @ (a @ _R.T)
 
 
 def _bits(c: np.ndarray) -> np.ndarray:
-    """(n, 8, 8) coefficients -> (n,) uint64 sign hash (the DC term left out)."""
-    flat = (c.reshape(len(c), -1)[:, 1:] > 0).astype(np.uint64)
-    weights = (np.uint64(1) << np.arange(63, dtype=np.uint64))
-    return (flat * weights).sum(axis=1, dtype=np.uint64)
+    """(n, 8, 8) coefficients -> (n,) uint64 sign hash (the DC term left out): bit i is the
+    sign of coefficient i + 1 in row-major order."""
+    flat = c.reshape(len(c), -1)[:, 1:] > 0
+    packed = np.packbits(np.pad(flat, ((0, 0), (0, 1))), axis=1, bitorder="little")
+    return packed.view("<u8").reshape(-1).astype(np.uint64)
 
 
 def dihedral_hashes(sigs: np.ndarray) -> np.ndarray:
