@@ -205,17 +205,18 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
 
     def tiles(x):
         return x[cut].reshape(th, TILE, tw, TILE).swapaxes(1, 2).reshape(-1, TILE, TILE)
-    ta, tb, tm = tiles(a), tiles(b), tiles(both.astype(np.float32))
-    sa, sb = ta.std(axis=(1, 2)), tb.std(axis=(1, 2))
-    use = (tm.mean(axis=(1, 2)) >= 0.95) & (np.minimum(sa, sb) >= TEXTURED)
-    ta, tb = ta[use], tb[use]
+    ta, tb, tm = tiles(a), tiles(b), tiles(both)
+    # each tile less its mean; its std and the correlations from the same sums
+    za = ta - ta.mean(axis=(1, 2), keepdims=True)
+    zb = tb - tb.mean(axis=(1, 2), keepdims=True)
+    va, vb = (za * za).sum(axis=(1, 2)), (zb * zb).sum(axis=(1, 2))
+    sa, sb = np.sqrt(va / TILE ** 2), np.sqrt(vb / TILE ** 2)
+    use = (tm.sum(axis=(1, 2)) >= 0.95 * TILE ** 2) & (np.minimum(sa, sb) >= TEXTURED)
+    za, zb = za[use], zb[use]
     nt = int(use.sum())
     if nt == 0:
         return {"overlap": overlap, "ncc": ncc, "tiles": 0, "bad": 0.0, "bad_tiles": 0, "shift": 0.0}
-    za = ta - ta.mean(axis=(1, 2), keepdims=True)
-    zb = tb - tb.mean(axis=(1, 2), keepdims=True)
-    c = (za * zb).sum(axis=(1, 2)) / np.maximum(
-        np.sqrt((za * za).sum(axis=(1, 2)) * (zb * zb).sum(axis=(1, 2))), 1e-6)
+    c = (za * zb).sum(axis=(1, 2)) / np.maximum(np.sqrt(va[use] * vb[use]), 1e-6)
     uncorrelated = int((c < BAD_TILE_NCC).sum())
     if enough_bad is not None and uncorrelated > enough_bad * nt:
         return {"overlap": overlap, "ncc": ncc, "tiles": nt, "bad": uncorrelated / nt,
