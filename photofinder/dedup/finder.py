@@ -16,6 +16,8 @@ on, never the Library):
   never shares a group again, whatever the sensitivity.
 - clean-up (trash with a write-ahead journal, undo) lives in dedup/cleanup.py; stored
   results in dedup/results.py.
+``Library.update`` (and the GUI's indexer) run ``find`` at the default sensitivity as
+indexing ends, so a user's run finds the new photos' pairs checked already.
 
 How (nothing compares all against all, nothing per pair that can be done once per photo):
 1. exact: same content hash (one node); paths that are one file (hard links) are one copy.
