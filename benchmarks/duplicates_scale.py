@@ -69,7 +69,7 @@ def build_real(work: Path, photo_dir: str | None) -> tuple[Path, dict]:
                 burst(img, seed=1000 * i + k).save(folder / f"{name}--burst{k}.jpg", quality=90)
         with Library(lib_dir) as lib:
             lib.add_folder(folder)
-            lib.update()
+            lib.update(duplicates=False)  # checked below, cold
     info: dict = {}
     with Library(lib_dir) as lib:
         for table in ("dedup_pairs", "dedup_searched", "dedup_features", "dedup_results"):
