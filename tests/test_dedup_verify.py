@@ -118,6 +118,26 @@ def test_relations_between_groups_follow_the_groups_as_they_join():
     assert not r.similar("a", "s") and r.strikes("s", "u") == 2
 
 
+def test_what_an_earlier_run_found_is_counted_as_that_run_counted_it(tmp_path):
+    """Stored verdicts keep a tentative "similar" (weak evidence) apart from a sure one, and
+    strikes read back count as they would have live: two members failing once each against
+    a group make one strike, one member failing twice makes two."""
+    from photofinder.store.catalog import Catalog
+    from photofinder.store.dedup import PairVerdict
+
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    cat.add_pair_verdicts("p", [PairVerdict("a", "b", "similar", 0.9, "moved", None, True),
+                                PairVerdict("a", "c", "similar", 0.4, "another shot", None)])
+    got = {(v.hash_a, v.hash_b): v.tentative for v in cat.pair_verdicts("p")}
+    assert got == {("a", "b"): True, ("a", "c"): False}
+    cat.close()
+    r = grouping.Relations([("a", "b"), ("u", "v")])
+    r.add_known_strikes([("a", "u"), ("b", "v")])
+    assert r.strikes("a", "v") == 1 and r.strikes("u", "b") == 1
+    r.add_known_strikes([("a", "u"), ("a", "v")])
+    assert r.strikes("b", "u") == 1 + 2
+
+
 def test_keeper_rules_original_beats_border_crop_and_small_copies():
     base = dict(format="JPEG", size=100_000, taken_at=None, camera=False, jpeg_quality=90)
     members = [

@@ -180,6 +180,25 @@ class Relations:
                 row = self._strikes.setdefault(x, {})
                 row[y] = row.get(y, 0) + n
 
+    def add_known_strikes(self, pairs) -> None:
+        """Strikes from an earlier run, after its copy pairs are joined: between two groups,
+        the most that one member of either side took from the other group (several
+        members failing once each may be several edits that do not line up, and live
+        counts do not add up across a join either)."""
+        per: dict = {}
+        for a, b in pairs:
+            for x, y in ((a, b), (b, a)):
+                key = (x, self.joined.root(y))
+                per[key] = per.get(key, 0) + 1
+        most: dict = {}
+        for (x, ry), n in per.items():
+            rx = self.joined.root(x)
+            if rx != ry:
+                key = (rx, ry) if rx <= ry else (ry, rx)
+                most[key] = max(most.get(key, 0), n)
+        for (rx, ry), n in most.items():
+            self.add_strike(rx, ry, n)
+
     def join(self, a, b) -> None:
         ra, rb = self.joined.root(a), self.joined.root(b)
         if ra == rb:

@@ -80,6 +80,13 @@ def _migrate_4(db) -> None:
     )
 
 
+@migration(7)
+def _migrate_7(db) -> None:
+    """A "similar" verdict on weak evidence (verify.Verdict.tentative) is stored as such: the
+    next run must not take it for "these two groups are other shots of each other"."""
+    db.execute("ALTER TABLE dedup_pairs ADD COLUMN tentative INTEGER NOT NULL DEFAULT 0")
+
+
 @dataclass(frozen=True)
 class PairVerdict:
     hash_a: str
@@ -88,6 +95,7 @@ class PairVerdict:
     score: float
     why: str
     geometry: bytes | None  # verify.Geometry blob: how B's picture maps onto A's
+    tentative: bool = False  # "similar" on weak evidence: other pairs of the groups may be copies
 
 
 @dataclass(frozen=True)
@@ -118,9 +126,9 @@ class _ResultsStore(StoreBase):
     # pairs
     def pair_verdicts(self, params: str, hashes: set[str] | None = None) -> list[PairVerdict]:
         """Every stored verdict under ``params`` (between live ``hashes`` when given)."""
-        rows = self.db.execute("SELECT hash_a, hash_b, kind, score, why, geometry FROM dedup_pairs "
-                               "WHERE params=?", [params])
-        out = [PairVerdict(*r) for r in rows]
+        rows = self.db.execute("SELECT hash_a, hash_b, kind, score, why, geometry, tentative "
+                               "FROM dedup_pairs WHERE params=?", [params])
+        out = [PairVerdict(*r[:6], bool(r[6])) for r in rows]
         if hashes is not None:
             out = [v for v in out if v.hash_a in hashes and v.hash_b in hashes]
         return out
@@ -128,9 +136,10 @@ class _ResultsStore(StoreBase):
     def add_pair_verdicts(self, params: str, verdicts: list[PairVerdict]) -> None:
         with self.transaction():
             self.db.conn.executemany(
-                "INSERT OR REPLACE INTO dedup_pairs(params, hash_a, hash_b, kind, score, why, geometry)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(params, v.hash_a, v.hash_b, v.kind, v.score, v.why, v.geometry) for v in verdicts])
+                "INSERT OR REPLACE INTO dedup_pairs(params, hash_a, hash_b, kind, score, why, "
+                "geometry, tentative) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(params, v.hash_a, v.hash_b, v.kind, v.score, v.why, v.geometry, int(v.tentative))
+                 for v in verdicts])
 
     def searched_hashes(self, params: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT hash FROM dedup_searched WHERE params=?", [params])}
