@@ -40,6 +40,7 @@ import json
 import os
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -58,7 +59,7 @@ from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
 METHOD = f"v3.f{features.VERSION}"
-CHUNK = 8  # pairs per worker checked at once; the skips are decided between rounds
+CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts taken back
 # where a pair found by its turned pixel signature alone (no CNN cosine) comes in the order:
 # after the near ones, so a group's plain members are tried before its turned ones
 TURNED_RANK = 0.85
@@ -207,12 +208,13 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # a burst frame found another shot of one copy is that of its other copies, and a copy
     # group found unrelated to another stays so (a copy of each would be a copy of both)
     # (after a few tries: one failed pair may be one edit that does not line up with another)
+    # (what earlier runs found counts as it did there: a tentative "similar" is a strike)
     rel = grouping.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == V.COPY)
     for v in known.values():
-        if v.kind == V.SIMILAR:
+        if v.kind == V.SIMILAR and not v.tentative:
             rel.add_similar(v.hash_a, v.hash_b)
-        elif v.kind != V.COPY:
-            rel.add_strike(v.hash_a, v.hash_b)
+    rel.add_known_strikes((v.hash_a, v.hash_b) for v in known.values()
+                          if v.kind != V.COPY and (v.kind != V.SIMILAR or v.tentative))
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say, stats)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
@@ -238,14 +240,20 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
         return V.verify(feats[ha], feats[hb], th["pixels"], th["bad_tiles"], c.cosine,
                         th["similar_cosine"], c.mirror_hint)
     with ThreadPoolExecutor(workers) as pool:  # OpenCV and numpy release the GIL
-        step = CHUNK * workers
-        for start in range(0, len(todo), step):
-            if stop is not None and stop.is_set():
-                break
-            if start % 50 < step:
-                say("checking", start, len(todo))
-            batch = []
-            for (ha, hb), c in todo[start:start + step]:
+        # a window of pairs in flight, taken back in order: the workers never wait for a
+        # round to end, and each pair sent is decided on every verdict taken back before
+        # it (the same decisions whatever the timing)
+        window = CHUNK * workers
+        flight: deque = deque()
+        nxt = 0
+
+        def send() -> None:
+            nonlocal nxt
+            while len(flight) < window and nxt < len(todo) and not (stop and stop.is_set()):
+                (ha, hb), c = job = todo[nxt]
+                nxt += 1
+                if nxt % 50 == 0:
+                    say("checking", nxt, len(todo))
                 skip = ("skipped_joined" if rel.same(ha, hb) else "skipped_similar"
                         if rel.similar(ha, hb) else "skipped_unrelated"
                         if rel.strikes(ha, hb) >= UNRELATED_STRIKES else None)
@@ -254,28 +262,34 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
                     continue
                 if feats.get(ha) is None or feats.get(hb) is None:
                     continue  # unreadable now (offline?): checked again next time
-                batch.append(((ha, hb), c))
-            for ((ha, hb), c), v in zip(batch, pool.map(one, batch)):
-                fa, fb = feats[ha], feats[hb]
-                geo = V.geometry(fa, fb, v)
-                kind = v.kind or "none"
-                why = v.why
-                if kind == V.COPY:  # one exposure, one capture time
-                    ta, tb = shot_at(ha), shot_at(hb)
-                    if ta and tb and ta != tb:
-                        kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
-                if c.cosine is not None and v.kind and not why.startswith("looks alike"):
-                    why = f"looks alike {c.cosine:.2f}, " + why
-                if kind == V.COPY:
-                    rel.join(ha, hb)
-                elif kind == V.SIMILAR and not v.tentative:
-                    rel.add_similar(ha, hb)
-                else:
-                    rel.add_strike(ha, hb)
-                n_copy += kind == V.COPY
-                n_similar += kind == V.SIMILAR
-                out.append(PairVerdict(ha, hb, kind, float(v.score), why,
-                                       geo.to_blob() if geo else None))
+                flight.append((job, pool.submit(one, job)))
+        say("checking", 0, len(todo))
+        send()
+        while flight:
+            ((ha, hb), c), done = flight.popleft()
+            v = done.result()
+            fa, fb = feats[ha], feats[hb]
+            geo = V.geometry(fa, fb, v)
+            kind = v.kind or "none"
+            why = v.why
+            if kind == V.COPY:  # one exposure, one capture time
+                ta, tb = shot_at(ha), shot_at(hb)
+                if ta and tb and ta != tb:
+                    kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
+            if c.cosine is not None and v.kind and not why.startswith("looks alike"):
+                why = f"looks alike {c.cosine:.2f}, " + why
+            if kind == V.COPY:
+                rel.join(ha, hb)
+            elif kind == V.SIMILAR and not v.tentative:
+                rel.add_similar(ha, hb)
+            else:
+                rel.add_strike(ha, hb)
+            n_copy += kind == V.COPY
+            n_similar += kind == V.SIMILAR
+            out.append(PairVerdict(ha, hb, kind, float(v.score), why,
+                                   geo.to_blob() if geo else None,
+                                   kind == V.SIMILAR and v.tentative))
+            send()
     say("checking", len(todo), len(todo))
     stats.update(checked=len(out), copies=n_copy, similar=n_similar,
                  rejected=len(out) - n_copy - n_similar, verify_s=round(time.monotonic() - t, 3))
