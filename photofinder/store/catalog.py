@@ -231,7 +231,7 @@ class Catalog(JournalStore, DedupStore, ProjectionStore, FeedbackStore, StoreBas
             return None, None
         self._update_meta(photo_id, meta, INDEXED, None)
         if meta.get("signature") is not None:
-            self.set_signature(photo_id, meta["signature"])
+            self.set_signature(photo_id, meta["signature"], meta.get("colour"))
         old = self._drop_embedding(photo_id)
         cur = self.db.execute("INSERT INTO embeddings(photo_id, model, vector) VALUES (?, ?, ?)",
                               [photo_id, model, vector])

@@ -87,6 +87,13 @@ def _migrate_7(db) -> None:
     db.execute("ALTER TABLE dedup_pairs ADD COLUMN tentative INTEGER NOT NULL DEFAULT 0")
 
 
+@migration(8)
+def _migrate_8(db) -> None:
+    """Each signature gets its picture's colourfulness (signature.colourfulness; NULL for
+    the photos indexed before: unknown)."""
+    db.execute("ALTER TABLE signatures ADD COLUMN colour REAL")
+
+
 @dataclass(frozen=True)
 class PairVerdict:
     hash_a: str
@@ -183,9 +190,18 @@ class _ResultsStore(StoreBase):
 
 
 class DedupStore(_ResultsStore):
-    def set_signature(self, photo_id: int, sig: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO signatures(photo_id, sig) VALUES (?, ?)",
-                        [photo_id, sig])
+    def set_signature(self, photo_id: int, sig: bytes, colour: float | None = None) -> None:
+        self.db.execute("INSERT OR REPLACE INTO signatures(photo_id, sig, colour) VALUES (?, ?, ?)",
+                        [photo_id, sig, colour])
+
+    def colour_kinds(self, colourless: float) -> tuple[set[int], set[int]]:
+        """(ids of the photos without colour, ids of the photos in colour); a photo whose
+        colourfulness is not known is in neither."""
+        grey, colour = set(), set()
+        for pid, c in self.db.execute("SELECT photo_id, colour FROM signatures "
+                                      "WHERE colour IS NOT NULL"):
+            (grey if c < colourless else colour).add(pid)
+        return grey, colour
 
     def photos_without_signature(self) -> list[tuple[int, str]]:
         """(id, path) of indexed photos that have no pixel signature yet."""
