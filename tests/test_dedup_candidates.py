@@ -104,6 +104,52 @@ def test_contrast_filter_decides_as_float32_std():
     assert want[3] and not want[4] and want[2] and not want[0]
 
 
+def test_cnn_pairs_near_misses_are_an_askers_nearest_answer_below_the_threshold(tmp_path):
+    """With ``low`` and ``low_pairs`` (askers, answers), each asker also pairs with its
+    nearest answer below the threshold, from ``low`` up; the pairs at or above the
+    threshold are the same as without."""
+    idx, store, stored, read, reads = _library(tmp_path)
+    labels = sorted(store)
+    odd = {l for l in labels if l % 2}  # "grey" photos, asking for "colour" (even) ones
+
+    def by_catalogue(ls):
+        return np.stack([stored[l] for l in ls])
+
+    plain = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8))
+    both = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, low=0.5,
+                                     low_pairs=(odd, set(labels) - odd), low_k=1))
+    assert sorted(p for p in both if p[2] >= 0.8) == plain
+    misses = {(a, b): s for a, b, s in both if s < 0.8}
+    assert misses and all(0.5 <= s for s in misses.values())
+    assert all((a in odd) != (b in odd) for a, b in misses)  # one of each kind
+    m = by_catalogue(labels)
+    sims = m @ m.T
+    want = set()
+    for i, lab in enumerate(labels):  # an odd photo's nearest even one, below 0.8 from 0.5 up
+        if lab in odd:
+            j = next(j for j in np.argsort(-sims[i]) if labels[j] not in odd)
+            if 0.5 <= sims[i, j] < 0.8:
+                want.add((min(lab, labels[j]), max(lab, labels[j])))
+    # among the k the graph search found (approximate: most, not all, of the exact nearest)
+    assert want and len(want & set(misses)) >= 0.8 * len(want)
+    per_photo = [a if a in odd else b for a, b in misses]
+    assert len(per_photo) == len(set(per_photo))  # one such pair at most a grey photo
+
+
+def test_colourfulness_tells_a_grey_picture_from_a_colour_photo():
+    import io
+
+    from PIL import Image, ImageOps
+
+    from samples import sample_images
+    for name, img in sample_images().items():
+        grey = ImageOps.grayscale(img).convert("RGB")
+        buf = io.BytesIO()
+        grey.save(buf, "JPEG", quality=85)
+        assert S.colourfulness(Image.open(buf)) < S.COLOURLESS, name
+    assert S.colourfulness(sample_images()["coffee"]) > 10 * S.COLOURLESS
+
+
 def test_signature_hash_is_the_low_dct_of_the_shrunk_picture_by_the_book():
     """The one-matrix low DCT (shrink and transform folded together) against the two steps
     written out: linear interpolation to 32 x 32, then the DCT-II sum; and each hash bit is

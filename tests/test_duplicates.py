@@ -242,6 +242,41 @@ def test_indexing_keeps_the_candidates_features_so_duplicates_reads_no_file(edit
         assert stats["checked"] > 0 and len(found.groups) == len(EDITED)
 
 
+def test_a_grey_crop_further_than_the_cnn_threshold_is_still_found(tmp_path, model):
+    """A grey + crop copy of retina sits below the CNN threshold from its original (the
+    grey copy loses its colour to the CNN); the grey photo's nearest photo in colour is
+    checked all the same, and it is a copy."""
+    import numpy as np
+
+    from dedup_shots import combined_edits
+    from photofinder.dedup.finder import thresholds
+    from photofinder.dedup.signature import COLOURLESS
+
+    imgs = sample_images()
+    d = tmp_path / "photos"
+    d.mkdir()
+    imgs["retina"].save(d / "retina.jpg", quality=92)
+    combined_edits(imgs["retina"])["grey-crop"].save(d / "retina-grey-crop.jpg", quality=85)
+    for name in ("coffee", "chelsea", "camera", "coins"):
+        imgs[name].save(d / f"{name}.jpg", quality=92)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(d)
+        lib.update(duplicates=False)
+        vec = {os.path.basename(r["path"]): np.frombuffer(r["vector"], np.float16).astype(np.float32)
+               for r in dbutil.rows(lib, "SELECT p.path, e.vector FROM photos p "
+                                         "JOIN embeddings e ON e.photo_id=p.id")}
+        cos = float(vec["retina.jpg"] @ vec["retina-grey-crop.jpg"])
+        assert thresholds(0.5)["grey_cosine"] <= cos < thresholds(0.5)["cosine"]
+        grey, colour = lib.catalog.colour_kinds(COLOURLESS)  # kept by the indexer
+        ids = {os.path.basename(r["path"]): r["id"] for r in dbutil.rows(lib, "SELECT id, path FROM photos")}
+        assert {ids["retina-grey-crop.jpg"], ids["camera.jpg"], ids["coins.jpg"]} == grey
+        assert ids["retina.jpg"] in colour and ids["coffee.jpg"] in colour
+        found = lib.find_duplicates()
+    (group,) = found.groups
+    assert {os.path.basename(m.path) for m in group.members} == {"retina.jpg", "retina-grey-crop.jpg"}
+    assert group.keep.endswith("retina.jpg")
+
+
 def test_a_check_cut_short_keeps_its_verdicts_and_the_next_run_goes_on(edit_set, tmp_path, model):
     """``cancel_indexing`` (quitting the app) ends the check after indexing at the pairs in
     hand: nothing is marked searched or stored as results, the verdicts made are kept, and

@@ -9,6 +9,10 @@ when the others were searched before.
   hashes (grouping.dihedral_pairs: vectorised multi-index hashing), since the CNN embedding
   is not rotation-invariant. It runs in a thread beside the CNN search, reading the
   signatures on a connection of its own (on this one inside a write transaction).
+- Grey copies: a photo without colour (signature.colourfulness, kept at index time) also
+  pairs with its nearest photo in colour a little below the CNN threshold (the same
+  search). It is the grey photo's search that finds it: a colour photo arriving after its
+  grey copy does not look for it.
 - A mirror hint per pair (vectorised over all pairs): does B's signature, mirrored, agree
   with A's better than as it is? Local features are not mirror-invariant: verify.py tries
   the mirror first then.
@@ -29,6 +33,12 @@ from photofinder.dedup import signature as S
 from photofinder.store.index import RawVectors
 
 log = logging.getLogger(__name__)
+# A grey copy of a colour photo loses more to the CNN than other edits: its cosine to the
+# original fell to 0.55-0.72 for 24 of the 108 grey + crop copies of
+# benchmarks/duplicates_quality.py, while grey photos crowd each other. So a photo without
+# colour also pairs with its nearest photo in colour (among the search's hits) from
+# finder.thresholds' "grey_cosine" up: at most one more pair a grey photo.
+GREY_K = 1
 
 
 @dataclass
@@ -46,10 +56,11 @@ def _key(ha: str, hb: str) -> tuple[str, str]:
 
 
 def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int, int],
-         todo_hashes: set[str] | None, cosine: float, hash_bits: int, skip: set[int]
-         ) -> dict[tuple[str, str], Candidate]:
+         todo_hashes: set[str] | None, cosine: float, hash_bits: int, skip: set[int],
+         grey_cosine: float | None = None) -> dict[tuple[str, str], Candidate]:
     """Candidate pairs touching a hash in ``todo_hashes`` (all when None); ``skip``: photo
-    ids that are never candidates (tiny pictures)."""
+    ids that are never candidates (tiny pictures). ``grey_cosine``: a photo without colour
+    also pairs with its nearest photo in colour from this cosine up."""
     cand: dict[tuple[str, str], Candidate] = {}
     if todo_hashes is not None and not todo_hashes:
         return cand  # nothing new: every pair was a candidate before
@@ -91,11 +102,16 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
                 def vectors(part):
                     return RawVectors(part, index.raw_dim, catalog.vectors)(part)
                 search = index.search_many
-            for la, lb, sim in grouping.cnn_pairs(labels, vectors, search, cosine):
+            grey, colour = catalog.colour_kinds(S.COLOURLESS) if grey_cosine else (set(), set())
+            grey_to_colour = ({l for l, p in photo_of_label.items() if p in grey},
+                              {l for l, p in photo_of_label.items() if p in colour})
+            low = grey_cosine if grey and colour else None
+            for la, lb, sim in grouping.cnn_pairs(labels, vectors, search, cosine, low=low,
+                                                  low_pairs=grey_to_colour, low_k=GREY_K):
                 pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
                 if pa is None or pb is None:
                     continue
-                c = add(pa, pb, "cnn")
+                c = add(pa, pb, "cnn" if sim >= cosine else "cnn-grey")
                 if c is not None:
                     c.cosine = max(c.cosine or 0.0, sim)
             raw = vectors = None  # the raw vectors' memory, before the rotation pass ends

@@ -72,10 +72,12 @@ Progress = Callable[[str, int, int], None]
 def thresholds(sensitivity: float) -> dict:
     """Thresholds for a sensitivity in [0, 1] (benchmarks/duplicates_quality.py measured
     them on real photos: combined edits agree >= 0.97 after lining up with <= 3% of their
-    tiles off; burst frames >= 23% off, Holidays' other views >= 15%)."""
+    tiles off; burst frames >= 23% off, Holidays' other views >= 15%). ``grey_cosine``: a
+    photo without colour and its nearest in colour are a pair from here (candidates.py)."""
     s = min(1.0, max(0.0, float(sensitivity)))
-    return {"cosine": round(0.82 - 0.2 * s, 4), "pixels": round(0.95 - 0.1 * s, 4),
-            "bad_tiles": round(0.01 + 0.08 * s, 4), "similar_cosine": 0.88, "hash_bits": 6}
+    return {"cosine": round(0.82 - 0.2 * s, 4), "grey_cosine": round(0.65 - 0.2 * s, 4),
+            "pixels": round(0.95 - 0.1 * s, 4), "bad_tiles": round(0.01 + 0.08 * s, 4),
+            "similar_cosine": 0.88, "hash_bits": 6}
 
 
 def params_key(model: str, sensitivity: float) -> str:
@@ -121,7 +123,7 @@ def _fill_missing_signatures(catalog: Catalog) -> int:
             decoded = imaging.decode(imaging.read_bytes(path), need=preprocess.LONG_SIDE)
         except (imaging.ImageError, OSError):
             continue
-        catalog.set_signature(photo_id, S.compute(decoded.image))
+        catalog.set_signature(photo_id, S.compute(decoded.image), S.colourfulness(decoded.image))
         done += 1
     return done
 
@@ -160,7 +162,7 @@ def find(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENS
     todo = (live - searched) if searched else None  # None: every photo
     say("candidates", 0, 1)
     cand = candidates.find(catalog, index, node_of_photo, photo_of_label, todo, th["cosine"],
-                           th["hash_bits"], small)
+                           th["hash_bits"], small, th["grey_cosine"])
     stats.update(photos=len(node_of_photo), searched_before=len(searched), candidates=len(cand),
                  candidates_s=round(time.monotonic() - t0, 3))
     if verify:

@@ -24,10 +24,14 @@ _popcount = getattr(np, "bitwise_count", None) or S.popcount64  # numpy >= 2: on
 
 def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
               search_many: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
-              threshold: float, chunk: int = 2048, k: int = 16, k_max: int = 256
-              ) -> Iterator[tuple[int, int, float]]:
+              threshold: float, chunk: int = 2048, k: int = 16, k_max: int = 256,
+              low: float | None = None, low_pairs: tuple[set, set] | None = None,
+              low_k: int = 1) -> Iterator[tuple[int, int, float]]:
     """(smaller label, larger label, similarity) with similarity >= threshold; a pair can
-    come twice (once from each side): the caller keeps a dict."""
+    come twice (once from each side): the caller keeps a dict. With ``low`` and
+    ``low_pairs`` = (askers, answers): also each asker's nearest ``low_k`` answers below
+    the threshold, from ``low`` up, among the ``k`` found (the same search: nothing more
+    is asked of the index)."""
     for start in range(0, len(labels), chunk):
         part = labels[start:start + chunk]
         vecs = vectors(part)
@@ -39,9 +43,15 @@ def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
             widen = []
             for row, i in enumerate(todo):
                 me = part[i]
+                asks = low is not None and low_pairs is not None and kk == k and me in low_pairs[0]
+                extra = 0 if asks else low_k
                 for lab, s in zip(found[row], sims[row]):
                     if s < threshold:
-                        break
+                        if extra >= low_k or s < low:
+                            break
+                        if int(lab) not in low_pairs[1]:
+                            continue
+                        extra += 1
                     if lab != me:
                         yield min(me, int(lab)), max(me, int(lab)), float(s)
                 if sims.shape[1] == kk and sims[row, -1] >= threshold and kk < k_max:
