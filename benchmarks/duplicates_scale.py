@@ -12,10 +12,13 @@ What the library holds (a real catalogue and HNSW index; the duplicates check ru
   family: inner products within the family stay exactly as measured, families are unrelated
   to each other), signatures (plus a smooth random field per family, turned with the turned
   member; a family's members keep their relations, families of one template get other
-  signature hashes) and cached features (the template's, so the strict check does its real
-  work; two families of one template ARE copies of each other wherever a candidate joins them);
+  signature hashes), colourfulness and cached features (the template's, so the strict check
+  does its real work; two families of one template ARE copies of each other wherever a
+  candidate joins them);
 - FILL photos: real vectors, each permuted on its own plus a little noise (real marginal
-  statistics, no real neighbours), signatures blended from two real ones plus a random field.
+  statistics, no real neighbours), signatures blended from two real ones plus a random field,
+  the colourfulness of the photo whose vector they took (so grey photos are as common as in
+  the real part: about one in seven, each with one more candidate pair to check).
 Planted photos have no files: their features are in the cache. The cost of computing
 features for a candidate photo is measured on the real part (``features_ms_per_photo``).
 The library then learns its whitening as indexing does (a 128-d graph; the candidates' raw
@@ -82,17 +85,18 @@ def build_real(work: Path, photo_dir: str | None) -> tuple[Path, dict]:
         info["features_ms_per_photo"] = round(1000 * stats.get("features_s", 0) /
                                               max(stats.get("features", 1), 1), 1)
         rows = lib.catalog.db.execute(
-            "SELECT p.id, p.path, p.hash, p.width, p.height, e.vector, s.sig FROM photos p "
+            "SELECT p.id, p.path, p.hash, p.width, p.height, e.vector, s.sig, s.colour FROM photos p "
             "JOIN embeddings e ON e.photo_id=p.id JOIN signatures s ON s.photo_id=p.id "
             "WHERE p.status='indexed'").fetchall()
         feats = dict(lib.catalog.db.execute("SELECT hash, data FROM dedup_features").fetchall())
     fams: dict = {}
-    for pid, path, h, w, hh, vec, sig in rows:
+    for pid, path, h, w, hh, vec, sig, colour in rows:
         stem = Path(path).stem
         name, _, role = stem.partition("--")
         fams.setdefault(name, {})[role or "orig"] = {
             "hash": h, "w": w, "h": hh, "vec": np.frombuffer(vec, np.float16).astype(np.float32),
-            "sig": np.frombuffer(sig, np.uint8).reshape(48, 48), "feat": feats.get(h)}
+            "sig": np.frombuffer(sig, np.uint8).reshape(48, 48), "feat": feats.get(h),
+            "colour": colour}
     info["templates"] = {n: f for n, f in fams.items() if all(r in f and f[r]["feat"] for r in
                                                              ["orig", *EDITS, "burst0", "burst1"])}
     info["real_photos"] = len(rows)
@@ -115,6 +119,7 @@ def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, 
     names = sorted(templates)
     all_vecs = np.stack([r["vec"] for t in templates.values() for r in t.values()])
     all_sigs = np.stack([r["sig"] for t in templates.values() for r in t.values()]).astype(np.float32)
+    all_colours = [r["colour"] for t in templates.values() for r in t.values()]
     with Library(lib_dir) as lib:
         cat = lib.catalog
         real = cat.counts()["indexed"]
@@ -128,10 +133,10 @@ def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, 
         serial = [0]
         rows, feats = [], []
 
-        def add(vec, sig, w, h, feat):
+        def add(vec, sig, w, h, feat, colour):
             serial[0] += 1
             hsh = f"synthetic{serial[0]:09d}"
-            rows.append((f"/synthetic/{serial[0]:07d}.jpg", hsh, w, h, vec, sig))
+            rows.append((f"/synthetic/{serial[0]:07d}.jpg", hsh, w, h, vec, sig, colour))
             if feat is not None:
                 feats.append((hsh, feat))
 
@@ -144,21 +149,23 @@ def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, 
                 r = t[role]
                 f = np.rot90(field) if role == "turn90-q40" else field
                 sig = np.clip(0.6 * r["sig"].astype(np.float32) + f + 50, 0, 255)
-                add(r["vec"][perm], sig.astype(np.uint8), r["w"], r["h"], r["feat"])
+                add(r["vec"][perm], sig.astype(np.uint8), r["w"], r["h"], r["feat"], r["colour"])
         for _ in range(fill):
-            v = all_vecs[rng.integers(len(all_vecs))][rng.permutation(all_vecs.shape[1])]
+            pick = rng.integers(len(all_vecs))
+            v = all_vecs[pick][rng.permutation(all_vecs.shape[1])]
             v = v + rng.normal(0, 0.01, v.shape).astype(np.float32)
             a, b = all_sigs[rng.integers(len(all_sigs), size=2)]
             sig = np.clip(0.5 * (a + b[::-1]) + smooth_field(rng, 25.0), 0, 255).astype(np.uint8)
-            add(v, sig, 1600, 1200, None)
+            add(v, sig, 1600, 1200, None, all_colours[pick])
         for start in range(0, len(rows), 5000):
             with cat.transaction():
-                for i, (path, hsh, w, h, vec, sig) in enumerate(rows[start:start + 5000], start):
+                for i, (path, hsh, w, h, vec, sig, colour) in enumerate(rows[start:start + 5000], start):
                     pid = cat.insert_photo(folder.id, path, 1_000_000, 0, 1, 10_000_000 + i)
                     v = vec / np.linalg.norm(vec)
                     cat.record_result(pid, {"hash": hsh, "width": w, "height": h, "orientation": 1,
                                             "taken_at": None, "format": "JPEG", "size": 1_000_000,
-                                            "mtime_ns": 0, "signature": sig.tobytes()},
+                                            "mtime_ns": 0, "signature": sig.tobytes(),
+                                            "colour": colour},
                                       model, encode_vector(v))
         from photofinder.dedup import features as F
 
