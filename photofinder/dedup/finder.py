@@ -4,9 +4,10 @@ The service ``Library`` calls (Qt-free; functions take the catalogue and the ind
 on, never the Library):
 
 - ``find(catalog, index, sensitivity=0.5, verify=True, rules=None, stats=None, progress=None,
-  stop=None) -> Findings``: ``groups`` (copies: the same picture, edited or not) and ``similar_shots``
-  (bursts, other views: never offered for the trash), best first. ``find_groups`` answers
-  the copy groups alone. ``sensitivity`` in [0, 1]: higher finds more (looser).
+  stop=None) -> Findings``: ``groups`` (copies: the same picture, edited or not) and
+  ``similar_shots`` (bursts, other views: never offered for the trash), best first.
+  ``find_groups`` answers the copy groups alone. ``sensitivity`` in [0, 1]: higher finds
+  more (looser).
   ``verify=False`` skips the strict check (measuring only; groups bursts as copies).
   ``stop`` (a threading.Event): set, the check ends after the pairs in hand, keeps their
   verdicts and returns None (the next run goes on from there).

@@ -38,22 +38,23 @@ NAMES = ["as is", "turned 90°", "turned 180°", "turned 270°", "mirrored left-
 COLOURLESS = 2.0  # mean |R-G| + |G-B| (grey levels) below which a picture has no colour
 
 
+def _squash(img: Image.Image) -> Image.Image:
+    """The picture squashed to SIDE x SIDE by box means (a big one reduced first)."""
+    if max(img.size) > 4 * SIDE:
+        img = img.reduce(max(1, min(img.size) // (2 * SIDE)))
+    return img.resize((SIDE, SIDE), Image.Resampling.BOX)
+
+
 def colourfulness(img: Image.Image) -> float:
-    """How far from grey a decoded picture is: the mean of |R-G| + |G-B| over a SIDE x SIDE
-    squash (a grey picture saved as an RGB JPEG: about 0; colour photos: 5 and more)."""
-    rgb = img.convert("RGB")
-    if max(rgb.size) > 4 * SIDE:
-        rgb = rgb.reduce(max(1, min(rgb.size) // (2 * SIDE)))
-    a = np.asarray(rgb.resize((SIDE, SIDE), Image.Resampling.BOX), np.int16)
+    """How far from grey a decoded picture is: the mean of |R-G| + |G-B| over its squash
+    (a grey picture saved as an RGB JPEG: about 0; scikit-image's colour photos: 4.9 to 113)."""
+    a = np.asarray(_squash(img.convert("RGB")), np.int16)
     return float(np.abs(a[..., 0] - a[..., 1]).mean() + np.abs(a[..., 1] - a[..., 2]).mean())
 
 
 def compute(img: Image.Image) -> bytes:
     """The signature of a decoded RGB picture (orientation applied)."""
-    grey = img.convert("L")
-    if max(grey.size) > 4 * SIDE:
-        grey = grey.reduce(max(1, min(grey.size) // (2 * SIDE)))
-    return grey.resize((SIDE, SIDE), Image.Resampling.BOX).tobytes()
+    return _squash(img.convert("L")).tobytes()
 
 
 def as_array(sig: bytes) -> np.ndarray:
