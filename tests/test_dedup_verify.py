@@ -4,6 +4,7 @@ frames and another viewpoint are not; features round-trip through their blob."""
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 import pytest
@@ -234,3 +235,111 @@ def test_a_tripod_pan_is_another_shot_but_its_crop_is_a_copy(photos, degrees):
         assert shot.kind != V.COPY, (name, degrees, shot.why, shot.stats)
         crop = check(fa, feats(img.crop((m, m, w - m, h - m)), 90))
         assert crop.kind == V.COPY, (name, crop.why, crop.stats)
+
+
+def _reference_sums(fa: F.Features, grey_b: np.ndarray, box_b, M: np.ndarray):
+    """The overall and per-tile correlations of ``V.compare`` written out by the book: the
+    masked pixels' Pearson correlation, and each whole tile less its mean."""
+    import cv2
+
+    h, w = fa.grey.shape
+    warped = cv2.warpAffine(grey_b, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    mask = cv2.erode(V._box_mask((h, w), box_b, M, grey_b.shape) & V._box_mask((h, w), fa.box),
+                     np.ones((9, 9), np.uint8)) > 0
+    a = V._blur(fa.grey).astype(np.float64)
+    b = V._blur(warped).astype(np.float64)
+    ncc = np.corrcoef(a[mask], b[mask])[0, 1]
+    rows = []
+    for y in range(0, h - V.TILE + 1, V.TILE):
+        for x in range(0, w - V.TILE + 1, V.TILE):
+            ta, tb = a[y:y + V.TILE, x:x + V.TILE], b[y:y + V.TILE, x:x + V.TILE]
+            if mask[y:y + V.TILE, x:x + V.TILE].mean() < 0.95 or min(ta.std(), tb.std()) < V.TEXTURED:
+                continue
+            rows.append(np.corrcoef(ta.ravel(), tb.ravel())[0, 1])
+    return ncc, np.array(rows)
+
+
+def test_the_pixel_check_sums_agree_with_the_book(photos):
+    """compare() takes every sum from OpenCV (integral images, masked means): the overall
+    correlation, the tiles used and their correlations are those computed directly."""
+    img = photos["chelsea"]
+    fa = feats(img, 92)
+    for edit in ("rotate-crop", "border8", "offcentre-crop70"):
+        fb = feats(combined_edits(img)[edit], 85)
+        v = check(fa, fb)
+        M = v.matrix
+        if math.sqrt(abs(np.linalg.det(M[:, :2]))) < 1.0:
+            continue  # compared in B's frame: the same code, the other way round
+        st = V.compare(fa, fb.grey, fb.box, M)
+        ncc, tiles = _reference_sums(fa, fb.grey, fb.box, M)
+        assert st["ncc"] == pytest.approx(ncc, abs=1e-9), edit
+        assert st["tiles"] == len(tiles) > 20, edit
+        assert st["tile_ncc_p10"] == pytest.approx(np.percentile(tiles, 10), abs=1e-9), edit
+    # a burst frame: tiles that disagree, counted the same way
+    fb = feats(burst(img, seed=1))
+    v = check(fa, fb)
+    st = V.compare(fa, fb.grey, fb.box, v.matrix)
+    ncc, tiles = _reference_sums(fa, fb.grey, fb.box, v.matrix)
+    assert st["ncc"] == pytest.approx(ncc, abs=1e-9)
+    assert st["tiles"] == len(tiles) and st["bad_tiles"] >= int((tiles < V.BAD_TILE_NCC).sum()) > 0
+
+
+def test_a_threads_scratch_arrays_carry_nothing_from_one_pair_to_the_next(photos):
+    """Each worker thread reuses its arrays as views: pairs checked before, of other sizes
+    and borders, change nothing, and a picture larger than the features' size still fits."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    img = photos["astronaut"]
+    framed = combined_edits(img)["border8"]  # A with a border, B with one more: A's frame
+    pairs = {"framed": (feats(framed, 92), feats(combined_edits(framed)["border8"], 85)),
+             "plain": (feats(img, 92), feats(combined_edits(img)["rotate-crop"], 85)),
+             "small": (feats(photos["coffee"].resize((200, 133)), 92),
+                       feats(combined_edits(photos["coffee"].resize((200, 133)))["half"], 85))}
+
+    def run(names):  # in a thread of its own: fresh arrays
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: [check(*pairs[n]) for n in names]).result()
+    alone = {n: run([n])[0] for n in pairs}
+    fa, _ = pairs["framed"]
+    assert alone["framed"].kind == V.COPY and alone["framed"].stats["scale"] > 1
+    assert fa.box[0] > 0.05 * fa.grey.shape[1]  # compared within A's box, less than all
+    for order in (["plain", "small", "framed"], ["small", "plain", "framed", "plain"]):
+        for name, v in zip(order, run(order)):
+            ref = alone[name]
+            assert (v.kind, v.score, v.stats) == (ref.kind, ref.score, ref.stats), (order, name)
+    # a box drawn into a used array clears what was there
+    used = np.full((300, 400), 255, np.uint8)[:240, :320]
+    box = (10.5, 20, 300, 200.5)
+    assert np.array_equal(V._box_mask((240, 320), box, dst=used), V._box_mask((240, 320), box))
+    # a grey larger than features.SIDE (not made by features.py today): the arrays grow
+    grey = np.asarray(img.convert("L").resize((480, 480)))
+    large = F.Features(grey, *F.keypoints(grey), F.content_box(grey), 0.0)
+    turned = np.ascontiguousarray(np.rot90(grey))
+    v = check(large, F.Features(turned, *F.keypoints(turned), F.content_box(turned), 0.0))
+    assert v.kind == V.COPY and abs(abs(v.stats["angle"]) - 90) < 1
+
+
+def test_the_closed_forms_agree_with_numpy():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        M = rng.normal(0, 1, (2, 3))
+        big, small = V._singular_values(M)
+        sv = np.linalg.svd(M[:, :2], compute_uv=False)
+        assert (big, small) == pytest.approx(tuple(sv), abs=1e-12)
+        assert V._det(M) == pytest.approx(np.linalg.det(M[:, :2]), abs=1e-12)
+        x = rng.normal(0, 1, rng.integers(1, 60))
+        for q in (10, 50, 90):
+            assert V._percentile(x, q) == pytest.approx(np.percentile(x, q), abs=1e-12)
+    # the least-squares similarity through tile shifts, against lstsq on the full system
+    x, y = rng.uniform(0, 320, 80), rng.uniform(0, 240, 80)
+    a, b, tx, ty = 0.004, -0.003, 0.5, -0.7
+    dx = a * x - b * y + tx + rng.normal(0, 0.05, 80)
+    dy = b * x + a * y + ty + rng.normal(0, 0.05, 80)
+    A = np.zeros((160, 4))
+    A[0::2] = np.stack([x, -y, np.ones(80), np.zeros(80)], 1)
+    A[1::2] = np.stack([y, x, np.zeros(80), np.ones(80)], 1)
+    rhs = np.empty(160)
+    rhs[0::2], rhs[1::2] = dx, dy
+    (fa, fb, ftx, fty), *_ = np.linalg.lstsq(A, rhs, rcond=None)
+    rx, ry = V._minus_similarity(x, y, dx, dy, np.ones(80, bool), rounds=1)
+    assert np.allclose(rx, dx - (fa * x - fb * y + ftx)) and np.allclose(ry, dy - (fb * x + fa * y + fty))

@@ -25,13 +25,15 @@ Everything here costs a few milliseconds per pair; nothing reads a file.
 
 from __future__ import annotations
 
+import math
 import struct
+import threading
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from photofinder.dedup.features import Features, keypoints
+from photofinder.dedup.features import SIDE, Features, keypoints
 
 COPY, SIMILAR = "copy", "similar"
 MIN_INLIERS = 10
@@ -53,6 +55,8 @@ BAD_TILE_SHIFT = 1.6  # px
 SHIFT_P90 = 0.75
 ENLARGED_TILE_NCC = 0.9  # 9 in 10 tiles correlate this well when one side is enlarged
 SAME_SIZE_P50 = 0.35  # at about the same size, half the tiles sit this still (99 in 100 copies)
+_ERODE = np.ones((9, 9), np.uint8)  # where both show picture, less a margin
+_WINDOW = np.outer(np.hanning(TILE), np.hanning(TILE))  # each tile's, for phase correlation
 FIT_ERROR = 0.006  # the most scale/turn error of a global fit taken out of the tile shifts
 
 
@@ -137,8 +141,32 @@ def _match(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False):
 
 def _plausible(M: np.ndarray) -> bool:
     """A resize may change the aspect ratio, but no copy is sheared or mirrored by it."""
-    sv = np.linalg.svd(M[:, :2], compute_uv=False)
-    return bool(np.linalg.det(M[:, :2]) > 0 and sv[1] > 1e-3 and sv[0] / sv[1] < 2.5)
+    big, small = _singular_values(M)
+    return bool(_det(M) > 0 and small > 1e-3 and big / small < 2.5)
+
+
+# 2x2 closed forms: numpy.linalg's calls cost more than the arithmetic, holding the GIL
+def _det(M: np.ndarray) -> float:
+    """det of M's 2x2 part."""
+    (a, b), (c, d) = M[0, :2].tolist(), M[1, :2].tolist()
+    return a * d - b * c
+
+
+def _singular_values(M: np.ndarray) -> tuple[float, float]:
+    """The singular values of M's 2x2 part, larger first."""
+    (a, b), (c, d) = M[0, :2].tolist(), M[1, :2].tolist()
+    p, q = math.hypot(a + d, c - b), math.hypot(a - d, c + b)
+    return (p + q) / 2, abs(p - q) / 2
+
+
+def _percentile(x: np.ndarray, q: float, ordered: bool = False) -> float:
+    """np.percentile(x, q) (linear between the closest ranks) of one pair's few values,
+    without its overhead; ``ordered``: x is sorted already."""
+    s = x if ordered else np.sort(x, axis=None)
+    pos = q / 100 * (len(s) - 1)
+    lo = int(pos)
+    a, b, t = float(s[lo]), float(s[min(lo + 1, len(s) - 1)]), pos - lo
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
 def _mirror(fb: Features) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,17 +196,46 @@ def align(fa: Features, fb: Features, mirrored_hint: bool = False, full: bool = 
     return best
 
 
-def _box_mask(shape, box, M=None, src_shape=None) -> np.ndarray:
+class _Scratch(threading.local):
+    """Each worker thread's arrays for ``compare``, made once and used as views: a pair then
+    allocates (and page-faults) no picture-sized memory of its own (glibc hands large
+    blocks back to the system when freed: 200 page faults a pair, 7% of its time)."""
+
+    def __init__(self):
+        self.bufs: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, h: int, w: int, dtype) -> np.ndarray:
+        """(h, w) of ``dtype``; ``name``'s contents last until it is asked for again."""
+        buf = self.bufs.get(name)
+        if buf is None or buf.shape[0] < h or buf.shape[1] < w:
+            side = max(h, w, SIDE + 1)  # + 1: the integral tables
+            buf = self.bufs[name] = np.empty((side, side), dtype)
+        return buf[:h, :w]
+
+    def tiles(self, name: str, n: int, dtype, spectrum: bool = False) -> np.ndarray:
+        """(n, TILE, TILE), or (n, TILE, TILE // 2 + 1) for a ``spectrum``."""
+        buf = self.bufs.get(name)
+        if buf is None or len(buf) < n:
+            cols = TILE // 2 + 1 if spectrum else TILE
+            buf = self.bufs[name] = np.empty((max(n, (SIDE // TILE) ** 2), TILE, cols), dtype)
+        return buf[:n]
+
+
+_scratch = _Scratch()
+
+
+def _box_mask(shape, box, M=None, src_shape=None, dst=None) -> np.ndarray:
     h, w = shape
     x0, y0, x1, y1 = box
     if M is None:
-        m = np.zeros((h, w), np.uint8)
+        m = np.empty((h, w), np.uint8) if dst is None else dst
+        m[...] = 0
         m[int(np.ceil(y0)):int(y1), int(np.ceil(x0)):int(x1)] = 255
         return m
     sh, sw = src_shape
     src = np.zeros((sh, sw), np.uint8)
     src[int(np.ceil(y0)):int(y1), int(np.ceil(x0)):int(x1)] = 255
-    return cv2.warpAffine(src, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    return cv2.warpAffine(src, M, (w, h), dst=dst, flags=cv2.INTER_NEAREST, borderValue=0)
 
 
 def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
@@ -187,99 +244,129 @@ def compare(fa: Features, grey_b: np.ndarray, box_b, M: np.ndarray,
     of the tiles already fails to correlate, the shifts are not measured (another shot
     whatever they are): ``bad`` is then that share, a lower bound, and ``early`` is set."""
     h, w = fa.grey.shape
-    warped = cv2.warpAffine(grey_b, M, (w, h), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    mask = _box_mask((h, w), box_b, M, grey_b.shape) & _box_mask((h, w), fa.box)
-    mask = cv2.erode(mask, np.ones((9, 9), np.uint8))
-    both = mask > 0
-    smaller = min(fa.content, _area(box_b) * abs(np.linalg.det(M[:, :2])))
-    overlap = float(both.sum()) / max(smaller, 1.0)
-    a, b = _blur(fa.grey), _blur(warped)
-    if both.sum() < 400:
+    buf = _scratch.get
+    warped = cv2.warpAffine(grey_b, M, (w, h), dst=buf("warped", h, w, np.uint8),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mask = cv2.bitwise_and(_box_mask((h, w), box_b, M, grey_b.shape, buf("box_b", h, w, np.uint8)),
+                           _box_mask((h, w), fa.box, dst=buf("box_a", h, w, np.uint8)),
+                           dst=buf("both", h, w, np.uint8))
+    mask = cv2.erode(mask, _ERODE, dst=buf("mask", h, w, np.uint8))
+    n_both = cv2.countNonZero(mask)
+    smaller = min(fa.content, _area(box_b) * abs(_det(M)))
+    overlap = n_both / max(smaller, 1.0)
+    if n_both < 400:
         return {"overlap": overlap, "ncc": 0.0, "tiles": 0, "bad": 1.0}
-    x, y = a[both], b[both]
-    ncc = _ncc(x, y)
-    # tiles, all at once: (n, TILE, TILE)
+    # every sum below by OpenCV on whole pictures (exact, in doubles, without the GIL): the
+    # overall correlation where both show picture, then each tile's from integral images
+    a = _blur(fa.grey, buf("a", h, w, np.uint8))
+    b = _blur(warped, buf("b", h, w, np.uint8))
+    ab = np.multiply(a, b, out=buf("ab", h, w, np.uint16), dtype=np.uint16)  # 255 * 255 fits
+    (ma,), (sda,) = (v.ravel().tolist() for v in cv2.meanStdDev(a, mask=mask))
+    (mb,), (sdb,) = (v.ravel().tolist() for v in cv2.meanStdDev(b, mask=mask))
+    cov = cv2.mean(ab, mask=mask)[0] - ma * mb
+    ncc = cov / (sda * sdb) if sda * sdb > 1e-6 else 0.0
     th, tw = h // TILE, w // TILE
-    cut = (slice(0, th * TILE), slice(0, tw * TILE))
+    n = TILE * TILE
 
-    def tiles(x):
-        return x[cut].reshape(th, TILE, tw, TILE).swapaxes(1, 2).reshape(-1, TILE, TILE)
-    ta, tb, tm = tiles(a), tiles(b), tiles(both)
-    # each tile less its mean; its std and the correlations from the same sums
-    za = ta - ta.mean(axis=(1, 2), keepdims=True)
-    zb = tb - tb.mean(axis=(1, 2), keepdims=True)
-    va, vb = (za * za).sum(axis=(1, 2)), (zb * zb).sum(axis=(1, 2))
-    sa, sb = np.sqrt(va / TILE ** 2), np.sqrt(vb / TILE ** 2)
-    use = (tm.sum(axis=(1, 2)) >= 0.95 * TILE ** 2) & (np.minimum(sa, sb) >= TEXTURED)
-    za, zb = za[use], zb[use]
-    nt = int(use.sum())
+    def per_tile(table: np.ndarray) -> np.ndarray:
+        g = table[:th * TILE + 1:TILE, :tw * TILE + 1:TILE]
+        return (g[1:, 1:] - g[:-1, 1:] - g[1:, :-1] + g[:-1, :-1]).ravel()
+
+    def integral(x: np.ndarray, name: str, depth=np.float64) -> np.ndarray:
+        return per_tile(cv2.integral(x, buf(name, h + 1, w + 1, depth),
+                                     sdepth=cv2.CV_64F if depth == np.float64 else cv2.CV_32S))
+
+    def squares(x: np.ndarray) -> np.ndarray:
+        return integral(np.multiply(x, x, out=buf("sq", h, w, np.uint16), dtype=np.uint16), "sq_t")
+    sum_a, sq_a = integral(a, "sum_t"), squares(a)
+    sum_b, sq_b = integral(b, "sum_t"), squares(b)
+    inside = integral(mask, "mask_t", np.int32)
+    va, vb = sq_a - sum_a * sum_a / n, sq_b - sum_b * sum_b / n  # n * variance
+    use = ((inside >= 0.95 * n * 255)
+           & (np.minimum(va, vb) >= TEXTURED * TEXTURED * n)).nonzero()[0]
+    nt = len(use)
     if nt == 0:
         return {"overlap": overlap, "ncc": ncc, "tiles": 0, "bad": 0.0, "bad_tiles": 0, "shift": 0.0}
-    c = (za * zb).sum(axis=(1, 2)) / np.maximum(np.sqrt(va[use] * vb[use]), 1e-6)
+    sum_a, sum_b, va, vb = sum_a[use], sum_b[use], va[use], vb[use]
+    c = ((integral(ab, "sum_t")[use] - sum_a * sum_b / n)
+         / np.maximum(np.sqrt(va * vb), 1e-6))
     uncorrelated = int((c < BAD_TILE_NCC).sum())
     if enough_bad is not None and uncorrelated > enough_bad * nt:
         return {"overlap": overlap, "ncc": ncc, "tiles": nt, "bad": uncorrelated / nt,
                 "bad_tiles": uncorrelated, "shift": 0.0, "early": True,
-                "tile_ncc_p10": float(np.percentile(c, 10))}
+                "tile_ncc_p10": _percentile(c, 10)}
+    ys, xs = np.divmod(use, tw)
+
+    def tiles(x: np.ndarray, sums: np.ndarray, name: str) -> np.ndarray:
+        """The used tiles, each less its mean, windowed: (nt, TILE, TILE) float64 (numpy's
+        float32 FFT is slower and allocates afresh on every call)."""
+        t = x[:th * TILE, :tw * TILE].reshape(th, TILE, tw, TILE)[ys, :, xs, :]
+        z = np.subtract(t, (sums / n)[:, None, None], out=_scratch.tiles(name, nt, np.float64))
+        return np.multiply(z, _WINDOW, out=z)
     # residual shift of each tile (phase correlation, whole pixels): a copy sits still
-    win = np.outer(np.hanning(TILE), np.hanning(TILE)).astype(np.float32)
-    fa, fb = np.fft.rfft2(za * win), np.fft.rfft2(zb * win)
-    cross = fa * np.conj(fb)
-    r = np.fft.irfft2(cross / np.maximum(np.abs(cross), 1e-6), s=(TILE, TILE))
+    # (in each thread's own arrays, in place: these are the pair's largest)
+    fa = np.fft.rfft2(tiles(a, sum_a, "za"), out=_scratch.tiles("fa", nt, np.complex128, True))
+    fb = np.fft.rfft2(tiles(b, sum_b, "zb"), out=_scratch.tiles("fb", nt, np.complex128, True))
+    cross = np.multiply(fa, np.conjugate(fb, out=fb), out=fa)
+    mag = np.abs(cross, out=_scratch.tiles("mag", nt, np.float64, True))
+    cross = np.divide(cross, np.maximum(mag, 1e-6, out=mag), out=cross)
+    r = np.fft.irfft2(cross, s=(TILE, TILE), out=_scratch.tiles("r", nt, np.float64))
     flat = r.reshape(len(r), -1)
     peak = flat.argmax(axis=1)
     dy, dx = np.divmod(peak, TILE)
-    n = np.arange(len(r))
+    k = np.arange(len(r))
 
     def sub(c0, cm, cp):  # parabolic peak offset in (-0.5, 0.5)
         d = cm - 2 * c0 + cp
         return np.where(np.abs(d) > 1e-6, 0.5 * (cm - cp) / np.where(d == 0, 1, d), 0.0)
-    c0 = r[n, dy, dx]
-    oy = sub(c0, r[n, (dy - 1) % TILE, dx], r[n, (dy + 1) % TILE, dx])
-    ox = sub(c0, r[n, dy, (dx - 1) % TILE], r[n, dy, (dx + 1) % TILE])
+    c0 = r[k, dy, dx]
+    oy = sub(c0, r[k, (dy - 1) % TILE, dx], r[k, (dy + 1) % TILE, dx])
+    ox = sub(c0, r[k, dy, (dx - 1) % TILE], r[k, dy, (dx + 1) % TILE])
     dy = np.where(dy > TILE // 2, dy - TILE, dy) + np.clip(oy, -0.5, 0.5)
     dx = np.where(dx > TILE // 2, dx - TILE, dx) + np.clip(ox, -0.5, 0.5)
     confident = flat.max(axis=1) > 0.3
     # what a slightly wrong global fit leaves (a smooth similarity field) is not a difference
-    ys, xs = np.divmod(np.nonzero(use)[0], tw)
     dx, dy = _minus_similarity(xs * TILE + TILE / 2, ys * TILE + TILE / 2, dx, dy,
                                confident & (c >= BAD_TILE_NCC))
     shift = np.hypot(dx, dy)
     bad_mask = (c < BAD_TILE_NCC) | (confident & (shift > BAD_TILE_SHIFT))
     bad = int(bad_mask.sum())
     worst_shift = float(shift[confident].max()) if confident.any() else 0.0
-    good = confident & ~bad_mask
+    still = np.sort(shift[confident & ~bad_mask])
     return {"overlap": overlap, "ncc": ncc, "tiles": nt, "bad": bad / max(nt, 1),
             "bad_tiles": bad, "shift": worst_shift,
-            "shift_p50": float(np.median(shift[good])) if good.any() else 0.0,
-            "shift_p90": float(np.percentile(shift[good], 90)) if good.any() else 0.0,
-            "tile_ncc_p10": float(np.percentile(c, 10))}
+            "shift_p50": _percentile(still, 50, True) if len(still) else 0.0,
+            "shift_p90": _percentile(still, 90, True) if len(still) else 0.0,
+            "tile_ncc_p10": _percentile(c, 10)}
 
 
-def _blur(grey: np.ndarray) -> np.ndarray:
-    """Resampling and JPEG noise are not differences."""
-    return cv2.GaussianBlur(grey, (0, 0), 1.0).astype(np.float32)
+def _blur(grey: np.ndarray, dst: np.ndarray | None = None) -> np.ndarray:
+    """Resampling and JPEG noise are not differences (uint8: the sums above are exact).
+    (7, 7) is the size OpenCV takes for sigma 1 on 8 bits; named, it takes a faster path."""
+    return cv2.GaussianBlur(grey, (7, 7), 1.0, dst=dst)
 
 
 def _minus_similarity(x, y, dx, dy, ok, rounds: int = 2):
     """Tile shifts less the best small similarity (scale, turn, shift) through them, fitted
-    by least squares on the ``ok`` tiles, then again without the outliers."""
+    by least squares on the ``ok`` tiles, then again without the outliers. (The least
+    squares similarity in closed form: about the centroid, its scale/turn and its shift
+    part separate.)"""
     x, y = x.astype(np.float64), y.astype(np.float64)
-    use = ok.copy()
+    use = ok
     for _ in range(rounds):
         if use.sum() < 6:
             return dx, dy
-        A = np.zeros((2 * use.sum(), 4))
-        A[0::2] = np.stack([x[use], -y[use], np.ones(use.sum()), np.zeros(use.sum())], 1)
-        A[1::2] = np.stack([y[use], x[use], np.zeros(use.sum()), np.ones(use.sum())], 1)
-        rhs = np.empty(2 * use.sum())
-        rhs[0::2], rhs[1::2] = dx[use], dy[use]
-        (a, b, tx, ty), *_ = np.linalg.lstsq(A, rhs, rcond=None)
+        xu, yu, ux, uy = x[use], y[use], dx[use], dy[use]
+        mx, my, mux, muy = xu.mean(), yu.mean(), ux.mean(), uy.mean()
+        xu, yu, ux, uy = xu - mx, yu - my, ux - mux, uy - muy
+        spread = float(xu @ xu + yu @ yu)
+        a = float(xu @ ux + yu @ uy) / spread if spread > 1e-9 else 0.0
+        b = float(xu @ uy - yu @ ux) / spread if spread > 1e-9 else 0.0
+        tx, ty = float(mux - a * mx + b * my), float(muy - b * mx - a * my)
         # only what a fit's error can be: a fraction of a percent, a pixel; a new exposure's
         # camera motion is more, and is not taken out
-        a, b = float(np.clip(a, -FIT_ERROR, FIT_ERROR)), float(np.clip(b, -FIT_ERROR, FIT_ERROR))
-        tx, ty = float(np.clip(tx, -1.0, 1.0)), float(np.clip(ty, -1.0, 1.0))
+        a, b = min(max(a, -FIT_ERROR), FIT_ERROR), min(max(b, -FIT_ERROR), FIT_ERROR)
+        tx, ty = min(max(tx, -1.0), 1.0), min(max(ty, -1.0), 1.0)
         rx, ry = dx - (a * x - b * y + tx), dy - (b * x + a * y + ty)
         use = ok & (np.hypot(rx, ry) < BAD_TILE_SHIFT)
     return rx, ry
@@ -287,13 +374,6 @@ def _minus_similarity(x, y, dx, dy, ok, rounds: int = 2):
 
 def _area(box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
-def _ncc(x: np.ndarray, y: np.ndarray) -> float:
-    x = x - x.mean()
-    y = y - y.mean()
-    d = float(np.sqrt((x * x).sum() * (y * y).sum()))
-    return float((x * y).sum() / d) if d > 1e-6 else 0.0
 
 
 def verify(fa: Features, fb: Features, pixels: float, max_bad: float, cosine: float | None = None,
@@ -321,8 +401,8 @@ def _aspect_changed(fa: Features, fb: Features, v: Verdict) -> bool:
 
 
 def _squashed(M: np.ndarray) -> bool:
-    sv = np.linalg.svd(M[:, :2], compute_uv=False)
-    return bool(sv[0] / max(sv[1], 1e-9) > 1.04)
+    big, small = _singular_values(M)
+    return bool(big / max(small, 1e-9) > 1.04)
 
 
 def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full) -> Verdict:
@@ -336,7 +416,8 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
     if mirrored:
         w = fb.grey.shape[1]
         box_b = (w - fb.box[2], fb.box[1], w - fb.box[0], fb.box[3])
-    if np.sqrt(abs(np.linalg.det(M[:, :2]))) < 1.0:
+    scale = math.sqrt(abs(_det(M)))
+    if scale < 1.0:
         # B shows the picture at the higher resolution: compare in its frame, so the
         # tiles see as much detail as there is (a small copy hides nothing in a big grid)
         frame_b = Features(grey_b, fb.points[:0], fb.desc[:0], box_b, 0.0)
@@ -344,7 +425,6 @@ def _verify(fa, fb, pixels, max_bad, cosine, similar_cosine, mirrored_hint, full
     else:
         st = compare(fa, grey_b, box_b, M, 2 * max_bad)
     st["inliers"] = n
-    scale = float(np.sqrt(abs(np.linalg.det(M[:, :2]))))
     angle = float(np.degrees(np.arctan2(M[1, 0], M[0, 0])))
     st.update(scale=scale, angle=angle)
     if st["overlap"] < MIN_OVERLAP:
@@ -406,7 +486,7 @@ class Geometry:
     @property
     def scale(self) -> float:
         """B's grey pixels -> A's grey pixels (linear)."""
-        return float(np.sqrt(abs(np.linalg.det(self.matrix[:, :2]))))
+        return math.sqrt(abs(_det(self.matrix)))
 
     def to_blob(self) -> bytes:
         return _GEO.pack(*np.asarray(self.matrix, np.float32).ravel().tolist(), self.mirrored,
