@@ -74,12 +74,13 @@ def dihedral_pairs(ids: np.ndarray, hashes: np.ndarray, max_bits: int = 6
         shift = np.uint64(16 * band)
         key = ((base >> shift) & np.uint64(0xFFFF)).astype(np.int64)
         order = np.argsort(key, kind="stable")
-        skey = key[order]
+        # where each band value's photos start in ``order``, and how many: a table of the
+        # 65,536 values (what searchsorted would find, without 17 cache misses a lookup)
+        count = np.bincount(key, minlength=1 << 16)
+        first = np.cumsum(count) - count
         for g in range(1, 8):
             q = ((hashes[:, g] >> shift) & np.uint64(0xFFFF)).astype(np.int64)
-            lo = np.searchsorted(skey, q, "left")
-            hi = np.searchsorted(skey, q, "right")
-            cnt = hi - lo
+            lo, cnt = first[q], count[q]
             ok = (cnt > 0) & (cnt <= MAX_BUCKET)
             if not ok.any():
                 continue
