@@ -241,3 +241,35 @@ def test_find_beside_and_on_one_connection_agree(tmp_path, caplog):
     pid = {n.hash: n.photo_id for n in cat.dedup_nodes()}
     without = _found(cat, idx, skip={pid["h004"], pid["h015"]})
     assert without == {k: v for k, v in beside.items() if not {"h004", "h015"} & set(k)}
+
+
+def test_mirror_hints_say_which_pairs_are_mirrored(tmp_path):
+    """A mirrored copy's signature agrees with the original's mirrored, not as it is; both
+    correlations match numpy's, and a flat picture correlates with nothing."""
+    rng = np.random.default_rng(11)
+    pics = np.clip(128 + 40 * np.kron(rng.normal(size=(5, 6, 6)), np.ones((1, 8, 8))), 0, 255)
+    a = np.concatenate([pics, pics[:1], np.full((1, 48, 48), 90.0)]).astype(np.uint8)
+    b = np.concatenate([pics[:, :, ::-1], pics[1:2], pics[2:3]]).astype(np.uint8)
+    plain, mirrored = candidates._ncc_plain_and_mirrored(a, b)
+    for i in range(len(a)):
+        x, y = a[i].astype(float).ravel(), b[i].astype(float)
+        if a[i].std() == 0:
+            assert plain[i] == mirrored[i] == 0.0
+            continue
+        assert plain[i] == pytest.approx(np.corrcoef(x, y.ravel())[0, 1], abs=1e-5)
+        assert mirrored[i] == pytest.approx(np.corrcoef(x, y[:, ::-1].ravel())[0, 1], abs=1e-5)
+    assert (mirrored[:5] > 0.99).all() and (plain[:5] < 0.9).all()
+    # through the catalogue: the mirrored pairs are hinted, the others not
+    from photofinder.store.catalog import Catalog
+
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    folder = cat.add_folder("/x")
+    for i, pic in enumerate(np.concatenate([pics, pics[:, :, ::-1]])):
+        pid = cat.insert_photo(folder.id, f"/x/{i}.jpg", 1000, 0, 1, i)
+        cat.record_result(pid, {"hash": f"h{i}", "width": 800, "height": 600,
+                                "signature": pic.astype(np.uint8).tobytes()}, "m", encode_vector(np.ones(4)))
+    ids = {r.path: r.id for r in cat.photos(range(1, 11)).values()}
+    mirrored_pairs = [candidates.Candidate(ids[f"/x/{i}.jpg"], ids[f"/x/{i + 5}.jpg"]) for i in range(5)]
+    plain_pairs = [candidates.Candidate(ids[f"/x/{i}.jpg"], ids[f"/x/{i}.jpg"]) for i in range(5)]
+    candidates.mirror_hints(cat, mirrored_pairs + plain_pairs, chunk=3)
+    assert all(c.mirror_hint for c in mirrored_pairs) and not any(c.mirror_hint for c in plain_pairs)

@@ -164,7 +164,7 @@ def _contrast_ok(sigs: np.ndarray) -> np.ndarray:
     return ok
 
 
-def mirror_hints(catalog, cands: list[Candidate], chunk: int = 4096) -> None:
+def mirror_hints(catalog, cands: list[Candidate], chunk: int = 1024) -> None:
     """Set ``mirror_hint`` on each candidate, vectorised over all of them."""
     for start in range(0, len(cands), chunk):
         part = cands[start:start + chunk]
@@ -174,16 +174,20 @@ def mirror_hints(catalog, cands: list[Candidate], chunk: int = 4096) -> None:
             continue
         a = np.stack([np.frombuffer(sigs[c.pa], np.uint8) for c in have]).reshape(-1, S.SIDE, S.SIDE)
         b = np.stack([np.frombuffer(sigs[c.pb], np.uint8) for c in have]).reshape(-1, S.SIDE, S.SIDE)
-        plain = _ncc_rows(a, b)
-        mirrored = _ncc_rows(a, b[:, :, ::-1])
-        for c, p, m in zip(have, plain, mirrored):
+        plain, mirrored = _ncc_plain_and_mirrored(a, b)
+        for c, p, m in zip(have, plain.tolist(), mirrored.tolist()):
             c.mirror_hint = bool(m > p + 0.05) or (c.rotation is not None and c.rotation >= 4)
 
 
-def _ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a.reshape(len(a), -1).astype(np.float32)
-    b = b.reshape(len(b), -1).astype(np.float32)
-    a -= a.mean(axis=1, keepdims=True)
-    b -= b.mean(axis=1, keepdims=True)
-    d = np.sqrt((a * a).sum(1) * (b * b).sum(1))
-    return np.where(d > 1e-6, (a * b).sum(1) / np.maximum(d, 1e-6), 0.0)
+def _ncc_plain_and_mirrored(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row by row: the correlation of A with B, and with B mirrored (which has B's mean and
+    spread: each side is centred and measured once)."""
+    za, zb = a.astype(np.float32), b.astype(np.float32)
+    za -= za.mean(axis=(1, 2), keepdims=True)
+    zb -= zb.mean(axis=(1, 2), keepdims=True)
+    d = np.sqrt(np.einsum("ijk,ijk->i", za, za) * np.einsum("ijk,ijk->i", zb, zb))
+    plain = np.einsum("ijk,ijk->i", za, zb)
+    mirrored = np.einsum("ijk,ijk->i", za, zb[:, :, ::-1])
+    ok = d > 1e-6
+    safe = np.where(ok, d, 1.0)
+    return np.where(ok, plain / safe, 0.0), np.where(ok, mirrored / safe, 0.0)
