@@ -301,6 +301,25 @@ def test_a_check_cut_short_keeps_its_verdicts_and_the_next_run_goes_on(edit_set,
         assert len(found.groups) == len(EDITED)
 
 
+def test_the_check_runs_with_one_blas_thread_and_gives_the_others_back(edit_set, tmp_path, model):
+    """hnswlib's threads and the check's workers use every core: while a check runs,
+    OpenBLAS has one thread (its own would spin beside them); after it, what it had."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    if not blas_threads():
+        pytest.skip("numpy's BLAS here is none that threadpoolctl controls")
+    with threadpool_limits(limits=2, user_api="blas"), Library(tmp_path / "lib") as lib:
+        lib.add_folder(edit_set)
+        lib.update(duplicates=False)
+        before = blas_threads()
+        during: list = []
+        lib.find_duplicates(progress=lambda stage, done, todo: during.append(blas_threads()))
+        assert before == {2} and during and all(d == {1} for d in during)
+        assert blas_threads() == before
+
+
 def test_keeper_is_not_a_turned_or_mirrored_copy_even_if_less_compressed(tmp_path, model):
     """A turned or mirrored copy saved at a higher JPEG quality is still an edit: the way
     most copies show the picture wins before the format rule."""
