@@ -15,11 +15,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from photofinder.dedup import signature as S
-
 BANDS = 4
 MAX_BUCKET = 256  # a band value shared by more photos than this says nothing (blank skies)
-_popcount = getattr(np, "bitwise_count", None) or S.popcount64  # numpy >= 2: one pass
 
 
 def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
@@ -90,7 +87,7 @@ def dihedral_pairs(ids: np.ndarray, hashes: np.ndarray, max_bits: int = 6
             di = order[starts + offs]
             keep = qi != di
             qi, di = qi[keep], di[keep]
-            bits = _popcount(np.bitwise_xor(hashes[qi, g], base[di]))
+            bits = np.bitwise_count(np.bitwise_xor(hashes[qi, g], base[di]))
             close = bits <= max_bits
             # query photo qi turned by g looks like photo di as stored
             for a, b in zip(ids[di[close]].tolist(), ids[qi[close]].tolist()):

@@ -137,8 +137,3 @@ def dihedral_hashes(sigs: np.ndarray) -> np.ndarray:
         out[:, g] = _bits(v * sign)
     return out
 
-
-def popcount64(x: np.ndarray) -> np.ndarray:
-    x = x.astype(np.uint64)
-    b = x.view(np.uint8).reshape(*x.shape, 8)
-    return np.unpackbits(b, axis=-1).sum(axis=-1)
