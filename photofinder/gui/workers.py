@@ -227,7 +227,7 @@ class IndexWorker(_QueueThread):
         emit(self.progress, final)
         emit(self.indexed)
         emit(self.changed)
-        if final.done > final.failed and not self._stopping and not lib.stop_checks.is_set():
+        if not self._stopping and lib.check_due(final):
             emit(self.phase, "duplicates")  # the new photos' duplicate pairs, checked now
             if lib.check_duplicates(lambda stage, done, total:
                                     emit(self.checking, stage, done, total)) is not None:

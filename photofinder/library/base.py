@@ -229,9 +229,14 @@ class LibraryBase:
         duplicates (``check_duplicates``), so they are known before anyone asks."""
         report = self.scan(folders, settle=settle)
         done = self.index_pending(progress)
-        if duplicates and done.done > done.failed and not self.stop_checks.is_set():
+        if duplicates and self.check_due(done):
             self.check_duplicates()
         return report, done
+
+    def check_due(self, done: Progress) -> bool:
+        """Whether indexing that ended with ``done`` is followed by the duplicates check:
+        something new was indexed and ``cancel_indexing`` was not asked for."""
+        return done.done > done.failed and not self.stop_checks.is_set()
 
     def pause_indexing(self) -> None:
         if self.indexer is not None:
