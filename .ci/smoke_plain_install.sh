@@ -11,7 +11,7 @@ work=$(mktemp -d /tmp/pf-plain.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"  # outside the source tree: nothing imports from the checkout
 python3 -m venv venv
-venv/bin/pip install -q "$src[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
+venv/bin/pip install -q -c "$src/packaging/constraints.txt" "$src[$extras]" 2>&1 | grep -v "^WARNING: Location" || true
 venv/bin/python -c "import photofinder, sys; p = photofinder.__file__; sys.exit(p.startswith('$src') and f'imported from the checkout: {p}')"
 export PHOTOFINDER_DATA="$work/data" QT_QPA_PLATFORM=offscreen
 pf=venv/bin/photofinder

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_bundle_builds_and_runs(tmp_path, model):
     pytest.importorskip("PyInstaller", reason="the bundle extra is not installed: "
-                        "pip install -e '.[bundle]'")
+                        "pip install -c packaging/constraints.txt -e '.[bundle]'")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
            # the model the test session built (conftest) goes into the bundle
            "PHOTOFINDER_BUNDLE_MODEL": str(model)}
