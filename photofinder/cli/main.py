@@ -12,6 +12,7 @@ import os
 import sqlite3
 import sys
 import time
+import traceback
 
 from photofinder import __version__
 from photofinder.errors import PhotofinderError
@@ -292,8 +293,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photofinder: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""),
               file=sys.stderr)
         return 1
-    except Exception as e:  # last line of defence: no traceback reaches a user
-        log.debug("unexpected error", exc_info=True)
-        print(f"photofinder: unexpected error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-              " (run with -v for details)", file=sys.stderr)
+    except Exception as e:  # last line of defence: no traceback reaches a user (but -v)
+        report_unexpected(e, args.verbose)
         return 1
+
+
+def report_unexpected(e: BaseException, verbose: bool, stream=None) -> None:
+    """One line for an error nobody foresaw; with ``-v`` its traceback first (the details
+    that line promises)."""
+    stream = stream or sys.stderr
+    if verbose:
+        traceback.print_exception(type(e), e, e.__traceback__, file=stream)
+    first = str(e).splitlines()[0] if str(e) else ""
+    print(f"photofinder: unexpected error: {type(e).__name__}: {first}"
+          + ("" if verbose else " (run with -v for details)"), file=stream)
