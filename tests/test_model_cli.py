@@ -43,6 +43,34 @@ def test_weights_are_the_real_imagenet_ones():
     assert 281 <= top <= 285  # ImageNet's domestic cats
 
 
+def test_one_pass_gives_the_same_embedding_and_the_heads_classes(embedder, tmp_path):
+    """The runtime model has two outputs; its embedding is the embedding-only graph's, bit for
+    bit, and keeps that graph's id (no library is re-embedded); the classes are the torch
+    head's softmax (average pooling + fc on the same feature map)."""
+    import onnxruntime as ort
+    import torch
+
+    from photofinder.checksums import file_sha256
+    from photofinder.pixels.embedding import export
+
+    model = export.build_torch_model()
+    only = tmp_path / "embedding-only.onnx"
+    export._export(torch, model, torch.zeros(1, 3, 256, 192), str(only), ["embedding"])
+    assert embedder.manifest["embedding_sha256"] == file_sha256(only)
+    assert embedder.model_id == f"efficientnet-lite2-gem@{file_sha256(only)[:12]}"
+    assert embedder.classes_id and embedder.classes_id != embedder.model_id
+    arrays = [preprocess.prepare(img) for img in sample_images().values()][:6]
+    single = ort.InferenceSession(str(only), providers=["CPUExecutionProvider"])
+    vectors, probs = embedder.embed_and_classify(arrays)
+    for a, v, p in zip(arrays, vectors, probs):
+        assert np.array_equal(single.run(None, {"pixels": a[None]})[0][0], v)
+        with torch.no_grad():
+            t = torch.softmax(model.classify(torch.from_numpy(a[None])), 1)[0].numpy()
+        assert int(p.argmax()) == int(t.argmax()) and np.abs(p - t).max() < 1e-4
+    assert probs.shape == (6, 1000) and np.allclose(probs.sum(1), 1.0, atol=1e-4)
+    assert np.array_equal(embedder.embed(arrays), vectors)
+
+
 def test_manifest_and_checksum(embedder, tmp_path):
     from photofinder.pixels.embedding.model import Embedder, ModelError, read_manifest
 

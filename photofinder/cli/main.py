@@ -192,7 +192,10 @@ def cmd_model(args) -> int:
 
     if args.action == "build":
         manifest = build_model(progress=lambda m: print(m, file=sys.stderr))
-        print(f"built {manifest['name']} (sha256 {manifest['sha256'][:12]}, dim {manifest['dim']})")
+        emb = manifest.get("embedding_sha256", manifest["sha256"])
+        print(f"built {manifest['name']} (embedding {emb[:12]}, dim {manifest['dim']}; "
+              f"{manifest.get('classes', {}).get('count', 0)} classes; file sha256 "
+              f"{manifest['sha256'][:12]})")
         return 0
     print(json.dumps(model_info(args.provider), indent=2))
     return 0

@@ -107,24 +107,38 @@ class LiteEmbedder(nn.Module):
         self._blocks = nn.ModuleList(blocks)
         self._conv_head = SameConv(cout, 1280, 1)
         self._bn1 = nn.BatchNorm2d(1280, eps=BN_EPS)
-        self._fc = nn.Linear(1280, 1000)  # kept so the weights load strictly; unused
+        self._fc = nn.Linear(1280, 1000)  # the ImageNet-1k head: ``classify``, ``TwoOutputs``
         self.pool = GeM(gem_p)
         self.dim = 1280
 
-    def forward(self, x):
+    def features(self, x):
+        """The last feature map (N, 1280, H/32, W/32), after the head conv's ReLU6."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return F.normalize(self.pool(x), dim=1)
+        return F.relu6(self._bn1(self._conv_head(x)))
+
+    def forward(self, x):
+        return F.normalize(self.pool(self.features(x)), dim=1)
 
     def classify(self, x):
-        """ImageNet logits (average pooling + fc), to check the weights are the real ones."""
-        x = F.relu6(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
-            x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return self._fc(x.mean(dim=(2, 3)))
+        """ImageNet logits: average pooling + fc, as the head was trained."""
+        return self._fc(self.features(x).mean(dim=(2, 3)))
+
+
+class TwoOutputs(nn.Module):
+    """What the runtime model computes from one pass over the trunk: the embedding (GeM + L2,
+    exactly ``LiteEmbedder.forward``) and the ImageNet-1k class probabilities (average pooling
+    + the head + softmax) of the same feature map."""
+
+    def __init__(self, model: LiteEmbedder):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        f = self.model.features(x)
+        embedding = F.normalize(self.model.pool(f), dim=1)
+        return embedding, F.softmax(self.model._fc(f.mean(dim=(2, 3))), dim=1)
 
 
 def load(variant: str, weights_path: str) -> LiteEmbedder:

