@@ -5,8 +5,9 @@ benchmarks/fault_campaign.py; ``python tests/faultkit.py child WORK ACTION [FAUL
 child.
 
 Faults:
-- ``kill``: SIGKILL at the N-th time a named step of trash or undo is reached
-  (``PHOTOFINDER_FAULT_KILL``, dedup/cleanup.py ``step``), or at a random moment;
+- ``kill``: SIGKILL at the N-th time a named step of trash or undo is reached (the child
+  hands the Library a ``cleanup_steps`` hook: dedup/cleanup.py ``step``), or at a random
+  moment;
 - ``enospc:TARGET`` / ``erofs:TARGET``: at the N-th step the volume TARGET ("vol": the
   photos' other drive, "lib": the library's drive) is filled up or remounted read-only, so
   every later write there fails for real (small tmpfs mounts; needs root);
@@ -24,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,7 +100,6 @@ class World:
 
     def env(self, **extra) -> dict:
         env = dict(os.environ, XDG_DATA_HOME=str(self.xdg), PYTHONPATH=str(ROOT))
-        env.pop("PHOTOFINDER_FAULT_KILL", None)
         env.update(extra)
         return env
 
@@ -175,13 +176,13 @@ class World:
         return out
 
     def run(self, action: str, kill: str | None = None, fault: str | None = None,
-            kill_after: float | None = None, timeout: float = 120) -> dict:
+            kill_after: float | None = None, timeout: float = 120, env: dict | None = None
+            ) -> dict:
         """Run trash or undo in a child; ``kill`` = "STEP:N", ``fault`` = "STEP:N:KIND:ARG",
         ``kill_after`` = seconds after the child is ready. Returns rc, killed, report."""
-        env = self.env(**({"PHOTOFINDER_FAULT_KILL": kill} if kill else {}))
-        cmd = [sys.executable, str(Path(__file__)), "child", str(self.work), action]
-        if fault:
-            cmd.append(fault)
+        env = self.env(**(env or {}))
+        cmd = [sys.executable, str(Path(__file__)), "child", str(self.work), action,
+               kill or "-", fault or "-"]
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         p.stdout.readline()  # "ready": imports done, the library is about to open
@@ -268,9 +269,23 @@ def _check(world: World, before: dict[str, str]) -> dict:
 
 
 # -- the child ------------------------------------------------------------------------------
-def _install_fault(spec: str, work: Path) -> None:
-    from photofinder.dedup import cleanup
+def kill_at(spec: str):
+    """A ``cleanup_steps`` hook: SIGKILL at the N-th time step STEP is reached ("STEP:N")."""
+    want, _, nth = spec.partition(":")
+    seen = {"n": 0}
 
+    def hook(name: str) -> None:
+        if name == want:
+            seen["n"] += 1
+            if seen["n"] >= int(nth or 1):
+                os.kill(os.getpid(), signal.SIGKILL)
+    return hook
+
+
+def fault_at(spec: str, work: Path):
+    """A ``cleanup_steps`` hook: at the N-th time STEP is reached ("STEP:N:KIND:ARG"), the
+    volume ARG fills up (enospc) or turns read-only (erofs), or the trash module's own
+    writes start failing with errno ARG (writer)."""
     step_name, nth, kind, arg = spec.split(":", 3)
     seen = {"n": 0}
 
@@ -303,21 +318,25 @@ def _install_fault(spec: str, work: Path) -> None:
             for fn in ("write", "rename", "link", "mkdir", "unlink"):
                 setattr(T.os, fn, fail)  # the trash module's own writes fail from here on
         print(json.dumps({"fault": spec}), file=sys.stderr, flush=True)
+    return hook
 
-    cleanup.STEP_HOOK = hook
 
-
-def child(work: str, action: str, fault: str | None = None) -> int:
+def child(work: str, action: str, kill: str = "-", fault: str = "-") -> int:
     sys.path.insert(0, str(HERE))
     from photofinder.errors import PhotofinderError
     from photofinder.library import Library
 
     world = World(Path(work), mounts=False)
-    if fault:
-        _install_fault(fault, world.work)
+    hooks = ([kill_at(kill)] if kill != "-" else []) + \
+        ([fault_at(fault, world.work)] if fault != "-" else [])
+
+    def steps(name: str) -> None:
+        for hook in hooks:
+            hook(name)
+
     print("ready", flush=True)
     try:
-        with Library(world.lib) as lib:
+        with Library(world.lib, cleanup_steps=steps) as lib:
             if action == "trash":
                 r = lib.trash_groups(world.groups())
                 print(json.dumps({"batch": r.batch, "trashed": r.trashed, "refused": r.refused,
@@ -333,5 +352,5 @@ def child(work: str, action: str, fault: str | None = None) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "child":
-        sys.exit(child(*sys.argv[2:5]))
+        sys.exit(child(*sys.argv[2:6]))
     print(__doc__)

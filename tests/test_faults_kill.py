@@ -62,6 +62,15 @@ def test_the_world_has_copies_to_trash(world):
     assert r["rc"] == 0 and len(r["report"]["trashed"]) == 6 and c["in_trash"] == 6
 
 
+def test_production_code_holds_no_fault_trigger(world):
+    """The kill switch lives in the tests' hook (faultkit.kill_at): the environment variable
+    that used to kill a clean-up at a step does nothing to a plain run."""
+    r, c = trash_with(world, env={"PHOTOFINDER_FAULT_KILL": "verified:1"})
+    assert r["rc"] == 0 and not r["killed"] and len(r["report"]["trashed"]) == 6, r
+    import photofinder.dedup.cleanup as cleanup
+    assert not hasattr(cleanup, "STEP_HOOK") and "environ" not in open(cleanup.__file__).read()
+
+
 @pytest.mark.parametrize("step", TRASH_STEPS)
 def test_killed_at_each_step_of_trash(world, step):
     r, c = trash_with(world, kill=f"{step}:{1 if step == 'indexed' else 3}")

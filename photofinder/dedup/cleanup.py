@@ -14,15 +14,15 @@ open, so every batch stays undoable.
 trash entry's ``Path=`` and content hash are checked; a blocked file does not stop the others
 and every file's outcome is reported.
 
-``step(name)`` marks each named step (``STEP_HOOK`` or ``PHOTOFINDER_FAULT_KILL=STEP[:N]``
-kill the process there: fault-injection tests and benchmarks/fault_campaign.py).
+Both take ``step``, called with the name of each step as it is passed (TRASH_STEPS,
+UNDO_STEPS); production passes nothing. Fault injection (tests/faultkit.py, used by the tests
+and benchmarks/fault_campaign.py) hands in one that kills the process or fails a disk there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -40,24 +40,14 @@ class CleanupError(PhotofinderError):
     """One line for the user."""
 
 
-# -- fault injection: every named step of trash and undo ----------------------------------------
+# -- the named steps of trash and undo (where a crash may come) ------------------------------
 TRASH_STEPS = ("verified", "reserved", "intent", "moved", "outcome", "indexed")
 UNDO_STEPS = ("undo-verified", "restoring", "restored", "undone")
-STEP_HOOK: Callable[[str], None] | None = None
-FAULT_ENV = "PHOTOFINDER_FAULT_KILL"
-_seen: dict[str, int] = {}
+Step = Callable[[str], None]
 
 
-def step(name: str) -> None:
-    if STEP_HOOK is not None:
-        STEP_HOOK(name)
-    spec = os.environ.get(FAULT_ENV)
-    if spec:
-        want, _, nth = spec.partition(":")
-        if want == name:
-            _seen[name] = _seen.get(name, 0) + 1
-            if _seen[name] >= int(nth or 1):
-                os.kill(os.getpid(), signal.SIGKILL)
+def no_step(name: str) -> None:
+    """The default ``step``: nothing happens between steps."""
 
 
 # -- reports --------------------------------------------------------------------------------
@@ -189,7 +179,7 @@ def _plan(paths: list[str], groups: list["Group"], offline: list[str]):
 
 
 def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool = False,
-          offline: list[str] = ()) -> TrashReport:
+          offline: list[str] = (), step: Step = no_step) -> TrashReport:
     """Move duplicate copies to the system trash (module docstring). The caller holds the
     writer lock and has run recovery. ``index`` may be None (not loaded: it reconciles with
     the catalogue when it is); ``offline``: folders whose drive is gone."""
@@ -296,10 +286,10 @@ def _put_back(catalog, eid: int, entry: T.Entry, path: str, e: Exception) -> str
 
 
 def trash_groups(catalog, index, groups: list["Group"], dry_run: bool = False,
-                 offline: list[str] = ()) -> TrashReport:
+                 offline: list[str] = (), step: Step = no_step) -> TrashReport:
     """Trash every copy but the keeper of each group."""
     return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run,
-                 offline)
+                 offline, step)
 
 
 # -- undo ----------------------------------------------------------------------------------
@@ -331,7 +321,7 @@ def _check_restorable(e) -> tuple[str | None, str | None]:
     return None, None
 
 
-def undo(catalog, batch: str | None = None) -> UndoReport:
+def undo(catalog, batch: str | None = None, step: Step = no_step) -> UndoReport:
     """Put a trash batch back (the last one by default), each file after checking its trash
     entry; a blocked file does not stop the rest. The caller holds the writer lock, has run
     recovery, and indexes what came back."""
@@ -370,4 +360,4 @@ def undo(catalog, batch: str | None = None) -> UndoReport:
 
 
 __all__ = ["CleanupError", "TrashReport", "UndoReport", "trash", "trash_groups", "undo",
-           "last_batch", "file_hash", "step", "TRASH_STEPS", "UNDO_STEPS"]
+           "last_batch", "file_hash", "Step", "no_step", "TRASH_STEPS", "UNDO_STEPS"]

@@ -13,6 +13,7 @@ from typing import Callable
 from filelock import FileLock, Timeout
 
 from photofinder.dedup import recovery
+from photofinder.dedup.cleanup import Step, no_step
 from photofinder.dedup.recovery import Recovered
 from photofinder.errors import PhotofinderError
 from photofinder.pixels.embedding.model import Embedder
@@ -51,8 +52,11 @@ def _prepare_folder(path: Path) -> bool:
 
 class LibraryBase:
     def __init__(self, path: str | os.PathLike, embedder: Embedder | None = None,
-                 provider: str | None = None):
+                 provider: str | None = None, cleanup_steps: Step = no_step):
+        """``cleanup_steps``: called at each named step of trash and undo (dedup/cleanup.py;
+        fault injection hands one in, production never does)."""
         self.path = Path(normpath(path))
+        self.cleanup_steps = cleanup_steps
         self.read_only = _prepare_folder(self.path)
         try:
             self.catalog = Catalog(self.path / "catalog.sqlite", read_only=self.read_only)

@@ -94,7 +94,7 @@ class DuplicatesMixin:
             self._recover()
         offline = [f.path for f in self.folders() if not f.online]
         return cleanup.trash(self.catalog, self._index, [normpath(p) for p in paths], groups,
-                             dry_run, offline)
+                             dry_run, offline, self.cleanup_steps)
 
     def trash_groups(self, groups: list[Group], dry_run: bool = False) -> TrashReport:
         """Trash every copy but the keeper of each group."""
@@ -106,7 +106,7 @@ class DuplicatesMixin:
         paths restored (a list), with ``.blocked`` {path: why} for those that were not."""
         self.lock()
         settled = self._recover()
-        restored = cleanup.undo(self.catalog, batch)
+        restored = cleanup.undo(self.catalog, batch, self.cleanup_steps)
         back = list(restored) + (settled.restored if settled else [])  # an undo cut short too
         if reindex and back:
             folders = [f for f in self.folders()
