@@ -139,6 +139,13 @@ def _match(fa: Features, pb: np.ndarray, db: np.ndarray, full: bool = False):
     return (M if n >= MIN_INLIERS else None), n
 
 
+def inliers(fa: Features, points: np.ndarray, desc: np.ndarray) -> int:
+    """How many of B's keypoints (``points``, ``desc``: ORB, as ``features.keypoints`` makes
+    them) agree with A's under one affine map (RANSAC), 0 when the quick look finds none:
+    the geometric agreement Find similar re-ranks by (retrieval/rerank.py). Public for it."""
+    return _match(fa, points, desc, full=True)[1]
+
+
 def _plausible(M: np.ndarray) -> bool:
     """A resize may change the aspect ratio, but no copy is sheared or mirrored by it."""
     big, small = _singular_values(M)
