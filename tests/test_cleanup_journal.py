@@ -35,6 +35,7 @@ def test_migration_3_keeps_old_journal_rows_undoable(tmp_path, xdg):
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
     schema.MIGRATIONS[1](db), schema.MIGRATIONS[2](db)
     db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    db.execute("INSERT INTO folders(path, added_at) VALUES (?, 0)", [str(photo.parent)])
     db.execute("INSERT INTO journal(at, action, path, hash, batch, detail, undone_at) VALUES "
                "(1, 'trash', ?, ?, 'b1', ?, NULL)",
                [str(photo), digest, json.dumps({"trash_dir": entry.trash_dir, "name": entry.name})])

@@ -10,9 +10,13 @@ photo's removal from the catalogue. A crash at any point leaves either the file 
 committed journal row naming where it is; ``recovery.recover`` settles open rows on the next
 open, so every batch stays undoable.
 
-``undo(catalog, batch=None) -> UndoReport``: puts a batch back, each file only after its
-trash entry's ``Path=`` and content hash are checked; a blocked file does not stop the others
-and every file's outcome is reported.
+``undo(catalog, batch=None) -> UndoReport``: puts a batch back. The catalogue is data, not
+authority: a journal row is acted on only when it names a plain entry in one of the user's
+own trash folders, a path inside a folder the library has registered, and a content hash;
+the entry must hold that content (a symlink by its target, read from the photo's place) and
+its ``.trashinfo`` must name that path. A row that fails is refused with the reason (and
+marked ``gone`` only when the trash no longer holds its content); a blocked file does not
+stop the others and every file's outcome is reported.
 
 Both take ``step``, called with the name of each step as it is passed (TRASH_STEPS,
 UNDO_STEPS); production passes nothing. Fault injection (tests/faultkit.py, used by the tests
@@ -21,8 +25,10 @@ and benchmarks/fault_campaign.py) hands in one that kills the process or fails a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -297,25 +303,75 @@ def last_batch(catalog) -> str | None:
     return catalog.journal_last_batch()
 
 
-def _check_restorable(e) -> tuple[str | None, str | None]:
-    """(why not, state to record): the trash entry holds our file, and its path is free."""
+def content_facts(file: str, home: str) -> tuple[int, str]:
+    """(size, content hash) of ``file`` (a trash entry, or a file put back at ``home``), read
+    without ever following a link from where it lies: a symlink is checked by its target as
+    the link reads at ``home`` (a relative link resolves from the photo's folder, not from
+    the trash)."""
+    st = os.lstat(file)
+    if stat.S_ISLNK(st.st_mode):
+        target = os.path.join(os.path.dirname(T.real_path(home)), os.readlink(file))
+        return os.stat(target).st_size, file_hash(target)
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "not a file")
+    return st.st_size, file_hash(file)
+
+
+def _under_any(path: str, folders: list[str]) -> bool:
+    """``path``, its folders' symlinks resolved, lies inside one of ``folders`` (each resolved
+    too)."""
+    real = T.real_path(path)
+    return any(_under(real, os.path.realpath(f)) for f in folders)
+
+
+def _refuse_row(e, folders: list[str]) -> str | None:
+    """Why a journal row may not be acted on, whatever the disk holds: the catalogue is data,
+    not authority. Undo restores only into a folder registered when the batch was made,
+    from a trash folder of this user's, a plain entry name, with a content hash to check."""
+    if not os.path.isabs(e.path) or os.path.normpath(e.path) != e.path:
+        return f"the journal names an odd path ({e.path!r}); refused"
+    if not T.plain_name(e.trash_name or ""):
+        return f"the journal names a trash entry that is no plain name ({e.trash_name!r}); refused"
+    if os.path.abspath(e.trash_dir) not in T.own_trash_dirs(e.path):
+        return (f"the journal names {e.trash_dir}, which is not one of your trash folders for "
+                f"{e.path}; refused")
+    why = T.not_ours(e.trash_dir)
+    if why:
+        return f"the trash folder is not yours alone: {why}; refused"
+    if not _under_any(e.path, folders):
+        return (f"{e.path} is not inside a folder this library had when the clean-up was made; "
+                "refused")
+    if not e.hash:
+        return "the journal row has no content hash to check the file against; refused"
+    return None
+
+
+def _check_restorable(e, folders: list[str]) -> tuple[str | None, str | None]:
+    """(why not, state to record): the row may be acted on (``_refuse_row``), the trash entry
+    holds our file (its content hash) and names our path (its ``.trashinfo``), and the path
+    is free. Only an entry that is gone or holds other content is recorded ``gone``."""
     if e.trash_dir is None:
         return f"restore it from the Trash: {e.trash_name}", None
+    why = _refuse_row(e, folders)
+    if why:
+        return why, None
     entry = T.Entry(e.trash_dir, e.trash_name)
     if not os.path.lexists(entry.file):
         return f"no longer in the trash (emptied?): {entry.file}", GONE
-    named = T.recorded_path(entry)
-    if named is not None and named != e.path:
-        return (f"the trash entry {e.trash_name} now holds another file ({named}); the trash "
-                "was emptied since"), GONE
     try:
-        size = os.stat(entry.file).st_size
-        digest = file_hash(entry.file) if e.hash else None
+        size, digest = content_facts(entry.file, e.path)
     except OSError as ex:
         return f"the trash entry cannot be read: {ex.strerror or ex}", None
-    if (e.hash and digest != e.hash) or (e.size is not None and size != e.size):
+    if digest != e.hash or (e.size is not None and size != e.size):
         return (f"the trash entry {e.trash_name} holds another file now (its content differs); "
                 "the trash was emptied since"), GONE
+    named = T.recorded_path(entry)
+    if named is None:
+        return (f"the trash entry {e.trash_name} has no readable .trashinfo naming where it came "
+                "from; refused (the file is still in the trash)"), None
+    if T.real_path(named) != T.real_path(e.path):
+        return (f"the trash entry {e.trash_name} says it came from {named}, not {e.path}; "
+                "refused (the file is still in the trash)"), None
     if os.path.lexists(e.path):
         return f"a file is at {e.path} again; move it away and undo again", None
     return None, None
@@ -335,8 +391,9 @@ def undo(catalog, batch: str | None = None, step: Step = no_step) -> UndoReport:
     if not entries:
         raise CleanupError(f"clean-up {batch} has nothing left in the trash to put back")
     report = UndoReport(batch)
+    folders = [f.path for f in catalog.folders()]
     for e in entries:
-        why, state = _check_restorable(e)
+        why, state = _check_restorable(e, folders)
         if why:
             report.blocked[e.path] = why
             if state:

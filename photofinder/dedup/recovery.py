@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from photofinder.dedup.cleanup import file_hash
+from photofinder.dedup.cleanup import content_facts
 from photofinder.platforms import trash as T
 from photofinder.store.journal import FAILED, INTENT, MOVED, UNDONE
 
@@ -28,20 +28,30 @@ class Recovered:
 
 
 def _ours(path: str, e) -> bool:
-    """The file at ``path`` is the one the entry journaled (content hash, else size)."""
+    """The file at ``path`` is the one the entry journaled (content hash, else size; a
+    symlink by its target as it reads at the photo's place)."""
     try:
-        if e.hash:
-            return file_hash(path) == e.hash
-        return e.size is None or os.stat(path).st_size == e.size
+        size, digest = content_facts(path, e.path)
     except OSError:
         return False
+    return digest == e.hash if e.hash else (e.size is None or size == e.size)
 
 
 def _same_file(a: str, b: str) -> bool:
+    """Two names of one file (a hard link; symlinks compared as links, never followed)."""
     try:
-        return os.path.samefile(a, b)
+        sa, sb = os.lstat(a), os.lstat(b)
     except OSError:
         return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _our_trash(e) -> bool:
+    """The row names a plain entry in a trash folder of this user's (a tampered row names
+    another place: recovery never touches a file there)."""
+    return (e.trash_dir is not None and T.plain_name(e.trash_name or "")
+            and os.path.abspath(e.trash_dir) in T.own_trash_dirs(e.path)
+            and T.not_ours(e.trash_dir) is None)
 
 
 def recover(catalog) -> Recovered:
@@ -49,7 +59,8 @@ def recover(catalog) -> Recovered:
     for e in catalog.journal_open():
         entry = T.Entry(e.trash_dir, e.trash_name)
         at_home = os.path.lexists(e.path)
-        in_trash = e.trash_dir is not None and os.path.lexists(entry.file)
+        ours = _our_trash(e)
+        in_trash = ours and os.path.lexists(entry.file)
         if e.state == INTENT:
             if e.trash_dir is None:
                 moved = not at_home  # the system's trash: where exactly is its business
@@ -59,7 +70,7 @@ def recover(catalog) -> Recovered:
                 out.removed_labels += catalog.journal_moved(e.id, e.path)
                 out.settled.append((e.path, MOVED))
             else:
-                if e.trash_dir is not None:
+                if ours:
                     T.release(entry)
                 why = ("interrupted before the move" if at_home
                        else "not found in its place nor in the trash")
@@ -69,7 +80,8 @@ def recover(catalog) -> Recovered:
             if at_home and (not in_trash or _same_file(e.path, entry.file)):
                 if in_trash:  # linked back, the trash side not unlinked yet
                     os.unlink(entry.file)
-                T.release(entry)
+                if ours:
+                    T.release(entry)
                 catalog.journal_set_state(e.id, UNDONE)
                 out.settled.append((e.path, UNDONE))
                 out.restored.append(e.path)

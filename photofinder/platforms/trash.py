@@ -3,7 +3,12 @@
 Freedesktop trash spec (Linux, BSD): a file on the home volume goes to
 ``$XDG_DATA_HOME/Trash`` (default ``~/.local/share/Trash``); a file on another volume goes to
 that volume's top-level ``.Trash/$uid`` (only when ``.Trash`` is a real folder, not a symlink,
-with the sticky bit) or else ``.Trash-$uid``. Each entry is ``files/NAME`` plus
+with the sticky bit) or else ``.Trash-$uid``. The volume is the one that really holds the
+file: its folders' symlinks are resolved first (a file itself that is a symlink is trashed and
+restored as the link, never through it). Every trash folder used, and its ``files/`` and
+``info/``, is the user's own real folder that nobody else may write to; one that fails a
+check is never used (``UnusableTrash``: the file stays, with the reason), never another
+user's, never reached through a symlink. Each entry is ``files/NAME`` plus
 ``info/NAME.trashinfo`` (``Path=`` percent-encoded: absolute in the home trash, relative to the
 volume's top in a volume trash; ``DeletionDate=``). The ``.trashinfo`` is created first with
 O_EXCL (that reserves NAME), then the file is renamed into ``files/`` (same volume: atomic, no
@@ -26,6 +31,7 @@ from urllib.parse import quote, unquote
 from photofinder.errors import PhotofinderError
 
 FREEDESKTOP = sys.platform not in ("win32", "darwin")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class TrashError(PhotofinderError):
@@ -53,9 +59,17 @@ def home_trash() -> str:
     return os.path.join(os.path.abspath(base), "Trash")
 
 
+def real_path(path: str) -> str:
+    """``path`` with the symlinks of its folders resolved and its own name kept (a symlinked
+    file is trashed as the link it is, never through it)."""
+    p = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+
+
 def volume_top(path: str) -> str:
-    """The mount point of the volume holding ``path``."""
-    p = os.path.dirname(os.path.abspath(path))
+    """The mount point of the volume that really holds ``path`` (its folders resolved: a
+    folder reached through a symlink lives on the volume the link points to)."""
+    p = os.path.dirname(real_path(path))
     while not os.path.ismount(p):
         parent = os.path.dirname(p)
         if parent == p:
@@ -76,49 +90,150 @@ def _device(path: str) -> int | None:
             p = parent
 
 
-def _make_dirs(trash_dir: str) -> None:
-    for sub in ("files", "info"):
-        os.makedirs(os.path.join(trash_dir, sub), mode=0o700, exist_ok=True)
+class UnusableTrash(TrashError):
+    """A file's volume has no trash folder that may be used (one fails the freedesktop checks,
+    or none can be made): the file stays where it is, with this reason. ``copy_to_home``
+    tells whether copying it to the user's own trash could stand in (another volume)."""
+
+    def __init__(self, message: str, copy_to_home: bool = False):
+        super().__init__(message)
+        self.copy_to_home = copy_to_home
 
 
-def trash_dir_for(path: str) -> tuple[str, str | None]:
-    """(trash folder, volume top or None for the home trash) for a file, created if needed.
-    Raises TrashError when the file's volume has no usable trash (never copied elsewhere)."""
-    home = home_trash()
-    st = os.lstat(path)
-    if st.st_dev == _device(home):
-        _make_dirs(home)
-        return home, None
-    top = volume_top(path)
+def _unsafe(path: str, st: os.stat_result | None = None) -> str | None:
+    """Why the folder ``path`` may not hold this user's trash, or None: it must be a real
+    folder (not a symbolic link), owned by the user, that nobody else can write to."""
+    try:
+        st = st or os.lstat(path)
+    except OSError as e:
+        return f"{path} cannot be read: {e.strerror or e}"
+    if stat.S_ISLNK(st.st_mode):
+        try:
+            where = os.readlink(path)
+        except OSError:
+            where = "?"
+        return f"{path} is a symbolic link (to {where})"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{path} is not a folder"
+    if st.st_uid != os.getuid():
+        return f"{path} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o022:
+        return f"others may write to {path} (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def _own_folder(path: str) -> None:
+    """Make ``path`` (mode 0700) unless it exists, then check it is safe; UnusableTrash if not."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise UnusableTrash(f"{path} cannot be made: {e.strerror or e}") from None
+    why = _unsafe(path)
+    if why:
+        raise UnusableTrash(why)
+
+
+def _prepare(trash_dir: str) -> None:
+    """The trash folder and its ``files/`` and ``info/``, made if needed, each checked."""
+    for d in (trash_dir, os.path.join(trash_dir, "files"), os.path.join(trash_dir, "info")):
+        _own_folder(d)
+
+
+def _shared_unsafe(shared: str) -> str | None:
+    """Why a volume's shared ``.Trash`` may not be used (spec: a real folder, not a symbolic
+    link, with the sticky bit), or None."""
+    try:
+        st = os.lstat(shared)
+    except OSError as e:
+        return f"{shared} cannot be read: {e.strerror or e}"
+    if stat.S_ISLNK(st.st_mode):
+        return f"{shared} is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{shared} is not a folder"
+    if not st.st_mode & stat.S_ISVTX:
+        return f"{shared} has no sticky bit (others could delete what is in it)"
+    return None
+
+
+def _volume_trash(real: str, top: str) -> str:
+    """A volume's trash for this user: ``TOP/.Trash/$uid`` when ``TOP/.Trash`` passes the
+    spec's checks and ``$uid`` in it is the user's own real folder; else ``TOP/.Trash-$uid``,
+    made by us or checked to be the user's own. A folder that fails a check is never used."""
     uid = os.getuid()
     shared = os.path.join(top, ".Trash")
-    try:
-        s = os.lstat(shared)
-        if stat.S_ISDIR(s.st_mode) and not stat.S_ISLNK(s.st_mode) and s.st_mode & stat.S_ISVTX:
+    skipped = []
+    if os.path.lexists(shared):
+        why = _shared_unsafe(shared)
+        if why is None:
             mine = os.path.join(shared, str(uid))
             try:
-                _make_dirs(mine)
-                return mine, top
-            except OSError:
-                pass
-    except OSError:
-        pass
+                _prepare(mine)
+                return mine
+            except UnusableTrash as e:
+                why = str(e)
+        skipped.append(why)
     own = os.path.join(top, f".Trash-{uid}")
     try:
-        if os.path.islink(own):
-            raise TrashError(f"{own} is a symbolic link; not trashing into it")
-        if not os.path.isdir(own):
-            os.mkdir(own, 0o700)
-        _make_dirs(own)
-    except OSError as e:
-        raise TrashError(f"no trash folder can be made on the drive of {path} ({top}): "
-                         f"{e.strerror or e}") from None
-    return own, top
+        _prepare(own)
+    except UnusableTrash as e:
+        raise UnusableTrash(f"no safe trash on the drive of {real} ({top}): "
+                            + "; ".join(skipped + [str(e)]) + "; the file is kept",
+                            copy_to_home=True) from None
+    return own
+
+
+def trash_dir_for(path: str, home: bool = False) -> tuple[str, str | None]:
+    """(trash folder, volume top or None for the home trash) for a file, made if needed, on
+    the volume that really holds it (its folders' symlinks resolved). ``home``: the user's
+    own trash whatever the volume (a copy across volumes). Raises UnusableTrash when no
+    trash folder there passes the freedesktop checks (never another user's, never through
+    a symlink)."""
+    trash = home_trash()
+    real = real_path(path)
+    st = os.lstat(real)
+    if home or st.st_dev == _device(trash):
+        os.makedirs(os.path.dirname(trash), exist_ok=True)
+        try:
+            _prepare(trash)
+        except UnusableTrash as e:
+            raise UnusableTrash(f"your trash cannot be used safely: {e}; the file is kept"
+                                ) from None
+        return trash, None
+    return _volume_trash(real, volume_top(real)), volume_top(real)
+
+
+def own_trash_dirs(path: str) -> list[str]:
+    """The trash folders of this user a file at ``path`` may have gone to: the home trash and
+    its volume's ``.Trash/$uid`` and ``.Trash-$uid``."""
+    top = volume_top(path)
+    return [home_trash(), os.path.join(top, ".Trash", str(os.getuid())),
+            os.path.join(top, f".Trash-{os.getuid()}")]
+
+
+def not_ours(trash_dir: str) -> str | None:
+    """Why ``trash_dir`` is not a trash folder this user owns now, or None."""
+    for d in (trash_dir, os.path.join(trash_dir, "files"), os.path.join(trash_dir, "info")):
+        why = _unsafe(d)
+        if why:
+            return why
+    parent = os.path.dirname(trash_dir)
+    if os.path.basename(parent) == ".Trash":
+        return _shared_unsafe(parent)
+    return None
+
+
+def plain_name(name: str) -> bool:
+    """A trash entry's name is one plain file name (never a path that climbs out)."""
+    return bool(name) and name not in (".", "..") and os.sep not in name and "\0" not in name \
+        and (os.altsep is None or os.altsep not in name)
 
 
 def info_path_value(path: str, top: str | None) -> str:
-    """The ``Path=`` value: absolute for the home trash, relative to the volume top else."""
-    p = os.path.relpath(path, top) if top else os.path.abspath(path)
+    """The ``Path=`` value: absolute for the home trash, relative to the volume top else
+    (the path as it really is, its folders' symlinks resolved)."""
+    p = os.path.relpath(real_path(path), top) if top else real_path(path)
     return quote(os.fsencode(p), safe="/")
 
 
@@ -136,19 +251,20 @@ def _candidates(name: str):
         yield f"{stem}.{n}{ext}"
 
 
-def reserve(path: str) -> Entry:
+def reserve(path: str, home: bool = False) -> Entry:
     """Choose the trash entry for ``path`` and write its ``.trashinfo`` (O_EXCL: the name is
-    ours). The file is not moved yet; ``move`` does that, ``release`` gives the name back."""
+    ours). The file is not moved yet; ``move`` does that, ``release`` gives the name back.
+    ``home``: in the user's own trash, whatever the volume (for ``copy``)."""
     if not FREEDESKTOP:
         return Entry(None, os.path.basename(path))
-    trash_dir, top = trash_dir_for(path)
+    trash_dir, top = trash_dir_for(path, home)
     data = _info_text(path, top)
     for name in _candidates(os.path.basename(path)):
         entry = Entry(trash_dir, name)
         if os.path.lexists(entry.file):
             continue
         try:
-            fd = os.open(entry.info, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(entry.info, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         except FileExistsError:
             continue
         except OSError as e:
@@ -203,7 +319,8 @@ def recorded_path(entry: Entry) -> str | None:
     """The original path an entry's ``.trashinfo`` names (resolved against the volume top
     for a volume trash), or None when the info file is gone or unreadable."""
     try:
-        with open(entry.info, "rb") as f:
+        fd = os.open(entry.info, os.O_RDONLY | _NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
             text = f.read(65536).decode("ascii", "replace")
     except OSError:
         return None
@@ -235,7 +352,7 @@ def restore(entry: Entry, path: str) -> None:
     then drop its ``.trashinfo``."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     try:
-        os.link(entry.file, path)
+        os.link(entry.file, path, follow_symlinks=False)  # a symlink comes back as the link
     except FileExistsError:
         raise TrashError(f"a file is at {path} again") from None
     except OSError as e:
@@ -256,5 +373,6 @@ def restore(entry: Entry, path: str) -> None:
     _unlink(entry.info)
 
 
-__all__ = ["Entry", "TrashError", "FREEDESKTOP", "home_trash", "volume_top", "trash_dir_for",
-           "reserve", "move", "release", "recorded_path", "restore", "info_path_value"]
+__all__ = ["Entry", "TrashError", "UnusableTrash", "FREEDESKTOP", "home_trash", "real_path",
+           "volume_top", "trash_dir_for", "own_trash_dirs", "not_ours", "plain_name", "reserve",
+           "move", "release", "recorded_path", "restore", "info_path_value"]
