@@ -67,7 +67,8 @@ def env(tmp_path, model):
         shutil.copy(p, photos / p.name)
     e = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PHOTOFINDER_DATA": str(model.parents[1]),
          "PHOTOFINDER_LIBRARY": str(tmp_path / "library"),
-         "TMPDIR": tempfile.mkdtemp(prefix="pf")}  # where Qt puts the socket: a short path
+         "TMPDIR": tempfile.mkdtemp(prefix="pf"),
+         "XDG_RUNTIME_DIR": tempfile.mkdtemp(prefix="pfrun")}  # 0700: where the socket goes
     r = subprocess.run([sys.executable, "-m", "photofinder", "add", str(photos)], env=e,
                        check=False, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -109,7 +110,8 @@ def test_second_start_hands_over_and_a_crash_never_blocks(env):
     finally:
         first.stop(signal.SIGKILL)  # a crash: the socket file stays behind
 
-    sockets = [p for p in Path(env["TMPDIR"]).iterdir() if p.name.startswith("photofinder-")]
+    sockets = [p for p in Path(env["XDG_RUNTIME_DIR"]).iterdir()
+               if p.name.startswith("photofinder-") and p.is_socket()]
     assert sockets, "the crashed app's socket is expected to be left behind"
 
     # the next start is not blocked by it: it becomes the window, and takes requests
@@ -185,3 +187,100 @@ def test_several_photos_make_one_grid(library, photo_set):
 
     with pytest.raises(LibraryError):
         similar_many(library, [str(photo_set / "nope.jpg")])
+
+
+# -- the socket is the user's own ------------------------------------------------------------
+OTHER_UID = 4242  # "another user" (root can act as any uid)
+
+
+@pytest.fixture
+def runtime(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "run"
+    d.mkdir(mode=0o700)
+    os.chmod(d, 0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(d))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # tempfile's own setting
+    (tmp_path / "tmp").mkdir()
+    return d
+
+
+def test_the_socket_lives_in_the_users_runtime_dir(runtime, tmp_path):
+    from photofinder.gui.single_instance import server_name
+
+    name = server_name(str(tmp_path / "library"))
+    assert os.path.dirname(name) == str(runtime)
+    assert name == server_name(str(tmp_path / "library"))  # every start finds it
+    assert name != server_name(str(tmp_path / "another library"))
+
+
+def test_without_a_private_runtime_dir_a_private_folder_of_its_own(runtime, tmp_path):
+    """An XDG_RUNTIME_DIR others may enter is not used; nor is a guessable name in /tmp:
+    the socket goes in a 0700 folder of the user's own."""
+    from photofinder.gui.single_instance import server_name
+
+    os.chmod(runtime, 0o755)
+    folder = Path(os.path.dirname(server_name(str(tmp_path / "library"))))
+    assert folder == tmp_path / "tmp" / f"photofinder-{os.getuid()}"
+    st = folder.lstat()
+    assert st.st_uid == os.getuid() and (st.st_mode & 0o777) == 0o700
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a folder of another user needs root (chown)")
+def test_a_folder_another_user_made_first_gets_no_hand_over(runtime, tmp_path):
+    from photofinder.gui.single_instance import Request, Starter
+
+    os.chmod(runtime, 0o755)
+    squat = tmp_path / "tmp" / f"photofinder-{os.getuid()}"
+    squat.mkdir(mode=0o777)
+    os.chmod(squat, 0o777)
+    os.chown(squat, OTHER_UID, OTHER_UID)
+    starter = Starter(str(tmp_path / "library"))
+    try:
+        assert starter.name is None
+        assert starter.forward(Request([str(tmp_path / "photo.jpg")])) is False
+    finally:
+        starter.release()
+    assert os.listdir(squat) == []
+
+
+SQUATTER = """
+import os, socket, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+os.setgid(int(sys.argv[2])); os.setuid(int(sys.argv[2]))  # listen() records these credentials
+srv.listen(1)
+print("listening", flush=True)
+srv.settimeout(20)
+conn, _ = srv.accept()
+conn.settimeout(3)
+got = b""
+try:
+    while True:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+except socket.timeout:
+    pass
+print(len(got), flush=True)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a listener of another user needs root (setuid)")
+def test_a_listener_of_another_user_is_sent_nothing(runtime, tmp_path):
+    """Someone else listens where the window would: the start sends it not one byte (no
+    photo paths), and opens a window of its own instead of exiting."""
+    from photofinder.gui.single_instance import Request, Starter
+
+    starter = Starter(str(tmp_path / "library"))
+    squatter = subprocess.Popen([sys.executable, "-c", SQUATTER, starter.name, str(OTHER_UID)],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert squatter.stdout.readline().strip() == "listening"
+        assert starter.forward(Request([str(tmp_path / "secret-photo.jpg")])) is False
+        assert squatter.stdout.readline().strip() == "0"
+    finally:
+        starter.release()
+        squatter.kill()
+        squatter.wait()

@@ -3,6 +3,12 @@
 a later ``photofinder gui IMAGE...`` on the same library hands its request to that window and
 exits at once. The window comes to the front and searches.
 
+The socket is private to the user: it lives in ``$XDG_RUNTIME_DIR`` (a folder only the user
+can enter), else in ``photofinder-$uid`` in the temporary folder, made 0700 and checked to be
+the user's own (another user who made it first gets no hand-over: this start opens its own
+window). Before a request is sent, the process listening is checked to be the user's own
+(its credentials on the socket), so the photos looked up never reach anybody else.
+
 Starting is serialised by a lock file in the library (QLockFile, which sees through the lock
 of a process that died), so two starts at the same moment never both become "the first",
 and a socket left by a crashed app is removed instead of blocking the next start. The
@@ -16,7 +22,11 @@ import hashlib
 import json
 import logging
 import os
+import socket
+import stat
+import struct
 import sys
+import tempfile
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QLockFile, QObject, Signal
@@ -45,22 +55,96 @@ class Request:
         return cls(images, bool(d.get("choose", False)))
 
 
-def server_name(library_path: str) -> str:
-    """The same for every start on one library by one user; short enough for a Unix socket
-    path and legal as a Windows pipe name."""
+def _private(folder: str) -> str | None:
+    """Why ``folder`` is not one only this user can enter, or None: a real folder (not a
+    symbolic link), the user's own, closed to everyone else."""
+    try:
+        st = os.lstat(folder)
+    except OSError as e:
+        return f"{folder} cannot be read: {e.strerror or e}"
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        return f"{folder} is not a folder (a symbolic link?)"
+    if st.st_uid != os.getuid():
+        return f"{folder} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o077:
+        return f"others may enter {folder} (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def socket_folder() -> tuple[str | None, str | None]:
+    """(the folder for this user's sockets, None) or (None, why there is none):
+    ``$XDG_RUNTIME_DIR`` when it is private, else ``photofinder-$uid`` in the temporary
+    folder, made 0700 and checked (never a folder another user made first)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and _private(runtime) is None:
+        return runtime, None
+    folder = os.path.join(tempfile.gettempdir(), f"photofinder-{os.getuid()}")
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        return None, f"{folder} cannot be made: {e.strerror or e}"
+    why = _private(folder)
+    return (None, why) if why else (folder, None)
+
+
+def server_name(library_path: str) -> str | None:
+    """The same for every start on one library by one user. On Unix, a socket path in the
+    user's private folder (``socket_folder``), or None when there is none; on Windows, a
+    pipe name (QLocalServer's UserAccessOption keeps it to the user)."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError, ImportError):  # no user name: no environment, no pwd module
         user = os.path.expanduser("~")
     key = f"{user}\0{os.path.normcase(os.path.abspath(library_path))}"
-    return "photofinder-" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    name = "photofinder-" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    if sys.platform == "win32":
+        return name
+    folder, why = socket_folder()
+    if folder is None:
+        log.warning("no private folder for the window's socket (%s): this start opens a "
+                    "window of its own", why)
+        return None
+    return os.path.join(folder, name)
 
 
-def forward(name: str, request: Request) -> bool:
-    """Hand ``request`` to the window listening on ``name``; True once it said it has it."""
+def peer_is_me(sock: QLocalSocket, name: str) -> bool:
+    """The process at the other end of ``sock`` runs as this user: its credentials on the
+    socket (SO_PEERCRED, Linux), else the owner of the socket file in the private folder.
+    Windows pipes are kept to the user by their access rights."""
+    if sys.platform == "win32":
+        return True
+    if hasattr(socket, "SO_PEERCRED"):
+        fd = int(sock.socketDescriptor())
+        if fd < 0:
+            return False
+        with socket.socket(fileno=os.dup(fd)) as s:
+            creds = s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        return struct.unpack("3i", creds)[1] == os.getuid()
+    try:
+        return os.lstat(name).st_uid == os.getuid()
+    except OSError:
+        return False
+
+
+def forward(name: str | None, request: Request) -> bool:
+    """Hand ``request`` to the window listening on ``name``; True once it said it has it.
+    Nothing is sent to a listener that is not this user's own."""
+    if name is None:
+        return False
     sock = QLocalSocket()
     sock.connectToServer(name)
     if not sock.waitForConnected(CONNECT_MS):
+        return False
+    try:
+        mine = peer_is_me(sock, name)
+    except OSError as e:
+        log.warning("cannot tell who listens on %s (%s): not handing over", name, e)
+        mine = False
+    if not mine:
+        log.warning("%s is held by another user: not handing the request over", name)
+        sock.abort()
         return False
     _let_it_come_forward()
     sock.write(request.encode())
@@ -88,7 +172,7 @@ class InstanceServer(QObject):
 
     requested = Signal(object)
 
-    def __init__(self, name: str, parent=None):
+    def __init__(self, name: str | None, parent=None):
         super().__init__(parent)
         self.name = name
         self.server = QLocalServer(self)
@@ -97,6 +181,8 @@ class InstanceServer(QObject):
         self._buffers: dict[QLocalSocket, bytes] = {}
 
     def listen(self) -> bool:
+        if self.name is None:
+            return False
         if self.server.listen(self.name):
             return True
         # a socket file left by an app that crashed (we hold the start lock, and nobody
@@ -143,7 +229,7 @@ class Starter:
 
     def __init__(self, library_path: str):
         os.makedirs(library_path, exist_ok=True)
-        self.name = server_name(library_path)
+        self.name = server_name(library_path)  # None: no private folder, no hand-overs
         self.lock = QLockFile(os.path.join(library_path, "gui-start.lock"))
         self.locked = self.lock.tryLock(LOCK_MS)  # not had (a start hung): go on without it
 
@@ -152,7 +238,7 @@ class Starter:
 
     def listen(self) -> InstanceServer:
         server = InstanceServer(self.name)
-        if not server.listen():
+        if self.name is not None and not server.listen():
             # a name we may not take over: this window goes on without hand-overs
             log.warning("cannot listen on %s (%s): later starts open windows of their own",
                         self.name, server.server.errorString())
