@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from photofinder.pixels.embedding import preprocess
-from photofinder.pixels.embedding.model import (CLASSES_OUTPUT, MANIFEST, MODEL_FILE, MODEL_NAME,
-                                                ModelError, file_sha256)
+from photofinder.pixels.embedding.model import (CLASSES_OUTPUT, HEAD_FILE, MANIFEST, MODEL_FILE,
+                                                MODEL_NAME, ModelError, file_sha256)
 from photofinder.paths import model_dir
 
 OPSET = 18
@@ -78,6 +78,11 @@ def export(target: Path | None = None, variant: str = VARIANT, progress=print) -
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    head = target / HEAD_FILE
+    # the head's weights beside the model, for what needs them without running it: class
+    # probabilities of a photo from its stored embedding (retrieval/words.py), prototypes
+    np.savez(head, weight=model._fc.weight.detach().numpy().astype(np.float16),
+             bias=model._fc.bias.detach().numpy().astype(np.float32))
     manifest = {
         "name": MODEL_NAME,
         "file": MODEL_FILE,
@@ -93,6 +98,9 @@ def export(target: Path | None = None, variant: str = VARIANT, progress=print) -
                     "labels": "ImageNet-1k, WordNet 3.0 noun synsets in sorted order "
                               "(timm's imagenet_synsets.txt)",
                     "pooling": "average", "activation": "softmax"},
+        "extra_files": [HEAD_FILE],
+        "head": {"file": HEAD_FILE, "sha256": file_sha256(head),
+                 "arrays": "weight (1000, 1280) float16, bias (1000,) float32"},
         "exported_with": {"torch": torch.__version__},
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -27,6 +27,7 @@ MODEL_NAME = "efficientnet-lite2-gem"
 MODEL_FILE = "model.onnx"
 MANIFEST = "manifest.json"
 CLASSES_OUTPUT = "classes"
+HEAD_FILE = "head.npz"
 BUILD_HINT = "the model is not built yet: run `photofinder model build`"
 
 
@@ -118,6 +119,7 @@ class Embedder:
         self.embedding_output = self.manifest.get("output", {}).get("name", outputs[0])
         # a model built before the class output existed has none (tags need a rebuild)
         self.has_classes = CLASSES_OUTPUT in outputs
+        self._head: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def model_id(self) -> str:
@@ -132,6 +134,19 @@ class Embedder:
         if not self.has_classes:
             return None
         return f"{self.manifest['name']}-imagenet@{self.manifest['sha256'][:12]}"
+
+    def head(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ImageNet head's (weight (1000, d), bias (1000,)) as float32, from the file the
+        export wrote beside the model (checked against the manifest); None for a model
+        built without it."""
+        if self._head is None:
+            info = self.manifest.get("head")
+            path = self.folder / info["file"] if info else None
+            if path is None or not path.is_file() or file_sha256(path) != info["sha256"]:
+                return None
+            with np.load(path, allow_pickle=False) as z:
+                self._head = (z["weight"].astype(np.float32), z["bias"].astype(np.float32))
+        return self._head
 
     def embed(self, arrays: list[np.ndarray]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per input, in input order.
