@@ -69,6 +69,9 @@ def test_one_pass_gives_the_same_embedding_and_the_heads_classes(embedder, tmp_p
         assert int(p.argmax()) == int(t.argmax()) and np.abs(p - t).max() < 1e-4
     assert probs.shape == (6, 1000) and np.allclose(probs.sum(1), 1.0, atol=1e-4)
     assert np.array_equal(embedder.embed(arrays), vectors)
+    weight, bias = embedder.head()  # the head's weights beside the model, checked by sha256
+    assert np.abs(weight - model._fc.weight.detach().numpy()).max() < 1e-3
+    assert np.array_equal(bias, model._fc.bias.detach().numpy())
 
 
 def test_manifest_and_checksum(embedder, tmp_path):
