@@ -19,3 +19,8 @@ def icon_path(name: str) -> Path:
 def demo_originals() -> list[Path]:
     """The demo photos (public domain / CC0; see demo/LICENSES.md)."""
     return sorted((_root() / "demo").glob("*.jpg"))
+
+
+def projection_path(name: str) -> Path:
+    """A shipped projection (packaging/make_projection.py; provenance.json beside it)."""
+    return _root() / "projection" / name

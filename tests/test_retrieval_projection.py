@@ -54,7 +54,8 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     lib = Library(tmp_path / "lib")
     lib.add_folder(photo_set)
     lib.update()
-    assert lib.status()["projection"]["version"] == "raw"
+    # from the first photo: the shipped principal axes (a compact graph, plain cosine)
+    assert lib.status()["projection"]["kind"] == "pca-axes"
     assert not lib.refit_projection()  # 40 photos: far too few to learn from
     indexed_at = dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id")
     assert lib.refit_projection(force=True)
@@ -91,3 +92,47 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
                         "status"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert f"index: pca-whiten {st['version']} (learned from 40 photos)" in r.stdout
+
+
+def test_principal_axes_rank_by_plain_cosine_in_a_compact_graph():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 64)) * np.linspace(4, 0.2, 64)
+    p = P.fit_principal_axes(x, 16)
+    assert p.dim == 64 and p.index_dim == 16 and p.kind == "pca-axes"
+    assert np.allclose(p.axes.T @ p.axes, np.eye(16), atol=1e-5)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    assert np.allclose(p.full(x), unit, atol=1e-6)  # the ranking space is the raw one
+    assert p.reduced(x).shape == (400, 16)
+    q = P.load(p.to_bytes())
+    assert q.version == p.version and q.version.startswith("pca-axes-64x16@")
+    assert not P.whitens(p) and P.whitens(P.fit_pca_whitening(x, 8)) and not P.whitens(None)
+    # the shipped axes count as no projection of the library's own: it learns one at MIN_TRAIN
+    assert not P.refit_due(P.MIN_TRAIN - 1, p) and P.refit_due(P.MIN_TRAIN, p)
+
+
+def test_the_shipped_axes_fit_the_model_and_say_where_they_came_from():
+    p = P.shipped(1280)
+    assert p is not None and p.dim == 1280 and p.index_dim == P.SHIPPED_INDEX_DIM
+    assert P.shipped(512) is None  # a model of another size gets none
+    from photofinder.assets import projection_path
+
+    prov = json.loads(projection_path("provenance.json").read_text())
+    assert prov["version"] == p.version and prov["samples"] >= 2000
+    assert prov["debian_packages"] and len(prov["sources"]) == prov["pictures"]
+
+
+def test_a_small_library_gets_a_compact_index_ranked_as_before(tmp_path, photo_set, model):
+    lib = Library(tmp_path / "lib")
+    lib.add_folder(photo_set)
+    lib.update()
+    meta = json.loads((tmp_path / "lib" / "index.json").read_text())
+    assert meta["dim"] == P.SHIPPED_INDEX_DIM and meta["space"].startswith("pca-axes-")
+    labels = lib.catalog.embedding_labels(lib.embedder.model_id)
+    raw = lib.stored_vectors(labels)
+    # searched with the photo's vector, the scores are the raw cosines, best first
+    got = lib.index.search(raw[0], 10)
+    exact = raw @ raw[0]
+    assert [l for l, _ in got] == [labels[i] for i in np.argsort(-exact, kind="stable")[:10]]
+    assert np.allclose([s for _, s in got], np.sort(exact)[::-1][:10], atol=1e-4)
+    # the photo is still queried turned four ways (the axes are no whitening)
+    assert lib.query_vectors(photo_set / "originals" / "coffee.jpg")[0].shape[0] == 4

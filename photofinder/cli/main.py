@@ -118,7 +118,8 @@ def cmd_status(args) -> int:
           else f"model: {st['model']} on {st['provider']}")
     pr = st.get("projection") or {}
     if pr.get("kind", "none") != "none":
-        print(f"index: {pr['kind']} {pr['version']} (learned from {pr['trained_on']} photos)")
+        print(f"index: {pr['kind']} {pr['version']} " + (f"(learned from {pr['trained_on']} "
+              "photos)" if pr.get("trained_on") else f"({pr.get('note', 'shipped')})"))
     for f in st["folders"]:
         print(f"folder: {f['path']} ({f['photos']} photos{'' if f['online'] else ', OFFLINE'})")
     for e in st["errors"]:
@@ -126,12 +127,20 @@ def cmd_status(args) -> int:
     return 0
 
 
+def _region(text: str) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(round(float(v))) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a region is X,Y,W,H in pixels, not {text!r}") from None
+    return x, y, w, h
+
+
 def cmd_similar(args) -> int:
     if args.top < 1:
         raise UserError("--top must be at least 1")
     with _open_library(args) as lib:
         query = os.path.abspath(args.image)
-        matches = lib.similar(query, args.top)
+        matches = lib.similar(query, args.top, region=args.region)
     if args.json:
         print(json.dumps({"query": query,
                           "results": [{"path": m.path, "score": round(m.score, 6)} for m in matches]},
@@ -228,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("similar", help="the photos most similar to IMAGE")
     s.add_argument("image", metavar="IMAGE")
     s.add_argument("--top", type=int, default=20, metavar="K")
+    s.add_argument("--region", type=_region, metavar="X,Y,W,H",
+                   help="find this part of IMAGE (in its pixels after EXIF orientation)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_similar)
     s = sub.add_parser("duplicates", help="groups of duplicate photos")

@@ -14,14 +14,24 @@ class ProjectionMixin:
     # -- projection (whitening learned from the library's own vectors) ----------------------
     def _projection_version(self) -> str:
         rec = self.catalog.active_projection(self.embedder.model_id)
-        return rec.version if rec else "raw"
+        if rec:
+            return rec.version
+        p = self._shipped_projection()
+        return p.version if p is not None else "raw"
+
+    def _shipped_projection(self):
+        from photofinder.retrieval import projection as P
+
+        return P.shipped(self.embedder.dim)
 
     def projection(self):
-        """The active retrieval.projection for this model, or None (plain vectors)."""
+        """The active retrieval.projection for this model: the library's own (a whitening,
+        a learned metric), else the shipped principal axes (a compact graph ranked by plain
+        cosine), else None (plain vectors)."""
         from photofinder.retrieval import projection as P
 
         rec = self.catalog.active_projection(self.embedder.model_id)
-        return P.load(rec.data) if rec else None
+        return P.load(rec.data) if rec else self._shipped_projection()
 
     def projection_status(self) -> dict:
         from photofinder.retrieval import projection as P

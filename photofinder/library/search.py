@@ -48,34 +48,117 @@ class SearchMixin:
         """The query for a file, (n, d): its vector, then (with the rotations option) the
         photo turned 90, 180 and 270 degrees, so a photo stored sideways finds its scene."""
         vec, own_id = self.query_vector(path)
-        # turned views help plain vectors (holidays-dev +0.012 mAP) but not whitened ones
-        # (-0.022 together): a whitened library queries with the photo as it is
-        if not self.searcher().options.rotations or self.index.projection is not None:
+        if not self._turned_views():
             return vec[None], own_id
         try:
             decoded, _, _ = imaging.load(normpath(path), need=preprocess.LONG_SIDE)
         except imaging.ImageError:  # a stored vector of a file unreadable now: search with it
             return vec[None], own_id
+        return np.vstack([vec[None], self._embed_turned(decoded.image)]), own_id
+
+    def _turned_views(self) -> bool:
+        # turned views help plain vectors (holidays-dev +0.012 mAP) but not whitened ones
+        # (-0.022 together): a whitened library queries with the photo as it is
+        from photofinder.retrieval.projection import whitens
+
+        return self.searcher().options.rotations and not whitens(self.index.projection)
+
+    def _embed_turned(self, img) -> np.ndarray:
         from PIL import Image
 
-        img = decoded.image
-        turned = [preprocess.prepare(img.transpose(t)) for t in
-                  (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
-                   Image.Transpose.ROTATE_270)]
-        return np.vstack([vec[None], self.embedder.embed(turned)]), own_id
+        return self.embedder.embed([preprocess.prepare(img.transpose(t)) for t in
+                                    (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
+                                     Image.Transpose.ROTATE_270)])
 
-    def similar(self, path: str | os.PathLike, top: int = 20) -> list[Match]:
-        vecs, own_id = self.query_vectors(path)
+    def region_query(self, path: str | os.PathLike, region: tuple[int, int, int, int]
+                     ) -> tuple[np.ndarray, object, int | None]:
+        """The query for a region (x, y, w, h in the picture's pixels after EXIF orientation):
+        the crop's vectors (turned as ``query_vectors``), its local features, the photo's id."""
+        from photofinder.dedup import features as F
+
+        p = normpath(path)
+        if not os.path.isfile(p):
+            raise LibraryError(f"no such file: {p}")
+        x, y, w, h = (int(v) for v in region)
+        if w < 1 or h < 1 or x < 0 or y < 0:
+            raise LibraryError(f"a region is X,Y,W,H with X, Y >= 0 and W, H >= 1, not "
+                               f"{x},{y},{w},{h}")
+        self.embedder.model_id  # a missing model is the first thing to say
+        # decoded large enough that the crop still has the model's size (at most 4096 px)
+        need = min(4096, max(preprocess.LONG_SIDE, F.SIDE) * 4)
+        try:
+            decoded, _, _ = imaging.load(p, need=need)
+        except imaging.ImageError as e:
+            raise LibraryError(f"{p}: {e}") from None
+        if x + w > decoded.width or y + h > decoded.height:
+            raise LibraryError(f"the region {x},{y},{w},{h} is outside the picture "
+                               f"({decoded.width} x {decoded.height} after EXIF orientation)")
+        img = decoded.image
+        sx, sy = img.width / decoded.width, img.height / decoded.height
+        crop = img.crop((round(x * sx), round(y * sy), max(round((x + w) * sx), round(x * sx) + 1),
+                         max(round((y + h) * sy), round(y * sy) + 1)))
+        vecs = self.embedder.embed([preprocess.prepare(crop)])
+        if self._turned_views():
+            vecs = np.vstack([vecs, self._embed_turned(crop)])
+        row = self.catalog.photo_by_path(p) or self.catalog.photo_by_path(os.path.realpath(p))
+        return vecs, F.from_image(np.asarray(crop.convert("L"))), row.id if row else None
+
+    def similar(self, path: str | os.PathLike, top: int = 20,
+                region: tuple[int, int, int, int] | None = None) -> list[Match]:
+        """The photos most like ``path`` (or, with ``region``, like that part of it: X, Y, W, H
+        in its pixels after EXIF orientation), best first. The score is the final one: the
+        cosine, lifted toward 1 for the best results whose local features agree with the
+        query's (retrieval/rerank.py)."""
         exclude = {normpath(path), os.path.realpath(path)}
+        if region is not None:
+            vecs, feats, own_id = self.region_query(path, region)
+            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id,
+                                          query_features=feats)
+        vecs, own_id = self.query_vectors(path)
+        feats = self.query_features(path)
         fb = self._query_feedback(path)
         if not fb:
-            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id)
+            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id,
+                                          query_features=feats)
         from photofinder.retrieval import feedback
 
         # the user's marks on this query's results re-rank it at once (retrieval/feedback.py)
         got = self.similar_to_vector(feedback.adjust_query(vecs, fb), top, exclude=exclude,
-                                     exclude_id=own_id)
+                                     exclude_id=own_id, query_features=feats)
         return feedback.pin(got, self.catalog.hashes_of_photos([m.photo_id for m in got]), fb)
+
+    def query_features(self, path: str | os.PathLike):
+        """The local features of a query file (dedup/features.py), None when unreadable."""
+        from photofinder.dedup import features as F
+
+        return F.compute(normpath(path))
+
+    def features_of(self, labels: list[int]) -> dict:
+        """Re-ranking features of indexed photos by label (retrieval/rerank.py): the
+        duplicates check's cached ones, else decoded small now; kept in memory."""
+        from photofinder.retrieval.rerank import FeatureCache
+
+        if getattr(self, "_features", None) is None:
+            self._features = FeatureCache(self._load_features)
+        return self._features(labels)
+
+    def _load_features(self, labels: list[int]) -> dict:
+        from photofinder.dedup import features as F
+
+        rows = self.catalog.photos_for_labels(labels)
+        blobs = self.catalog.features([r.hash for r in rows.values() if r.hash], F.VERSION)
+        out, todo = {}, []
+        for label in labels:
+            row = rows.get(label)
+            f = F.Features.from_blob(blobs[row.hash]) if row and row.hash in blobs else None
+            if f is not None:
+                out[label] = f
+            elif row is not None:
+                todo.append((label, row.path))
+            else:
+                out[label] = None
+        out.update(F.compute_many(todo, workers=max(1, min(4, os.cpu_count() or 1))))
+        return out
 
     def mark_result(self, query: str | os.PathLike, result: str | os.PathLike,
                     mark: str | None) -> None:
@@ -112,19 +195,20 @@ class SearchMixin:
                              frozenset(r.result_hash for r in marked if r.mark == "not_similar"))
 
     def similar_to_vector(self, vec: np.ndarray, top: int = 20, exclude: set[str] = frozenset(),
-                          exclude_id: int | None = None) -> list[Match]:
-        """``vec``: a vector, or several views of one query (n, d) whose best score counts."""
+                          exclude_id: int | None = None, query_features=None) -> list[Match]:
+        """``vec``: a vector, or several views of one query (n, d) whose best score counts;
+        ``query_features``: its local features, to re-rank the best by (rerank.py)."""
+        from photofinder.retrieval.rerank import rerank
+
         if top <= 0:
             return []
         hits = self.searcher().rank(vec, top + 1 + len(exclude))
         rows = self.catalog.photos_for_labels([label for label, _ in hits])
-        out = []
-        for label, score in hits:
-            row = rows.get(label)
-            if row is None or row.id == exclude_id or row.path in exclude:
-                continue
-            out.append(Match(row.path, min(1.0, max(-1.0, score)), row.id))
-        return out[:top]
+        hits = [(label, score) for label, score in hits if label in rows
+                and rows[label].id != exclude_id and rows[label].path not in exclude][:top]
+        hits = rerank(query_features, hits, self.features_of)
+        return [Match(rows[label].path, min(1.0, max(-1.0, score)), rows[label].id)
+                for label, score in hits]
 
     # -- evaluation -----------------------------------------------------------------------
     def evaluate(self, folder: str | os.PathLike,
@@ -132,6 +216,7 @@ class SearchMixin:
         """Index ``folder`` (one sub-folder per group) into this library and measure how
         "Find similar" ranks each photo's group-mates: a retrieval.evaluate.Report."""
         from photofinder.retrieval import evaluate as ev
+        from photofinder.retrieval.rerank import TOP as RERANK_TOP
 
         root = normpath(folder)
         if not os.path.isdir(root):
@@ -159,10 +244,14 @@ class SearchMixin:
         settings = {"model": model, "provider": self.embedder.provider,
                     "projection": self.projection_status()["version"],
                     "query_expansion": searcher.options.describe(),
-                    "rotations": "4-rotation max" if searcher.options.rotations else "off"}
+                    "rotations": "4-rotation max" if self._turned_views() else "off",
+                    "rerank": f"spatial verification of the top {RERANK_TOP} (ORB + RANSAC)"}
+
+        from photofinder.retrieval.rerank import rerank
 
         def rank_query(q, k):
-            return searcher.rank(self.query_vectors(q.path)[0], k, {q.label})
+            hits = searcher.rank(self.query_vectors(q.path)[0], k, {q.label})
+            return rerank(self.query_features(q.path), hits, self.features_of)
 
         return ev.run(plan, rank_query, len(self.index), settings)
 

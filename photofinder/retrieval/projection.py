@@ -90,9 +90,85 @@ def fit_pca_whitening(vectors: np.ndarray, dim: int, index_dim: int | None = Non
                             int(min(index_dim or dim, dim)), n)
 
 
+@dataclass(frozen=True)
+class PrincipalAxes:
+    """The projection every library starts with (kind "pca-axes", shipped in resources/):
+    the graph holds the leading principal axes of the raw vectors (uncentred: of their
+    second moment), so an index costs ``index_dim`` numbers a photo; ``full`` is the raw
+    vector itself, so the graph's candidates are ranked by the plain cosine, exactly as
+    without a projection. It changes which photos the graph offers, never their order
+    (benchmarks/evaluate_settings.py: holidays-dev and the copies, before and after)."""
+
+    axes: np.ndarray      # (D, index_dim), orthonormal columns
+    trained_on: int = 0   # samples it was learned from (not a library's size)
+    kind: str = field(default="pca-axes", init=False)
+    version: str = field(init=False)
+
+    def __post_init__(self):
+        h = hashlib.sha256(np.ascontiguousarray(self.axes, np.float32).tobytes())
+        object.__setattr__(self, "version",
+                           f"{self.kind}-{self.dim}x{self.index_dim}@{h.hexdigest()[:12]}")
+
+    @property
+    def dim(self) -> int:
+        return int(self.axes.shape[0])
+
+    @property
+    def index_dim(self) -> int:
+        return int(self.axes.shape[1])
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        return _normalise(np.asarray(x, np.float32))
+
+    def reduced(self, x: np.ndarray) -> np.ndarray:
+        return _normalise(np.asarray(x, np.float32) @ self.axes)
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, kind=np.array(self.kind), axes=self.axes.astype(np.float32),
+                 trained_on=np.array(self.trained_on))
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "PrincipalAxes":
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return cls(z["axes"], int(z["trained_on"]))
+
+
+def fit_principal_axes(vectors: np.ndarray, index_dim: int) -> PrincipalAxes:
+    """The leading ``index_dim`` right singular vectors of ``vectors`` (n, D), uncentred."""
+    x = np.asarray(vectors, np.float64)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    return PrincipalAxes(vt[:index_dim].T.astype(np.float32), len(x))
+
+
 # "learned": retrieval/learn.py (a metric learned from the library's own photos under edits
 # and the user's marks), the same arrays
-KINDS = {"pca-whiten": LinearProjection.from_bytes, "learned": LinearProjection.from_bytes}
+KINDS = {"pca-whiten": LinearProjection.from_bytes, "learned": LinearProjection.from_bytes,
+         "pca-axes": PrincipalAxes.from_bytes}
+
+
+def whitens(p) -> bool:
+    """Whether ``p`` ranks in a space of its own (a whitening, a learned metric), not by the
+    raw vectors' cosine (no projection, or the shipped principal axes)."""
+    return p is not None and p.kind != "pca-axes"
+
+
+# -- the projection from the first photo (packaging/make_projection.py made it) ---------------
+SHIPPED_FILE = "pca-axes.npz"
+SHIPPED_INDEX_DIM = 128  # 512 B of floats a photo; 96 lost recall@20 on holidays-dev (0.993)
+
+
+def shipped(dim: int) -> PrincipalAxes | None:
+    """The shipped principal axes for raw vectors of ``dim``, None when they do not fit (a
+    model of another size) or are missing."""
+    from photofinder.assets import projection_path
+
+    try:
+        p = PrincipalAxes.from_bytes(projection_path(SHIPPED_FILE).read_bytes())
+    except (OSError, ValueError, KeyError):
+        return None
+    return p if p.dim == dim else None
 
 
 def load(data: bytes) -> LinearProjection:
@@ -113,11 +189,12 @@ INDEX_DIM = 128        # the leading ones the HNSW graph holds (512 B of floats 
 SHRINK = 10.0          # variance regularisation: 1 helps scenes but costs edited copies (evaluate_settings)
 
 
-def refit_due(count: int, current: LinearProjection | None) -> bool:
-    """Whether a library of ``count`` vectors should (re)learn its projection."""
+def refit_due(count: int, current) -> bool:
+    """Whether a library of ``count`` vectors should (re)learn its projection (the shipped
+    axes count as none: a library learns its own at MIN_TRAIN)."""
     if count < MIN_TRAIN:
         return False
-    return current is None or count >= REFIT_GROWTH * max(current.trained_on, 1)
+    return not whitens(current) or count >= REFIT_GROWTH * max(current.trained_on, 1)
 
 
 def fit_library(vectors: np.ndarray, library_size: int) -> LinearProjection:
@@ -127,10 +204,14 @@ def fit_library(vectors: np.ndarray, library_size: int) -> LinearProjection:
     return LinearProjection(p.kind, p.mean, p.matrix, p.index_dim, int(library_size))
 
 
-def describe(p: LinearProjection | None) -> dict:
+def describe(p) -> dict:
     """For ``status``: what the index searches in."""
     if p is None:
         return {"version": RAW, "kind": "none",
                 "note": f"plain vectors until the library holds {MIN_TRAIN} photos"}
+    if not whitens(p):
+        return {"version": p.version, "kind": p.kind, "dim": p.dim, "index_dim": p.index_dim,
+                "trained_on": 0, "note": "shipped principal axes (ranked by plain cosine) "
+                f"until the library holds {MIN_TRAIN} photos"}
     return {"version": p.version, "kind": p.kind, "dim": p.dim, "index_dim": p.index_dim,
             "trained_on": p.trained_on}
