@@ -7,6 +7,18 @@ photofinder.retrieval.metrics, the code `photofinder evaluate` uses. Embed speed
 the model alone at that input size on this CPU (the decode is the same for every setting).
 
     python benchmarks/evaluate_settings.py [--sizes 256 352 448] [--int8 MODEL_DIR]
+    python benchmarks/evaluate_settings.py --frontier [--regions]
+
+``--frontier``: the table the defaults are chosen from, one row a setting through the
+library's own code (retrieval.projection, store.index.VectorIndex: a real HNSW graph saved to
+disk, retrieval.rerank with dedup's features): holidays-dev mAP (and its two halves: even
+scenes tuned the re-ranking, odd ones held out), copies mAP, photos/s (the model at that
+input, plus the local features where a setting stores them), bytes a photo (the index file
+and any stored features, / photos) and query ms (median: the graph's search of the query's
+views, then the re-ranking with every candidate's features decoded afresh, as the first
+search of a photo does). ``--regions``: "Find this" on holidays-dev, querying by the boxes in
+benchmarks/data/holidays_regions.json and by centre crops of a quarter of the area, beside
+the whole photo (each query's own scene's other photos are the relevant ones).
 """
 
 from __future__ import annotations
@@ -102,7 +114,172 @@ def with_qe(v: np.ndarray, n: int, alpha: float = 3.0) -> np.ndarray:
     return out @ v.T
 
 
+class _Setting:
+    def __init__(self, name, projection=None, rotations=True, rerank=True, scales=(256,),
+                 stored_features=False):
+        self.name, self.projection, self.rotations = name, projection, rotations
+        self.rerank, self.scales, self.stored_features = rerank, scales, stored_features
+
+
+_EMBEDDED: dict = {}
+
+
+def _views(emb: Embedder, images: list[Image.Image], scales, rotations: bool):
+    """Per photo: (views, d) unit vectors (turned 4 ways when ``rotations``), each view the
+    mean of its scales' vectors; and photos/s of the model over those scales (unturned)."""
+    from photofinder.retrieval.projection import _normalise
+
+    turns = (0, 1, 2, 3) if rotations else (0,)
+    per_turn, seconds = [], 0.0
+    for t in turns:
+        acc = 0
+        for size in scales:
+            key = (id(images), size, t)
+            if key not in _EMBEDDED:
+                _EMBEDDED[key] = embed(emb, images, size, t)
+            v, rate = _EMBEDDED[key]
+            acc = acc + v
+            if t == 0:
+                seconds += len(images) / rate
+        per_turn.append(_normalise(acc))
+    return np.stack(per_turn, axis=1), len(images) / seconds
+
+
+def _frontier_rows(emb: Embedder, sets: dict, images: dict, work: Path) -> list[dict]:
+    import tempfile
+
+    from photofinder.dedup import features as F
+    from photofinder.retrieval import rerank as R
+    from photofinder.store.index import VectorIndex
+
+    feats = {k: [F.compute(p) for p in v] for k, v in sets.items()}
+    one = next(f for fs in feats.values() for f in fs if f is not None)
+    feature_bytes = len(R.compact(one).points) * 8 + len(R.compact(one).desc) * 32
+    t = time.perf_counter()
+    for p in list(sets["holidays"])[:40]:
+        F.compute(p)
+    feature_s = (time.perf_counter() - t) / 40
+    raw256 = {k: _views(emb, images[k], (256,), True)[0][:, 0] for k in sets}
+    everything = np.concatenate(list(raw256.values()))
+    settings = [
+        _Setting("before: raw 1280-d graph, 4-rotation query", None, True, False),
+        _Setting("shipped axes: 128-d graph, raw cosine", P.shipped(everything.shape[1]), True,
+                 False),
+        _Setting("shipped axes + re-rank top 10 (default)", P.shipped(everything.shape[1])),
+        _Setting("+ features stored per photo", P.shipped(everything.shape[1]),
+                 stored_features=True),
+        _Setting("+ multi-scale GeM 192+256+352", P.shipped(everything.shape[1]),
+                 scales=(192, 256, 352)),
+        _Setting("library whitening 256/128 (>= 2,000 photos), unturned + re-rank",
+                 P.fit_library(everything, len(everything)), rotations=False),
+    ]
+    rows = []
+    for st in settings:
+        row = {"setting": st.name}
+        for sname, paths in sets.items():
+            groups = list(paths.values())
+            views, rate = _views(emb, images[sname], st.scales, st.rotations)
+            flat = views[:, 0]
+            with tempfile.TemporaryDirectory(dir=work) as tmp:
+                idx = VectorIndex(Path(tmp) / "index.hnsw", flat.shape[1], "bench", st.projection,
+                                  lambda labels, v=flat: v[labels])
+                idx.open(list(range(len(flat))), lambda m, v=flat: iter([(m, v[m])]))
+                idx.save()
+                size = (Path(tmp) / "index.hnsw").stat().st_size
+            n = len(flat)
+            row[f"{sname}_bytes_per_photo"] = round(size / n + (feature_bytes if
+                                                                  st.stored_features else 0))
+            row[f"{sname}_photos_per_s"] = round(1 / (1 / rate + (feature_s if st.stored_features
+                                                                   else 0)), 1)
+            rankings, times = [], []
+            for q, g in enumerate(groups):
+                t = time.perf_counter()
+                best: dict[int, float] = {}
+                for v in views[q]:
+                    for label, sc in idx.search(v, n):
+                        if label != q and sc > best.get(label, -2.0):
+                            best[label] = sc
+                hits = sorted(best.items(), key=lambda h: -h[1])
+                if st.rerank:
+                    cache = (lambda ls, f=feats[sname]: {l: R.compact(f[l]) for l in ls}) \
+                        if st.stored_features else \
+                        (lambda ls, ps=list(paths): {l: F.compute(ps[l]) for l in ls})
+                    qf = F.compute(list(paths)[q])
+                    hits = R.rerank(qf, hits, cache)
+                times.append((time.perf_counter() - t) * 1000)
+                if g is None or sum(1 for x in groups if x == g) < 2:
+                    continue
+                rankings.append((g, [groups[l] == g for l, _ in hits],
+                                 sum(1 for x in groups if x == g) - 1))
+            summ = metrics.summarize([(r, k) for _, r, k in rankings])
+            row[f"{sname}_map"] = round(summ.map, 4)
+            if sname == "holidays":
+                scenes = sorted({g for g, _, _ in rankings})
+                for half, keep in (("tuned", set(scenes[0::2])), ("held_out", set(scenes[1::2]))):
+                    row[f"holidays_map_{half}"] = round(metrics.summarize(
+                        [(r, k) for g, r, k in rankings if g in keep]).map, 4)
+            row[f"{sname}_query_ms"] = round(float(np.median(times)), 1)
+        rows.append(row)
+        print(row, file=sys.stderr, flush=True)
+    return rows
+
+
+def _region_rows(emb: Embedder, work: Path) -> list[dict]:
+    """Find this on holidays-dev, through the Library (its index, its re-ranking)."""
+    import json
+    import tempfile
+
+    from photofinder.library import Library
+
+    boxes = json.loads((Path(__file__).parent / "data" / "holidays_regions.json").read_text())
+    root = ROOT / "evaldata" / "holidays-dev"
+    rows = []
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        lib = Library(Path(tmp) / "lib", embedder=emb)
+        lib.add_folder(root)
+        lib.update(duplicates=False)
+        group_of = {str(p): p.parent.name for p in root.glob("*/*.jpg")}
+        n = len(group_of)
+        for kind in ("whole photo", "drawn box", "centre quarter"):
+            rankings, times = [], []
+            for scene, b in sorted(boxes["boxes"].items()):
+                q = str(root / b["query"])
+                w, h = Image.open(q).size
+                region = {"whole photo": None, "drawn box": tuple(b["box"]),
+                          "centre quarter": (w // 4, h // 4, w // 2, h // 2)}[kind]
+                t = time.perf_counter()
+                got = lib.similar(q, top=n, region=region)
+                times.append((time.perf_counter() - t) * 1000)
+                rel = sum(1 for g in group_of.values() if g == scene) - 1
+                rankings.append(([group_of.get(m.path) == scene for m in got], rel))
+            s = metrics.summarize(rankings)
+            rows.append({"query": kind, "queries": len(rankings), "map": round(s.map, 4),
+                         "p@1": round(s.precision_at[1], 4),
+                         "query_ms": round(float(np.median(times)), 1)})
+            print(rows[-1], file=sys.stderr, flush=True)
+        lib.close()
+    return rows
+
+
+def frontier(regions: bool) -> None:
+    import tempfile
+
+    sets = {"holidays": holidays(), "copies": copies()}
+    emb = Embedder(provider="cpu")
+    images = {k: load_images(list(v), 352) for k, v in sets.items()}
+    work = Path(tempfile.mkdtemp(prefix="pf-frontier-"))
+    out = {"benchmark": "evaluate_settings --frontier", "cpu_cores": os.cpu_count(),
+           "note": "shared 2-core machine: photos/s and ms are noisy; compare within this run",
+           "photos": {k: len(v) for k, v in sets.items()},
+           "rows": _frontier_rows(emb, sets, images, work)}
+    if regions:
+        out["find_this"] = _region_rows(emb, work)
+    emit(out)
+
+
 def main() -> None:
+    if "--frontier" in sys.argv:
+        return frontier("--regions" in sys.argv)
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 352, 448])
     ap.add_argument("--int8", metavar="MODEL_DIR", help="also measure this (quantised) model")

@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
             grid.menu_requested.connect(self.show_context_menu)
             grid.preview_requested.connect(self.preview.show_path)
         self.preview.find_similar.connect(self.search)
+        self.preview.find_region.connect(self.search)
+        self.duplicates.compare_view.find_region.connect(self.search)
         self.preview.show_in_folder.connect(file_actions.show_in_folder)
         self.preview.open_external.connect(file_actions.open_external)
         self.preview.navigate.connect(self._preview_step)
@@ -223,7 +225,8 @@ class MainWindow(QMainWindow):
         if isinstance(result, Failure):
             self.results.set_error(self._search_query, result.message)
             return
-        self.results.set_results(result.query, result.matches, result.outside, result.seconds)
+        self.results.set_results(result.query, result.matches, result.outside, result.seconds,
+                                 getattr(result, "region", None))
         if len(getattr(result, "queries", ())) > 1:  # several photos at once (search_many)
             self.results.title.setText(f"Photos similar to {len(result.queries)} photos")
             self.results.title.setToolTip("\n".join(result.queries + result.skipped))
@@ -234,12 +237,13 @@ class MainWindow(QMainWindow):
     _search_query = ""
 
     # -- user actions ---------------------------------------------------------------------
-    def search(self, path: str) -> None:
+    def search(self, path: str, region: tuple[int, int, int, int] | None = None) -> None:
+        """Find similar by a photo, or (``region``: x, y, w, h) by a part of it."""
         path = os.path.abspath(path)
         self._search_query = path
-        self.results.set_searching(path)
+        self.results.set_searching(path, region)
         self.stack.setCurrentWidget(self.results)
-        self._search_token = self._ask(queries.similar, path)
+        self._search_token = self._ask(queries.similar, path, queries.TOP, region)
 
     def search_many(self, paths: list[str]) -> None:
         """Several photos at once (a file manager's selection): one grid of the photos most

@@ -41,6 +41,7 @@ class SimilarResult:
     matches: list[Match]
     outside: bool  # the query is not in the library (dropped or opened)
     seconds: float = 0.0
+    region: tuple[int, int, int, int] | None = None  # "Find this": the part searched by
 
 
 def _date(taken_at: str | None, mtime_ns: int) -> str:
@@ -64,13 +65,14 @@ def photos(lib: Library) -> PhotoTable:
     return t
 
 
-def similar(lib: Library, path: str, top: int = TOP) -> SimilarResult:
+def similar(lib: Library, path: str, top: int = TOP, region=None) -> SimilarResult:
+    """The photos like ``path`` (or like its ``region``, x, y, w, h: "Find this")."""
     start = time.perf_counter()
     lib.catch_up()
     p = os.path.abspath(path)
     outside = not lib.is_catalogued(p)
-    matches = lib.similar(p, top)
-    return SimilarResult(p, matches, outside, time.perf_counter() - start)
+    matches = lib.similar(p, top, region=region)
+    return SimilarResult(p, matches, outside, time.perf_counter() - start, region=region)
 
 
 def status(lib: Library) -> dict:

@@ -73,17 +73,24 @@ class ResultsView(QWidget):
         loader.ready.connect(self._on_thumb)
 
     # -- state ----------------------------------------------------------------------------
-    def set_searching(self, query: str) -> None:
+    @staticmethod
+    def _title(query: str, region) -> str:
+        if region is None:
+            return f"Photos similar to {os.path.basename(query)}"
+        return f"Photos showing the part of {os.path.basename(query)} you chose"
+
+    def set_searching(self, query: str, region=None) -> None:
         self.query = query
         self.model.set_matches([])
-        self.title.setText(f"Photos similar to {os.path.basename(query)}")
+        self.title.setText(self._title(query, region))
         self.title.setToolTip(query)
         self.subtitle.setText("Searching…")
         self._update_thumb()
 
-    def set_results(self, query: str, matches, outside: bool, seconds: float = 0.0) -> None:
+    def set_results(self, query: str, matches, outside: bool, seconds: float = 0.0,
+                    region=None) -> None:
         self.query = query
-        self.title.setText(f"Photos similar to {os.path.basename(query)}")
+        self.title.setText(self._title(query, region))
         self.title.setToolTip(query)
         self.outside = outside
         self.model.set_matches(matches)
