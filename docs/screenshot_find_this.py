@@ -29,7 +29,7 @@ def main() -> None:
     from photofinder.gui.main_window import MainWindow
 
     library, photo, region = sys.argv[1], sys.argv[2], [int(v) for v in sys.argv[3].split(",")]
-    app = make_app([])
+    app = make_app()
 
     def pump(seconds: float, until=lambda: False) -> None:
         end = time.time() + seconds
