@@ -122,9 +122,9 @@ def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, 
     all_colours = [r["colour"] for t in templates.values() for r in t.values()]
     with Library(lib_dir) as lib:
         cat = lib.catalog
-        real = cat.counts()["indexed"]
+        real = cat.photos.counts()["indexed"]
         model = lib.embedder.model_id
-        folder = cat.add_folder("/synthetic")
+        folder = cat.folders.add("/synthetic")
         want_copy_fams = int(n * copies) // 5
         want_burst_fams = int(n * bursts) // 3
         plan = [("copy", k) for k in range(want_copy_fams)] + [("burst", k) for k in range(want_burst_fams)]
@@ -160,16 +160,16 @@ def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, 
         for start in range(0, len(rows), 5000):
             with cat.transaction():
                 for i, (path, hsh, w, h, vec, sig, colour) in enumerate(rows[start:start + 5000], start):
-                    pid = cat.insert_photo(folder.id, path, 1_000_000, 0, 1, 10_000_000 + i)
+                    pid = cat.photos.insert(folder.id, path, 1_000_000, 0, 1, 10_000_000 + i)
                     v = vec / np.linalg.norm(vec)
-                    cat.record_result(pid, {"hash": hsh, "width": w, "height": h, "orientation": 1,
+                    cat.photos.record_result(pid, {"hash": hsh, "width": w, "height": h, "orientation": 1,
                                             "taken_at": None, "format": "JPEG", "size": 1_000_000,
                                             "mtime_ns": 0, "signature": sig.tobytes(),
                                             "colour": colour},
                                       model, encode_vector(v))
         from photofinder.dedup import features as F
 
-        cat.set_features(dict(feats), F.VERSION)
+        cat.dedup.set_features(dict(feats), F.VERSION)
     return {"real_photos": real, "planted_copy_families": want_copy_fams,
             "planted_burst_families": want_burst_fams, "photos_in_copy_families": 5 * want_copy_fams,
             "photos_in_burst_families": 3 * want_burst_fams, "fill_photos": fill}

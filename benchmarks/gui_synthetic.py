@@ -55,7 +55,7 @@ def build(n: int, root: str) -> dict:
     lib = Library(lib_dir)
     lib.lock()
     cat = lib.catalog
-    folder = cat.add_folder(photos)
+    folder = cat.folders.add(photos)
     dim, model = lib.embedder.dim, lib.embedder.model_id
     rng = np.random.default_rng(7)
     chunk = 5000
@@ -74,13 +74,13 @@ def build(n: int, root: str) -> dict:
                     with open(path, "wb") as f:
                         f.write(sources[k % len(sources)])
                 st = os.stat(path)
-                pid = cat.insert_photo(folder.id, path, st.st_size, st.st_mtime_ns, st.st_dev,
+                pid = cat.photos.insert(folder.id, path, st.st_size, st.st_mtime_ns, st.st_dev,
                                        st.st_ino)
                 taken = f"{2001 + k // 12000}:{k // 1000 % 12 + 1:02d}:{k % 28 + 1:02d} 12:00:00"
-                cat.record_result(pid, {"hash": f"synthetic{k:09d}", "width": 200, "height": 150,
+                cat.photos.record_result(pid, {"hash": f"synthetic{k:09d}", "width": 200, "height": 150,
                                         "format": "JPEG", "taken_at": taken}, model,
                                   vecs[i].astype(np.float16).tobytes())
-    cat.set_folder_state(folder.id, online=True, scanned=True)
+    cat.folders.set_online(folder.id, online=True, scanned=True)
     len(lib.index)  # builds the HNSW index from the stored vectors
     lib.index.dirty = True
     lib.close()

@@ -45,7 +45,7 @@ def main() -> None:
         lib = Library(tmp / "lib")
         lib.add_folder(folder)
         lib.update()
-        indexed = lib.catalog.counts()["indexed"]
+        indexed = lib.catalog.photos.counts()["indexed"]
         photos = [r.path for r in lib.listing() if r.status == "indexed"][:20]
         outside = tmp / "outside.jpg"
         shutil.copy(photos[0], outside)

@@ -32,13 +32,13 @@ def main() -> None:
             for i in range(min(1000, args.n - d * 1000)):
                 (sub / f"IMG_{i:04d}.jpg").write_bytes(blob)
         cat = Catalog(tmp / "catalog.sqlite")
-        folder = cat.add_folder(str(root))
+        folder = cat.folders.add(str(root))
         with Timer() as first:
             r1 = scanner.scan(cat, [folder])
         times = []
         for _ in range(3):
             with Timer() as t:
-                r2 = scanner.scan(cat, cat.folders())
+                r2 = scanner.scan(cat, cat.folders.all())
             times.append(t.s)
             assert r2.unchanged == args.n and r2.new == r2.changed == r2.deleted == 0
         emit({"benchmark": "rescan_unchanged", "files": args.n, "first_scan_s": round(first.s, 2),

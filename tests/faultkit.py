@@ -225,7 +225,7 @@ def _check(world: World, before: dict[str, str]) -> dict:
     os.environ["XDG_DATA_HOME"] = str(world.xdg)
     problems, lost, in_trash = [], [], 0
     with Library(world.lib) as lib:
-        entries = lib.catalog.journal_entries()
+        entries = lib.catalog.journal.entries()
         if any(e.state in ("intent", "restoring") for e in entries):
             problems.append("journal rows left open after recovery")
         moved: dict[str, object] = {}

@@ -13,7 +13,7 @@ import sqlite_utils
 from faultkit import sha
 from photofinder.dedup import cleanup, recovery
 from photofinder.platforms import trash as T
-from photofinder.store import schema
+from photofinder.store import migrations
 from photofinder.store.catalog import Catalog
 
 
@@ -33,7 +33,7 @@ def test_migration_3_keeps_old_journal_rows_undoable(tmp_path, xdg):
     path = tmp_path / "catalog.sqlite"
     db = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    schema.MIGRATIONS[1](db), schema.MIGRATIONS[2](db)
+    migrations.v1_catalogue(db), migrations.v2_signatures(db)
     db.execute("INSERT INTO meta VALUES ('schema_version', '2')")
     db.execute("INSERT INTO folders(path, added_at) VALUES (?, 0)", [str(photo.parent)])
     db.execute("INSERT INTO journal(at, action, path, hash, batch, detail, undone_at) VALUES "
@@ -43,16 +43,16 @@ def test_migration_3_keeps_old_journal_rows_undoable(tmp_path, xdg):
                "(0, 'trash', '/x/gone.jpg', 'h', 'b0', '{}', 5)")
     db.conn.close()
     cat = Catalog(path)
-    rows = {e.path: e for e in cat.journal_entries()}
+    rows = {e.path: e for e in cat.journal.entries()}
     assert rows[str(photo)].state == "moved" and rows[str(photo)].trash_name == entry.name
     assert rows["/x/gone.jpg"].state == "undone"
-    assert cat.journal_last_batch() == "b1"
+    assert cat.journal.last_batch() == "b1"
     assert cleanup.undo(cat) == [str(photo)] and sha(photo) == digest
     cat.close()
 
 
 def _intent(cat, path, entry, digest):
-    return cat.journal_intent("b", path, digest, os.path.getsize(path), 0, entry.trash_dir,
+    return cat.journal.intent("b", path, digest, os.path.getsize(path), 0, entry.trash_dir,
                               entry.name)
 
 
@@ -60,12 +60,12 @@ def test_recovery_of_each_open_state(tmp_path, xdg):
     folder = tmp_path / "p"
     folder.mkdir()
     cat = Catalog(tmp_path / "catalog.sqlite")
-    fid = cat.add_folder(str(folder)).id
+    fid = cat.folders.add(str(folder)).id
     files = {}
     for name in ("moved", "not-moved", "restored", "not-restored"):
         p = folder / f"{name}.jpg"
         p.write_bytes(name.encode() * 100)
-        files[name] = (str(p), sha(p), cat.insert_photo(fid, str(p), 1, 1, 1, 1))
+        files[name] = (str(p), sha(p), cat.photos.insert(fid, str(p), 1, 1, 1, 1))
     # killed after the move, before its outcome
     p, h, _ = files["moved"]
     e1 = T.reserve(p)
@@ -80,26 +80,26 @@ def test_recovery_of_each_open_state(tmp_path, xdg):
     e3 = T.reserve(p)
     i3 = _intent(cat, p, e3, h)
     T.move(p, e3)
-    cat.journal_moved(i3, p)
-    cat.journal_set_state(i3, "restoring")
+    cat.journal.moved(i3, p)
+    cat.journal.set_state(i3, "restoring")
     os.link(e3.file, p)
     # undo killed after its intent, before anything moved
     p, h, _ = files["not-restored"]
     e4 = T.reserve(p)
     i4 = _intent(cat, p, e4, h)
     T.move(p, e4)
-    cat.journal_moved(i4, p)
-    cat.journal_set_state(i4, "restoring")
+    cat.journal.moved(i4, p)
+    cat.journal.set_state(i4, "restoring")
 
     done = recovery.recover(cat)
     states = dict(done.settled)
     assert states == {files["moved"][0]: "moved", files["not-moved"][0]: "failed",
                       files["restored"][0]: "undone", files["not-restored"][0]: "moved"}
-    assert cat.photo_by_path(files["moved"][0]) is None  # never listed as present
-    assert cat.photo_by_path(files["not-moved"][0]) is not None
+    assert cat.photos.by_path(files["moved"][0]) is None  # never listed as present
+    assert cat.photos.by_path(files["not-moved"][0]) is not None
     assert not os.path.exists(e2.info)  # the reserved name is given back
     assert not os.path.exists(e3.file) and not os.path.exists(e3.info)
     assert done.restored == [files["restored"][0]]
-    assert not cat.journal_has_open()
+    assert not cat.journal.has_open()
     assert sorted(os.listdir(xdg / "Trash" / "files")) == sorted([e1.name, e4.name])
     cat.close()

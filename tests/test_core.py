@@ -40,11 +40,11 @@ def test_results_best_first_and_query_left_out(library, photo_set):
 def test_adding_same_folder_twice_adds_nothing(library, photo_set):
     library.add_folder(photo_set / "originals")
     library.update()
-    before = library.catalog.counts()
+    before = library.catalog.photos.counts()
     library.add_folder(photo_set / "originals")
     report, prog = library.update()
     assert report.new == 0 and prog.done == 0
-    assert library.catalog.counts() == before
+    assert library.catalog.photos.counts() == before
     assert len(library.folders()) == 1
     assert len(library.index) == before["indexed"]
 
@@ -58,7 +58,7 @@ def test_removing_a_folder_removes_its_photos_from_results(library, photo_set):
     library.remove_folder(photo_set / "edited")
     got = library.similar(q, top=50)
     assert got and not any("edited" in m.path for m in got)
-    assert library.catalog.counts()["indexed"] == 10
+    assert library.catalog.photos.counts()["indexed"] == 10
 
 
 def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path, photo_set, model):

@@ -196,7 +196,7 @@ def _catalogue(tmp_path):
 
     rng = np.random.default_rng(8)
     cat = Catalog(tmp_path / "catalog.sqlite")
-    folder = cat.add_folder("/x")
+    folder = cat.folders.add("/x")
     vecs = rng.normal(size=(60, 64))
     vecs[10:20] = vecs[0:10] + 0.1 * rng.normal(size=(10, 64))
     pics = [np.clip(128 + 40 * np.kron(rng.normal(size=(6, 6)), np.ones((8, 8))), 0, 255)
@@ -204,18 +204,18 @@ def _catalogue(tmp_path):
     for i in range(5):
         pics[25 + i] = S.transform(pics[20 + i], 1 + i)
     for i in range(60):
-        pid = cat.insert_photo(folder.id, f"/x/{i}.jpg", 1000, 0, 1, i)
+        pid = cat.photos.insert(folder.id, f"/x/{i}.jpg", 1000, 0, 1, i)
         v = vecs[i] / np.linalg.norm(vecs[i])
-        cat.record_result(pid, {"hash": f"h{i:03d}", "width": 800, "height": 600,
+        cat.photos.record_result(pid, {"hash": f"h{i:03d}", "width": 800, "height": 600,
                                 "signature": pics[i].astype(np.uint8).tobytes()},
                           "m", encode_vector(v))
     idx = VectorIndex(tmp_path / "i.hnsw", 64, "m")
-    idx.open(cat.embedding_labels("m"), lambda ls: decode_vectors(cat.vectors(ls)))
+    idx.open(cat.embeddings.labels("m"), lambda ls: decode_vectors(cat.embeddings.vectors(ls)))
     return cat, idx
 
 
 def _found(cat, idx, todo=None, skip=frozenset()):
-    nodes = cat.dedup_nodes()
+    nodes = cat.dedup.nodes()
     got = candidates.find(cat, idx, {n.photo_id: n.hash for n in nodes},
                           {n.label: n.photo_id for n in nodes}, todo, 0.8, 6, set(skip))
     return {k: (c.pa, c.pb, c.cosine, c.rotation, c.mirror_hint, tuple(c.sources))
@@ -224,7 +224,7 @@ def _found(cat, idx, todo=None, skip=frozenset()):
 
 def test_find_beside_and_on_one_connection_agree(tmp_path, caplog):
     cat, idx = _catalogue(tmp_path)
-    assert cat.reads_apart()
+    assert cat.signatures.reads_apart()
     with caplog.at_level("DEBUG", logger="photofinder.dedup.candidates"):
         beside = _found(cat, idx)
     assert not caplog.records  # the rotation pass ran beside, on its own connection
@@ -232,13 +232,13 @@ def test_find_beside_and_on_one_connection_agree(tmp_path, caplog):
     turned = {(f"h{20 + i:03d}", f"h{25 + i:03d}"): 1 + i for i in range(5)}
     assert all(beside[k][3] is not None and "rotation" in beside[k][5] for k in turned)
     with cat.transaction():  # uncommitted work: only this connection sees it
-        assert not cat.reads_apart()
+        assert not cat.signatures.reads_apart()
         assert _found(cat, idx) == beside
     only_new = _found(cat, idx, {"h003"})
     assert set(only_new) == {("h003", "h013")}
     assert _found(cat, idx, set()) == {}
     # a tiny picture is in no pair, either side
-    pid = {n.hash: n.photo_id for n in cat.dedup_nodes()}
+    pid = {n.hash: n.photo_id for n in cat.dedup.nodes()}
     without = _found(cat, idx, skip={pid["h004"], pid["h015"]})
     assert without == {k: v for k, v in beside.items() if not {"h004", "h015"} & set(k)}
 
@@ -263,12 +263,12 @@ def test_mirror_hints_say_which_pairs_are_mirrored(tmp_path):
     from photofinder.store.catalog import Catalog
 
     cat = Catalog(tmp_path / "catalog.sqlite")
-    folder = cat.add_folder("/x")
+    folder = cat.folders.add("/x")
     for i, pic in enumerate(np.concatenate([pics, pics[:, :, ::-1]])):
-        pid = cat.insert_photo(folder.id, f"/x/{i}.jpg", 1000, 0, 1, i)
-        cat.record_result(pid, {"hash": f"h{i}", "width": 800, "height": 600,
+        pid = cat.photos.insert(folder.id, f"/x/{i}.jpg", 1000, 0, 1, i)
+        cat.photos.record_result(pid, {"hash": f"h{i}", "width": 800, "height": 600,
                                 "signature": pic.astype(np.uint8).tobytes()}, "m", encode_vector(np.ones(4)))
-    ids = {r.path: r.id for r in cat.photos(range(1, 11)).values()}
+    ids = {r.path: r.id for r in cat.photos.by_ids(range(1, 11)).values()}
     mirrored_pairs = [candidates.Candidate(ids[f"/x/{i}.jpg"], ids[f"/x/{i + 5}.jpg"]) for i in range(5)]
     plain_pairs = [candidates.Candidate(ids[f"/x/{i}.jpg"], ids[f"/x/{i}.jpg"]) for i in range(5)]
     candidates.mirror_hints(cat, mirrored_pairs + plain_pairs, chunk=3)

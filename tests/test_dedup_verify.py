@@ -127,9 +127,9 @@ def test_what_an_earlier_run_found_is_counted_as_that_run_counted_it(tmp_path):
     from photofinder.store.dedup import PairVerdict
 
     cat = Catalog(tmp_path / "catalog.sqlite")
-    cat.add_pair_verdicts("p", [PairVerdict("a", "b", "similar", 0.9, "moved", None, True),
+    cat.dedup.add_verdicts("p", [PairVerdict("a", "b", "similar", 0.9, "moved", None, True),
                                 PairVerdict("a", "c", "similar", 0.4, "another shot", None)])
-    got = {(v.hash_a, v.hash_b): v.tentative for v in cat.pair_verdicts("p")}
+    got = {(v.hash_a, v.hash_b): v.tentative for v in cat.dedup.verdicts("p")}
     assert got == {("a", "b"): True, ("a", "c"): False}
     cat.close()
     r = grouping.Relations([("a", "b"), ("u", "v")])

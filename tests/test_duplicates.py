@@ -146,15 +146,15 @@ def copies(tmp_path, model):
     lib.add_folder(a)
     lib.update()
     folder = lib.add_folder(b)
-    orig = lib.catalog.photo_by_path(str(a / "cat.jpg"))
+    orig = lib.catalog.photos.by_path(str(a / "cat.jpg"))
     st = os.stat(b / "cat-link.jpg")
-    pid = lib.catalog.insert_photo(folder.id, str(b / "cat-link.jpg"), st.st_size,
+    pid = lib.catalog.photos.insert(folder.id, str(b / "cat-link.jpg"), st.st_size,
                                    st.st_mtime_ns, st.st_dev, st.st_ino)
-    label, vec = lib.catalog.embedding_of_photo(orig.id, lib.embedder.model_id)
+    vec = lib.catalog.embeddings.of_photo(orig.id, lib.embedder.model_id).vector
     sig = dbutil.rows(lib, "SELECT sig FROM signatures WHERE photo_id=?", [orig.id])[0]["sig"]
     meta = {k: getattr(orig, k) for k in ("hash", "width", "height", "orientation", "taken_at", "format",
                                  "size", "mtime_ns")}
-    lib.catalog.record_result(pid, {**meta, "signature": sig}, lib.embedder.model_id, vec)
+    lib.catalog.photos.record_result(pid, {**meta, "signature": sig}, lib.embedder.model_id, vec)
     lib.refresh()
     yield lib, a, b
     lib.close()
@@ -267,7 +267,7 @@ def test_a_grey_crop_further_than_the_cnn_threshold_is_still_found(tmp_path, mod
                                          "JOIN embeddings e ON e.photo_id=p.id")}
         cos = float(vec["retina.jpg"] @ vec["retina-grey-crop.jpg"])
         assert thresholds(0.5)["grey_cosine"] <= cos < thresholds(0.5)["cosine"]
-        grey, colour = lib.catalog.colour_kinds(COLOURLESS)  # kept by the indexer
+        grey, colour = lib.catalog.signatures.colour_kinds(COLOURLESS)  # kept by the indexer
         ids = {os.path.basename(r["path"]): r["id"] for r in dbutil.rows(lib, "SELECT id, path FROM photos")}
         assert {ids["retina-grey-crop.jpg"], ids["camera.jpg"], ids["coins.jpg"]} == grey
         assert ids["retina.jpg"] in colour and ids["coffee.jpg"] in colour

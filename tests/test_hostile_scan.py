@@ -129,7 +129,7 @@ def test_folder_of_100000_files_scans(library, tmp_path):
     library.add_folder(root)
     report = library.scan()
     assert report.new == 100_000
-    assert library.catalog.counts()["pending"] == 100_000
+    assert library.catalog.photos.counts()["pending"] == 100_000
     report = library.scan()  # a rescan only stats
     assert report.unchanged == 100_000 and report.new == 0
 
@@ -194,7 +194,7 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
         assert expected in errors[name] and "\n" not in errors[name], (name, errors[name])
     before = {r["path"]: r["hash"] for r in dbutil.rows(library,
         "SELECT path, hash FROM photos WHERE status='indexed'")}
-    labels_before = sorted(library.catalog.embedding_labels(library.embedder.model_id))
+    labels_before = sorted(library.catalog.embeddings.labels(library.embedder.model_id))
 
     # more bad files arrive, one good file is damaged in place: nothing else is lost
     for name, (make, _) in MORE_BAD.items():
@@ -206,7 +206,7 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     after = {r["path"]: r["hash"] for r in dbutil.rows(library,
         "SELECT path, hash FROM photos WHERE status='indexed'")}
     assert after == before
-    assert sorted(library.catalog.embedding_labels(library.embedder.model_id)) == labels_before
+    assert sorted(library.catalog.embeddings.labels(library.embedder.model_id)) == labels_before
     assert len(library.index) == good
     # searching still works
     hits = library.similar(root / "a.jpg", top=3)

@@ -68,7 +68,7 @@ def test_many_processes_opening_a_new_catalogue_at_once(tmp_path):
     start = time.time() + 2.0  # all of them open the catalogue in the same instant
     code = ("import sys, time; from photofinder.store.catalog import Catalog; "
             "time.sleep(max(0, float(sys.argv[2]) - time.time())); "
-            "c = Catalog(sys.argv[1]); print(c.get_meta('schema_version'))")
+            "c = Catalog(sys.argv[1]); print(c.meta.get('schema_version'))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "c.sqlite"), str(start)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(6)]

@@ -23,9 +23,9 @@ from photofinder.library import Library, LibraryBusy
 
 
 def label_of(lib, path):
-    row = lib.catalog.photo_by_path(str(path))
-    emb = lib.catalog.embedding_of_photo(row.id, lib.embedder.model_id)
-    return row.id, emb[0] if emb else None
+    row = lib.catalog.photos.by_path(str(path))
+    emb = lib.catalog.embeddings.of_photo(row.id, lib.embedder.model_id)
+    return row.id, emb.label if emb else None
 
 
 @pytest.fixture
@@ -63,8 +63,8 @@ def test_changed_moved_deleted_files(library, folder):
     new_id, new_label = label_of(library, folder / "rocket.jpg")
     assert new_id == rocket_id and new_label != rocket_label
     assert rocket_label not in library.index.live and new_label in library.index.live
-    assert library.catalog.photo_by_path(str(folder / "camera.jpg")) is None
-    assert library.catalog.counts()["indexed"] == 9 == len(library.index)
+    assert library.catalog.photos.by_path(str(folder / "camera.jpg")) is None
+    assert library.catalog.photos.counts()["indexed"] == 9 == len(library.index)
 
 
 def test_unplugged_folder_goes_offline_and_stays_searchable(tmp_path, library, folder, photo_set):
@@ -137,7 +137,7 @@ def test_kill_9_mid_run_then_resume(tmp_path, model):
     assert prog.done == 400 - len(before)  # nothing committed is embedded again
     after = {r["id"]: r["indexed_at"] for r in dbutil.rows(lib, "SELECT id, indexed_at FROM photos")}
     assert all(after[k] == v for k, v in before.items())
-    assert lib.catalog.counts() == {"pending": 0, "indexed": 400, "failed": 0}
+    assert lib.catalog.photos.counts() == {"pending": 0, "indexed": 400, "failed": 0}
     assert len(lib.index) == 400
     assert dbutil.rows(lib, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
     lib.close()
@@ -187,7 +187,7 @@ def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folde
             time.sleep(1.5)
             f.write(data[len(data) // 3:])
         assert wait_for(lambda: str(folder / "slow.jpg") in indexed_paths())
-        assert reader.catalog.counts()["failed"] == 0
+        assert reader.catalog.photos.counts()["failed"] == 0
         # the search sees what the watcher indexed
         reader.refresh()
         got = reader.similar(folder / "coffee.jpg", top=1)
@@ -205,8 +205,8 @@ def test_vanished_between_scan_and_decode(library, folder):
     os.unlink(folder / "coins.jpg")
     prog = library.index_pending()
     assert prog.failed == 0
-    assert library.catalog.photo_by_path(str(folder / "coins.jpg")) is None
-    assert library.catalog.counts() == {"pending": 0, "indexed": 9, "failed": 0}
+    assert library.catalog.photos.by_path(str(folder / "coins.jpg")) is None
+    assert library.catalog.photos.counts() == {"pending": 0, "indexed": 9, "failed": 0}
 
 
 def test_pause_resume_and_cancel(tmp_path, model):
@@ -236,7 +236,7 @@ def test_pause_resume_and_cancel(tmp_path, model):
     t.join(120)
     final = seen[-1][1]
     assert final.done < 120
-    counts = lib.catalog.counts()
+    counts = lib.catalog.photos.counts()
     assert counts["indexed"] == final.done and counts["pending"] == 120 - final.done
     assert len(lib.index) == final.done
     prog = lib.index_pending()  # resumes with what is left
@@ -256,7 +256,7 @@ def test_hard_links_and_symlinks_are_one_photo(library, tmp_path, photo_set):
     library.add_folder(a)
     library.add_folder(b)
     library.update()
-    assert library.catalog.counts()["indexed"] == 1
+    assert library.catalog.photos.counts()["indexed"] == 1
     assert sum(f["photos"] for f in library.status()["folders"]) == 1
 
 

@@ -72,7 +72,7 @@ def test_training_is_versioned_rederived_without_reembedding_and_switches_off(in
     model = lib.embedder.model_id
     q = str(root / "originals" / "chelsea.jpg")
     plain = lib.similar(q, top=10)
-    labels = sorted(lib.catalog.embedding_labels(model))
+    labels = sorted(lib.catalog.embeddings.labels(model))
     vectors = lib.stored_vectors(labels)
     # a "not a copy" decision teaches the duplicate check only: never a training pair
     lib.not_duplicates(str(root / "originals" / "coffee.jpg"),
@@ -87,7 +87,7 @@ def test_training_is_versioned_rederived_without_reembedding_and_switches_off(in
     assert status["kind"] == "learned" and status["version"].startswith("learned-1280x1280@")
     assert lib.index.space == status["version"] and len(lib.index) == len(labels)
     # nothing was embedded again: the same stored vectors, the same labels
-    assert sorted(lib.catalog.embedding_labels(model)) == labels
+    assert sorted(lib.catalog.embeddings.labels(model)) == labels
     assert np.array_equal(lib.stored_vectors(labels), vectors)
     # every original still finds its three edited copies first (they were in the library)
     for name in ("chelsea", "astronaut", "rocket", "coins"):

@@ -70,7 +70,7 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     got = [os.path.basename(m.path) for m in lib.similar(q, top=3)]
     assert set(got) == {"coffee-resized.jpg", "coffee-cropped.jpg", "coffee-recompressed.jpg"}
     # the duplicates' range search still answers raw cosines (their thresholds are raw)
-    labels = lib.catalog.embedding_labels(lib.embedder.model_id)
+    labels = lib.catalog.embeddings.labels(lib.embedder.model_id)
     raw = lib.stored_vectors(labels)
     found, sims = lib.index.search_many(raw[:5], 4)
     exact = raw[:5] @ raw.T
@@ -127,7 +127,7 @@ def test_a_small_library_gets_a_compact_index_ranked_as_before(tmp_path, photo_s
     lib.update()
     meta = json.loads((tmp_path / "lib" / "index.json").read_text())
     assert meta["dim"] == P.SHIPPED_INDEX_DIM and meta["space"].startswith("pca-axes-")
-    labels = lib.catalog.embedding_labels(lib.embedder.model_id)
+    labels = lib.catalog.embeddings.labels(lib.embedder.model_id)
     raw = lib.stored_vectors(labels)
     # searched with the photo's vector, the scores are the raw cosines, best first
     got = lib.index.search(raw[0], 10)

@@ -117,7 +117,7 @@ def test_find_this_a_region_finds_the_photos_that_show_it(tmp_path, model, capsy
     # its local features agree: the score is lifted above the cosine the graph gave it
     vecs, feats, _ = lib.region_query(query, box)
     cosine = max(float(v @ lib.stored_vectors([l])[0]) for v in vecs for l in
-                 [lib.catalog.embedding_of_photo(got[0].photo_id, lib.embedder.model_id)[0]])
+                 [lib.catalog.embeddings.of_photo(got[0].photo_id, lib.embedder.model_id).label])
     assert got[0].score > cosine + 0.25 * (1 - cosine)
     with pytest.raises(LibraryError, match="outside the picture"):
         lib.similar(query, region=(1400, 10, 200, 200))  # 1500 px wide as shown

@@ -27,7 +27,7 @@ def test_sideways_copy_finds_its_original(library, photo_set, tmp_path):
         hits_views += os.path.basename(got[0].path) == f"{name}.jpg"
         plain = Searcher(library.index, library.stored_vectors, SearchOptions(rotations=False))
         top = plain.rank(vecs[0], 1)
-        rows = library.catalog.photos_for_labels([top[0][0]])
+        rows = library.catalog.photos.by_labels([top[0][0]])
         hits_upright += os.path.basename(rows[top[0][0]].path) == f"{name}.jpg"
         # the best of four views scores at least as high as the upright view alone
         assert got[0].score >= top[0][1] - 1e-5
@@ -38,11 +38,11 @@ def test_query_expansion_option_ranks_and_leaves_the_query_out(library, photo_se
     library.add_folder(photo_set)
     library.update()
     vec, own = library.query_vector(photo_set / "originals" / "coffee.jpg")
-    label = library.catalog.embedding_of_photo(own, library.embedder.model_id)[0]
+    label = library.catalog.embeddings.of_photo(own, library.embedder.model_id).label
     qe = Searcher(library.index, library.stored_vectors, SearchOptions(qe=2, rotations=False))
     got = qe.rank(vec, 5, {label})
     assert label not in [l for l, _ in got] and len(got) == 5
-    rows = library.catalog.photos_for_labels([l for l, _ in got])
+    rows = library.catalog.photos.by_labels([l for l, _ in got])
     names = [os.path.basename(rows[l].path) for l, _ in got[:3]]
     assert all(n.startswith("coffee-") for n in names), names
     assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)

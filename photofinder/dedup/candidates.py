@@ -90,19 +90,19 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
     with ThreadPoolExecutor(1) as pool:
         # the rotation pass needs nothing from the CNN's: beside it (numpy, SQLite and
         # hnswlib let go of the GIL), on a connection of its own
-        rotated = pool.submit(rotation_pairs, True) if catalog.reads_apart() else None
+        rotated = pool.submit(rotation_pairs, True) if catalog.signatures.reads_apart() else None
         if labels:
             if index.projection is not None:
                 # every raw vector (queries, hits to re-score) read from the catalogue once
-                raw = vectors = RawVectors(index.live, index.raw_dim, catalog.vectors)
+                raw = vectors = RawVectors(index.live, index.raw_dim, catalog.embeddings.vectors)
 
                 def search(vecs, k, ef):
                     return index.search_many(vecs, k, ef, raw=raw)
             else:  # the graph holds the raw vectors: no re-scoring; queries chunk by chunk
                 def vectors(part):
-                    return RawVectors(part, index.raw_dim, catalog.vectors)(part)
+                    return RawVectors(part, index.raw_dim, catalog.embeddings.vectors)(part)
                 search = index.search_many
-            grey, colour = catalog.colour_kinds(S.COLOURLESS) if grey_cosine else (set(), set())
+            grey, colour = catalog.signatures.colour_kinds(S.COLOURLESS) if grey_cosine else (set(), set())
             grey_to_colour = ({l for l, p in photo_of_label.items() if p in grey},
                               {l for l, p in photo_of_label.items() if p in colour})
             low = grey_cosine if grey and colour else None
@@ -134,7 +134,7 @@ def signature_hashes(catalog, apart: bool = False) -> tuple[np.ndarray, np.ndarr
     """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks
     (``apart``: on a connection of its own, for a thread)."""
     ids, hashes = [], []
-    read = catalog.signatures_apart if apart else catalog.signatures
+    read = catalog.signatures.read_apart if apart else catalog.signatures.read
     for rows in read(S.MIN_PIXELS_SIDE):
         blob = b"".join(r[1] for r in rows)
         if len(blob) == len(rows) * S.SIDE * S.SIDE:
@@ -168,7 +168,7 @@ def mirror_hints(catalog, cands: list[Candidate], chunk: int = 1024) -> None:
     """Set ``mirror_hint`` on each candidate, vectorised over all of them."""
     for start in range(0, len(cands), chunk):
         part = cands[start:start + chunk]
-        sigs = catalog.signatures_of(sorted({c.pa for c in part} | {c.pb for c in part}))
+        sigs = catalog.signatures.of(sorted({c.pa for c in part} | {c.pb for c in part}))
         have = [c for c in part if c.pa in sigs and c.pb in sigs]
         if not have:
             continue

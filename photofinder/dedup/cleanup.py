@@ -226,7 +226,7 @@ def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool
             continue
         step("reserved")
         try:
-            eid = catalog.journal_intent(batch, m.path, m.hash, st.st_size, st.st_mtime_ns,
+            eid = catalog.journal.intent(batch, m.path, m.hash, st.st_size, st.st_mtime_ns,
                                          entry.trash_dir, entry.name)
         except sqlite3.Error as e:
             T.release(entry)
@@ -246,7 +246,7 @@ def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool
             continue
         step("moved")
         try:
-            labels += catalog.journal_moved(eid, m.path)
+            labels += catalog.journal.moved(eid, m.path)
         except sqlite3.Error as e:
             error = _put_back(catalog, eid, entry, m.path, e)
             refused[m.path] = error
@@ -272,7 +272,7 @@ def _stop(rest, refused: dict, error: str) -> None:
 
 def _record(catalog, entry_id: int, state: str, reason: str | None = None) -> bool:
     try:
-        catalog.journal_set_state(entry_id, state, reason)
+        catalog.journal.set_state(entry_id, state, reason)
         return True
     except sqlite3.Error:
         return False  # the intent stays open: recovery settles it against the disk
@@ -300,7 +300,7 @@ def trash_groups(catalog, index, groups: list["Group"], dry_run: bool = False,
 
 # -- undo ----------------------------------------------------------------------------------
 def last_batch(catalog) -> str | None:
-    return catalog.journal_last_batch()
+    return catalog.journal.last_batch()
 
 
 def content_facts(file: str, home: str) -> tuple[int, str]:
@@ -385,13 +385,13 @@ def undo(catalog, batch: str | None = None, step: Step = no_step) -> UndoReport:
         batch = last_batch(catalog)
         if batch is None:
             raise CleanupError("nothing to undo")
-    elif not catalog.journal_batch_exists(batch):
+    elif not catalog.journal.batch_exists(batch):
         raise CleanupError(f"no clean-up {batch!r} in this library's journal")
-    entries = catalog.journal_batch(batch)
+    entries = catalog.journal.batch(batch)
     if not entries:
         raise CleanupError(f"clean-up {batch} has nothing left in the trash to put back")
     report = UndoReport(batch)
-    folders = [f.path for f in catalog.folders()]
+    folders = [f.path for f in catalog.folders.all()]
     for e in entries:
         why, state = _check_restorable(e, folders)
         if why:

@@ -90,17 +90,17 @@ def params_key(model: str, sensitivity: float) -> str:
 
 # -- settings ---------------------------------------------------------------------------------
 def get_rules(catalog: Catalog) -> Rules:
-    raw = catalog.get_meta("keeper_rules")
+    raw = catalog.meta.get("keeper_rules")
     return Rules.from_dict(json.loads(raw) if raw else None)
 
 
 def set_rules(catalog: Catalog, rules: Rules) -> None:
-    catalog.set_meta("keeper_rules", json.dumps(rules.to_dict()))
+    catalog.meta.set("keeper_rules", json.dumps(rules.to_dict()))
 
 
 def _photo(catalog: Catalog, path: str) -> Photo:
     p = os.path.abspath(path)
-    row = catalog.photo_by_path(p) or catalog.photo_by_path(os.path.realpath(p))
+    row = catalog.photos.by_path(p) or catalog.photos.by_path(os.path.realpath(p))
     if row is None or not row.hash:
         raise CleanupError(f"not an indexed photo of this library: {p}")
     return row
@@ -108,25 +108,25 @@ def _photo(catalog: Catalog, path: str) -> Photo:
 
 def choose_keeper(catalog: Catalog, path: str) -> None:
     """Keep exactly this file (by path) in its group, remembered."""
-    catalog.set_keeper_path(_photo(catalog, path).path)
+    catalog.dedup.set_keeper_path(_photo(catalog, path).path)
 
 
 def mark_not_duplicates(catalog: Catalog, path_a: str, path_b: str) -> None:
     a, b = _photo(catalog, path_a).hash, _photo(catalog, path_b).hash
     if a == b:
         raise CleanupError("these two files are byte-identical copies; they are duplicates")
-    catalog.add_not_duplicates(a, b)
+    catalog.dedup.add_not_duplicates(a, b)
 
 
 def _fill_missing_signatures(catalog: Catalog) -> int:
     """Photos indexed before signatures existed get one now (decoded once, stored)."""
     done = 0
-    for photo_id, path in catalog.photos_without_signature():
+    for photo_id, path in catalog.signatures.missing():
         try:
             decoded = imaging.decode(imaging.read_bytes(path), need=preprocess.LONG_SIDE)
         except (imaging.ImageError, OSError):
             continue
-        catalog.set_signature(photo_id, S.compute(decoded.image), S.colourfulness(decoded.image))
+        catalog.signatures.set(photo_id, S.compute(decoded.image), S.colourfulness(decoded.image))
         done += 1
     return done
 
@@ -160,16 +160,16 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
     say = progress or (lambda stage, done, total: None)
     params = params_key(index.model, sensitivity)
     _fill_missing_signatures(catalog)
-    nodes = catalog.dedup_nodes()
+    nodes = catalog.dedup.nodes()
     node_of_photo = {n.photo_id: n.hash for n in nodes}
     photo_of_label = {n.label: n.photo_id for n in nodes if n.label is not None}
     by_hash: dict[str, list[int]] = {}
     for n in nodes:
         by_hash.setdefault(n.hash, []).append(n.photo_id)
     live = set(by_hash)
-    vetoed = catalog.not_duplicate_pairs()
-    small = catalog.small_photo_ids(S.MIN_PIXELS_SIDE)
-    searched = catalog.searched_hashes(params) & live if verify else set()
+    vetoed = catalog.dedup.not_duplicate_pairs()
+    small = catalog.photos.smaller_than(S.MIN_PIXELS_SIDE)
+    searched = catalog.dedup.searched(params) & live if verify else set()
     todo = (live - searched) if searched else None  # None: every photo
     say("candidates", 0, 1)
     cand = candidates.find(catalog, index, node_of_photo, photo_of_label, todo, th["cosine"],
@@ -177,12 +177,12 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
     stats.update(photos=len(node_of_photo), searched_before=len(searched), candidates=len(cand),
                  candidates_s=round(time.monotonic() - t0, 3))
     if verify:
-        known = {(v.hash_a, v.hash_b): v for v in catalog.pair_verdicts(params, live)}
+        known = {(v.hash_a, v.hash_b): v for v in catalog.dedup.verdicts(params, live)}
         new = _check(catalog, cand, known, vetoed, th, by_hash, stats, say, stop)
-        catalog.add_pair_verdicts(params, new)
+        catalog.dedup.add_verdicts(params, new)
         if stop is not None and stop.is_set():
             return None  # not every candidate pair has its verdict: nothing marked searched
-        catalog.add_searched(params, sorted(todo if todo is not None else live))
+        catalog.dedup.add_searched(params, sorted(todo if todo is not None else live))
         for v in new:
             known[(v.hash_a, v.hash_b)] = v
         copy_edges, similar_edges = [], []
@@ -199,7 +199,7 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                       for (a, b), c in cand.items() if frozenset((a, b)) not in vetoed]
         similar_edges = []
     t = time.monotonic()
-    copy = groups.copy_groups(catalog, copy_edges, by_hash, vetoed, rules, catalog.keeper_paths())
+    copy = groups.copy_groups(catalog, copy_edges, by_hash, vetoed, rules, catalog.dedup.keeper_paths())
     similar = groups.similar_groups(catalog, similar_edges, copy, by_hash, vetoed)
     stats.update(copy_groups=len(copy), similar_shots=len(similar),
                  groups_s=round(time.monotonic() - t, 3), total_s=round(time.monotonic() - t0, 3))
@@ -231,7 +231,7 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say, stats)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
-    photo_of = {r.hash: r for r in catalog.photos(by_hash[h][0] for h in need).values()}
+    photo_of = {r.hash: r for r in catalog.photos.by_ids(by_hash[h][0] for h in need).values()}
     taken: dict[str, str | None] = {}
 
     def shot_at(h: str) -> str | None:
@@ -318,14 +318,14 @@ def load_features(catalog: Catalog, hashes: list[str], by_hash: dict,
     out: dict[str, features.Features] = {}
     if stats is not None:
         stats["features_read"] = 0
-    for h, blob in catalog.features(hashes, features.VERSION).items():
+    for h, blob in catalog.dedup.features(hashes, features.VERSION).items():
         f = features.Features.from_blob(blob)
         if f is not None:
             out[h] = f
     missing = [h for h in hashes if h not in out]
     if not missing:
         return out
-    rows = catalog.photos(by_hash[h][0] for h in missing if by_hash.get(h))
+    rows = catalog.photos.by_ids(by_hash[h][0] for h in missing if by_hash.get(h))
     path_of = {r.hash: r.path for r in rows.values()}
     jobs = [(h, path_of[h]) for h in missing if h in path_of]
     total = len(jobs)
@@ -336,7 +336,7 @@ def load_features(catalog: Catalog, hashes: list[str], by_hash: dict,
                                           if say and i % 20 == 0 else None))
     fresh = {h: f for h, f in got.items() if f is not None}
     if fresh:
-        catalog.set_features({h: f.to_blob() for h, f in fresh.items()}, features.VERSION)
+        catalog.dedup.set_features({h: f.to_blob() for h, f in fresh.items()}, features.VERSION)
     out.update(fresh)
     return out
 

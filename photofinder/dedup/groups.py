@@ -121,7 +121,7 @@ def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Ru
 
 def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
                 chosen: dict[str, float]) -> Group | None:
-    found = catalog.photos(pid for h in nodes for pid in by_hash.get(h, []))
+    found = catalog.photos.by_ids(pid for h in nodes for pid in by_hash.get(h, []))
     copies = _files([dataclasses.asdict(r) for r in found.values()])
     if len(copies) < 2:
         return None
@@ -193,7 +193,7 @@ def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dic
     if not sets:
         return []
     need = [by_hash[h][0] for s in sets for h in s if h not in keeper_of and by_hash.get(h)]
-    rows = catalog.photos(need)
+    rows = catalog.photos.by_ids(need)
     out = []
     for nodes in sets:
         ms: list[Member] = []

@@ -56,7 +56,7 @@ def _our_trash(e) -> bool:
 
 def recover(catalog) -> Recovered:
     out = Recovered()
-    for e in catalog.journal_open():
+    for e in catalog.journal.open_entries():
         entry = T.Entry(e.trash_dir, e.trash_name)
         at_home = os.path.lexists(e.path)
         ours = _our_trash(e)
@@ -67,14 +67,14 @@ def recover(catalog) -> Recovered:
             else:
                 moved = in_trash and (not at_home or _ours(entry.file, e))
             if moved:
-                out.removed_labels += catalog.journal_moved(e.id, e.path)
+                out.removed_labels += catalog.journal.moved(e.id, e.path)
                 out.settled.append((e.path, MOVED))
             else:
                 if ours:
                     T.release(entry)
                 why = ("interrupted before the move" if at_home
                        else "not found in its place nor in the trash")
-                catalog.journal_set_state(e.id, FAILED, why)
+                catalog.journal.set_state(e.id, FAILED, why)
                 out.settled.append((e.path, FAILED))
         else:  # restoring
             if at_home and (not in_trash or _same_file(e.path, entry.file)):
@@ -82,14 +82,14 @@ def recover(catalog) -> Recovered:
                     os.unlink(entry.file)
                 if ours:
                     T.release(entry)
-                catalog.journal_set_state(e.id, UNDONE)
+                catalog.journal.set_state(e.id, UNDONE)
                 out.settled.append((e.path, UNDONE))
                 out.restored.append(e.path)
             elif in_trash:
-                catalog.journal_set_state(e.id, MOVED, "undo was interrupted; undo again")
+                catalog.journal.set_state(e.id, MOVED, "undo was interrupted; undo again")
                 out.settled.append((e.path, MOVED))
             else:
-                catalog.journal_set_state(e.id, FAILED, "not found in its place nor in the trash")
+                catalog.journal.set_state(e.id, FAILED, "not found in its place nor in the trash")
                 out.settled.append((e.path, FAILED))
     return out
 

@@ -28,11 +28,11 @@ def _group(g: Group) -> dict:
 def save(catalog, params: str, found: Findings) -> None:
     data = {"groups": [_group(g) for g in found.groups],
             "similar_shots": [_group(g) for g in found.similar_shots]}
-    catalog.save_dedup_results(params, json.dumps(data))  # ASCII: odd paths round-trip
+    catalog.dedup.save_results(params, json.dumps(data))  # ASCII: odd paths round-trip
 
 
 def load(catalog, params: str) -> Findings | None:
-    row = catalog.dedup_results()
+    row = catalog.dedup.results()
     if row is None or row[0] != params:
         return None
     _, created_at, text = row
@@ -43,7 +43,7 @@ def load(catalog, params: str) -> Findings | None:
     except (ValueError, KeyError, TypeError):
         return None
     paths = [m.path for g in groups + similar for m in g.members]
-    now = catalog.member_states(paths)
+    now = catalog.photos.states(paths)
 
     def same(m: Member) -> bool:
         s = now.get(m.path)

@@ -84,8 +84,8 @@ class LibraryBase:
             emb = self.embedder
             idx = VectorIndex(self.path / "index.hnsw", emb.dim, emb.model_id,
                               self.projection(), self.stored_vectors)
-            labels = self.catalog.embedding_labels(emb.model_id)
-            idx.open(labels, lambda missing: decode_vectors(self.catalog.vectors(missing)))
+            labels = self.catalog.embeddings.labels(emb.model_id)
+            idx.open(labels, lambda missing: decode_vectors(self.catalog.embeddings.vectors(missing)))
             self._index = idx
         return self._index
 
@@ -94,8 +94,8 @@ class LibraryBase:
         beside a writer): adds new vectors to the in-memory index, drops removed ones."""
         if self._index is not None and self._index.space != self._projection_version():
             self._index = None  # the writer refitted the whitening: load the new index
-        labels = set(self.catalog.embedding_labels(self.embedder.model_id))
-        return self.index.reconcile(labels, lambda m: decode_vectors(self.catalog.vectors(m)))
+        labels = set(self.catalog.embeddings.labels(self.embedder.model_id))
+        return self.index.reconcile(labels, lambda m: decode_vectors(self.catalog.embeddings.vectors(m)))
 
     def catch_up(self) -> None:
         """``refresh()`` only when another connection has committed since the last time
@@ -128,7 +128,7 @@ class LibraryBase:
     def _recover(self, wait: bool = True) -> Recovered | None:
         """Settle what an interrupted clean-up left open (dedup/recovery.py). Before any
         trash or undo (``wait``: under the writer lock), and on open when the lock is free."""
-        if self.read_only or not self.catalog.journal_has_open():
+        if self.read_only or not self.catalog.journal.has_open():
             return None
         held = self._lock is not None
         try:
@@ -169,39 +169,39 @@ class LibraryBase:
         if not os.path.isdir(path):
             raise LibraryError(f"not a folder: {path}")
         self.lock()
-        row = self.catalog.add_folder(path)
+        row = self.catalog.folders.add(path)
         return next(f for f in self.folders() if f.id == row.id)
 
     def remove_folder(self, folder: str | os.PathLike) -> int:
         path = normpath(folder)
-        row = self.catalog.folder_by_path(path)
+        row = self.catalog.folders.by_path(path)
         if row is None:
             raise LibraryError(f"not a folder of this library: {path}")
         self.lock()
-        count = self.catalog.folder_counts().get(row.id, 0)
-        labels = self.catalog.remove_folder(row.id)
+        count = self.catalog.folders.photo_counts().get(row.id, 0)
+        labels = self.catalog.folders.remove(row.id)
         if labels:
             self.index.remove(labels)
             self.index.save()
         return count
 
     def folders(self) -> list[FolderInfo]:
-        counts = self.catalog.folder_counts()
+        counts = self.catalog.folders.photo_counts()
         return [FolderInfo(f.id, f.path, f.online and os.path.isdir(f.path), counts.get(f.id, 0))
-                for f in self.catalog.folders()]
+                for f in self.catalog.folders.all()]
 
     # -- indexing -----------------------------------------------------------------------
     def _catalog_folders(self, folders: list[FolderInfo] | None):
         if folders is None:
             return None
         wanted = {f.id for f in folders}
-        return [f for f in self.catalog.folders() if f.id in wanted]
+        return [f for f in self.catalog.folders.all() if f.id in wanted]
 
     def scan(self, folders: list[FolderInfo] | None = None,
              progress: Callable[[str], None] | None = None, settle: float = 0.0
              ) -> scanner.ScanReport:
         self.lock()
-        self.catalog.requeue_other_models(self.embedder.model_id)
+        self.catalog.photos.requeue_other_models(self.embedder.model_id)
         report = scanner.scan(self.catalog, self._catalog_folders(folders), progress,
                               settle=settle)
         if report.removed_labels:
@@ -210,7 +210,7 @@ class LibraryBase:
 
     def counts(self) -> dict[str, int]:
         """Photos by state: {"indexed", "pending", "failed"}."""
-        return self.catalog.counts()
+        return self.catalog.photos.counts()
 
     def index_pending(self, progress: Callable[[Progress], None] | None = None) -> Progress:
         self.lock()
@@ -264,7 +264,7 @@ class LibraryBase:
 
     # -- what is in it --------------------------------------------------------------------
     def status(self) -> dict:
-        counts = self.catalog.counts()
+        counts = self.catalog.photos.counts()
         try:
             model, provider = self.embedder.model_id, self.embedder.provider
         except LibraryError as e:  # say why: a missing model, or a provider that cannot run
@@ -275,7 +275,7 @@ class LibraryBase:
         return {
             "photos": {"indexed": counts["indexed"], "pending": counts["pending"],
                        "failed": counts["failed"]},
-            "errors": [{"path": e.path, "error": e.error} for e in self.catalog.errors()],
+            "errors": [{"path": e.path, "error": e.error} for e in self.catalog.photos.errors()],
             "folders": [{"path": f.path, "online": f.online, "photos": f.photos}
                         for f in self.folders()],
             "model": model,
@@ -285,4 +285,4 @@ class LibraryBase:
 
     def listing(self) -> list[Listing]:
         """Every catalogued photo, by path."""
-        return list(self.catalog.listing())
+        return list(self.catalog.photos.listing())

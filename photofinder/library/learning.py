@@ -13,7 +13,7 @@ from photofinder.library.errors import LibraryError, LibraryMap
 class ProjectionMixin:
     # -- projection (whitening learned from the library's own vectors) ----------------------
     def _projection_version(self) -> str:
-        rec = self.catalog.active_projection(self.embedder.model_id)
+        rec = self.catalog.projections.active(self.embedder.model_id)
         if rec:
             return rec.version
         p = self._shipped_projection()
@@ -30,7 +30,7 @@ class ProjectionMixin:
         cosine), else None (plain vectors)."""
         from photofinder.retrieval import projection as P
 
-        rec = self.catalog.active_projection(self.embedder.model_id)
+        rec = self.catalog.projections.active(self.embedder.model_id)
         return P.load(rec.data) if rec else self._shipped_projection()
 
     def projection_status(self) -> dict:
@@ -48,17 +48,17 @@ class ProjectionMixin:
         from photofinder.retrieval import projection as P
 
         model = self.embedder.model_id
-        count = self.catalog.embedding_count(model)
+        count = self.catalog.embeddings.count(model)
         current = self.projection()
         if current is not None and current.kind == "learned" and not force:
             return False  # a learned projection holds its own whitening: retrain to renew it
         if not (P.refit_due(count, current) or (force and count >= 2)):
             return False
         self.lock()
-        blobs = self.catalog.sample_vectors(model, P.FIT_SAMPLE)
+        blobs = self.catalog.embeddings.sample(model, P.FIT_SAMPLE)
         sample = np.stack([np.frombuffer(b, np.float16) for b in blobs]).astype(np.float32)
         p = P.fit_library(sample, count)
-        self.catalog.save_projection(model, p.version, p.kind, p.trained_on, p.to_bytes())
+        self.catalog.projections.save(model, p.version, p.kind, p.trained_on, p.to_bytes())
         self._index = None  # re-derived through the new projection on next use
         self.index.save()
         return True
@@ -80,7 +80,7 @@ class ProjectionMixin:
             p = learn.fit(ts, use_torch=use_torch, progress=progress)
         except learn.LearnError as e:
             raise LibraryError(str(e)) from None
-        self.catalog.save_projection(model, p.version, p.kind, p.trained_on, p.to_bytes())
+        self.catalog.projections.save(model, p.version, p.kind, p.trained_on, p.to_bytes())
         self._index = None
         if progress:
             progress("re-deriving the index", 0, 1)
@@ -97,7 +97,7 @@ class ProjectionMixin:
         from photofinder.retrieval import map as M
 
         model = self.embedder.model_id
-        items = {it.label: it for it in self.catalog.indexed_items(model)}
+        items = {it.label: it for it in self.catalog.embeddings.items(model)}
         space = f"{model}/{self._projection_version()}"
         proj = self.projection()
 
@@ -122,7 +122,7 @@ class ProjectionMixin:
         """Switch the learned projection off: back to plain (the library's whitening when it
         has one, else raw vectors); the index is re-derived from the stored vectors."""
         self.lock()
-        self.catalog.deactivate_projection_kind(self.embedder.model_id, "learned")
+        self.catalog.projections.deactivate_kind(self.embedder.model_id, "learned")
         self._index = None
         self.refit_projection()  # a library big enough for whitening gets it back
         self.index.save()

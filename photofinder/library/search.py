@@ -18,7 +18,7 @@ from photofinder.library.errors import LibraryError, Match, normpath
 class SearchMixin:
     # -- queries ------------------------------------------------------------------------
     def is_catalogued(self, path: str | os.PathLike) -> bool:
-        return self.catalog.photo_by_path(normpath(path)) is not None
+        return self.catalog.photos.by_path(normpath(path)) is not None
 
     def embed_file(self, path: str | os.PathLike) -> tuple[np.ndarray, str]:
         """Embed an outside image: (vector, content hash). Raises LibraryError for bad input."""
@@ -35,12 +35,12 @@ class SearchMixin:
         if not os.path.isfile(p):
             raise LibraryError(f"no such file: {p}")
         model_id = self.embedder.model_id  # a missing model is the first thing to say
-        row = self.catalog.photo_by_path(p) or self.catalog.photo_by_path(os.path.realpath(p))
+        row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
         if row and row.status == "indexed":
             st = os.stat(p)
-            emb = self.catalog.embedding_of_photo(row.id, model_id)
+            emb = self.catalog.embeddings.of_photo(row.id, model_id)
             if emb and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
-                return np.frombuffer(emb[1], np.float16).astype(np.float32), row.id
+                return np.frombuffer(emb.vector, np.float16).astype(np.float32), row.id
         vec, _ = self.embed_file(p)
         return vec, row.id if row else None
 
@@ -100,7 +100,7 @@ class SearchMixin:
         vecs = self.embedder.embed([preprocess.prepare(crop)])
         if self._turned_views():
             vecs = np.vstack([vecs, self._embed_turned(crop)])
-        row = self.catalog.photo_by_path(p) or self.catalog.photo_by_path(os.path.realpath(p))
+        row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
         return vecs, F.from_image(np.asarray(crop.convert("L"))), row.id if row else None
 
     def similar(self, path: str | os.PathLike, top: int = 20,
@@ -125,7 +125,7 @@ class SearchMixin:
         # the user's marks on this query's results re-rank it at once (retrieval/feedback.py)
         got = self.similar_to_vector(feedback.adjust_query(vecs, fb), top, exclude=exclude,
                                      exclude_id=own_id, query_features=feats)
-        return feedback.pin(got, self.catalog.hashes_of_photos([m.photo_id for m in got]), fb)
+        return feedback.pin(got, self.catalog.photos.hashes([m.photo_id for m in got]), fb)
 
     def query_features(self, path: str | os.PathLike):
         """The local features of a query file (dedup/features.py), None when unreadable."""
@@ -145,8 +145,8 @@ class SearchMixin:
     def _load_features(self, labels: list[int]) -> dict:
         from photofinder.dedup import features as F
 
-        rows = self.catalog.photos_for_labels(labels)
-        blobs = self.catalog.features([r.hash for r in rows.values() if r.hash], F.VERSION)
+        rows = self.catalog.photos.by_labels(labels)
+        blobs = self.catalog.dedup.features([r.hash for r in rows.values() if r.hash], F.VERSION)
         out, todo = {}, []
         for label in labels:
             row = rows.get(label)
@@ -171,18 +171,18 @@ class SearchMixin:
             raise LibraryError(f"a mark is one of {', '.join(MARKS)}, not {mark!r}")
         hashes = []
         for p in (query, result):
-            row = self.catalog.photo_by_path(normpath(p))
+            row = self.catalog.photos.by_path(normpath(p))
             if row is None or not row.hash:
                 raise LibraryError(f"not an indexed photo of this library: {normpath(p)}")
             hashes.append(row.hash)
         self.lock()
-        self.catalog.set_mark(hashes[0], hashes[1], mark)
+        self.catalog.feedback.set_mark(hashes[0], hashes[1], mark)
 
     def _query_feedback(self, path: str | os.PathLike):
         from photofinder.retrieval.feedback import QueryFeedback
 
-        row = self.catalog.photo_by_path(normpath(path))
-        marked = self.catalog.marked_vectors(self.embedder.model_id, row.hash) \
+        row = self.catalog.photos.by_path(normpath(path))
+        marked = self.catalog.feedback.marked_vectors(self.embedder.model_id, row.hash) \
             if row is not None and row.hash else []
         if not marked:
             return None
@@ -203,7 +203,7 @@ class SearchMixin:
         if top <= 0:
             return []
         hits = self.searcher().rank(vec, top + 1 + len(exclude))
-        rows = self.catalog.photos_for_labels([label for label, _ in hits])
+        rows = self.catalog.photos.by_labels([label for label, _ in hits])
         hits = [(label, score) for label, score in hits if label in rows
                 and rows[label].id != exclude_id and rows[label].path not in exclude][:top]
         hits = rerank(query_features, hits, self.features_of)
@@ -228,13 +228,13 @@ class SearchMixin:
         model = self.embedder.model_id
 
         def lookup(path: str) -> dict | None:
-            row = self.catalog.photo_by_path(path)
+            row = self.catalog.photos.by_path(path)
             if row is None:
                 return None
             if row.status == "failed":
                 return {"error": row.error}
-            emb = self.catalog.embedding_of_photo(row.id, model)
-            return {"label": emb[0]} if emb else {"error": "not indexed yet"}
+            emb = self.catalog.embeddings.of_photo(row.id, model)
+            return {"label": emb.label} if emb else {"error": "not indexed yet"}
 
         try:
             plan = ev.plan(root, list(scanner.walk(root)), lookup)
@@ -257,7 +257,7 @@ class SearchMixin:
 
     def stored_vectors(self, labels: list[int]) -> np.ndarray:
         """The catalogue's vectors for ``labels`` (float32 rows, in the order asked)."""
-        got = dict(self.catalog.vectors(labels))
+        got = dict(self.catalog.embeddings.vectors(labels))
         return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
 
     def searcher(self):

@@ -247,7 +247,7 @@ def fit(ts: TrainingSet, use_torch: bool = False, progress: Progress | None = No
 
 # -- the training set of a library -----------------------------------------------------------
 def _vectors(catalog, labels: list[int]) -> np.ndarray:
-    got = dict(catalog.vectors(labels))
+    got = dict(catalog.embeddings.vectors(labels))
     return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
 
 
@@ -255,7 +255,7 @@ def training_set(catalog, model: str, embedder, progress: Progress | None = None
                  max_photos: int = MAX_PHOTOS, seed: int = 0) -> TrainingSet:
     """Everything ``fit`` learns from, out of the catalogue (stored vectors, marks) and the
     photos themselves (decoded and edited here: slow, run it in a background job)."""
-    items = catalog.indexed_items(model)
+    items = catalog.embeddings.items(model)
     if len(items) < MIN_PHOTOS:
         raise LearnError(f"the library holds {len(items)} indexed photos; learning needs "
                          f"{MIN_PHOTOS} or more")
@@ -273,7 +273,7 @@ def training_set(catalog, model: str, embedder, progress: Progress | None = None
     pos_a, pos_b = [library[anchors[rows]]], [edited]
     # the user's decisions in Find similar
     similar, not_similar = set(), []
-    for m in catalog.marked_vectors(model):
+    for m in catalog.feedback.marked_vectors(model):
         if m.query_label is None or m.result_label is None:
             continue
         if m.mark == "similar":

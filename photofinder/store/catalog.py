@@ -1,11 +1,20 @@
 """The catalogue: one SQLite file (WAL) through sqlite-utils; the single source of truth.
 
-Tables: folders, photos (one row per file, with its state and error), embeddings (float16
-vectors; the row id is the vector's label in the derived HNSW index), decisions (pairs the
-user said are not duplicates, by content hash), journal (every trash/move, for undo), meta
-(schema version). ``Catalog`` is assembled from one mixin per concern (this file: folders,
-photos, embeddings; ``journal.py``; ``dedup.py``); the schema's migrations live in
-``schema.py``. No Qt and no numpy maths here.
+``Catalog(path)`` opens (and migrates: migrations.py) the file and holds one repository per
+concern, all on its one connection:
+
+- ``meta``         key/value settings (the schema version, the keeper rules)
+- ``folders``      the folders the user added (photos.py)
+- ``photos``       one row per file, with its state and error (photos.py)
+- ``embeddings``   float16 vectors; the row id is the vector's label in the derived HNSW index
+- ``signatures``   each photo's pixel signature and colourfulness (duplicates' rotations)
+- ``dedup``        the duplicates check's cache: features, verdicts, results, the user's
+                   keeper and "not duplicates" choices (dedup.py)
+- ``journal``      every move to the trash and back, write-ahead (journal.py)
+- ``feedback``     the user's marks on "Find similar" results (feedback.py)
+- ``projections``  fitted projections (projections.py)
+
+Only this package speaks SQL; it hands out typed records (records.py). No Qt, no numpy.
 """
 
 from __future__ import annotations
@@ -14,24 +23,27 @@ import sqlite3
 import time
 from pathlib import Path
 from urllib.parse import quote
-from typing import Iterable, Iterator
 
 import sqlite_utils
 
-from photofinder.store import schema
-from photofinder.store.base import (PATH_PARAM, CatalogError, StoreBase, bind_path, chunks,
-                                    marks)
-from photofinder.store.dedup import DedupStore
-from photofinder.store.feedback import FeedbackStore
-from photofinder.store.journal import JournalStore
-from photofinder.store.projection import ProjectionStore
-from photofinder.store.records import Folder, Listing, Pending, Photo, PhotoError
+from photofinder.errors import PhotofinderError
+from photofinder.store.dedup import Dedup
+from photofinder.store.feedback import Feedback
+from photofinder.store.journal import Journal
+from photofinder.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from photofinder.store.embeddings import Embeddings
+from photofinder.store.photos import Folders, Photos
+from photofinder.store.projections import Projections
+from photofinder.store.records import FAILED, INDEXED, PENDING
+from photofinder.store.signatures import Signatures
+from photofinder.store.sql import PATH_PARAM, Repository, Transaction, bind_path
 
-PENDING, INDEXED, FAILED = "pending", "indexed", "failed"
-# every store module that registers a migration is imported above
-SCHEMA_VERSION = max(schema.MIGRATIONS)
 __all__ = ["Catalog", "CatalogError", "PATH_PARAM", "bind_path", "PENDING", "INDEXED", "FAILED",
            "SCHEMA_VERSION"]
+
+
+class CatalogError(PhotofinderError):
+    """The catalogue cannot be opened or written; one line for the user."""
 
 
 def _enable_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
@@ -54,7 +66,20 @@ def _decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-class Catalog(JournalStore, DedupStore, ProjectionStore, FeedbackStore, StoreBase):
+class Meta(Repository):
+    """Settings as text by key: the schema version, the keeper rules (JSON)."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        for row in self.db["meta"].rows_where("key = ?", [key], select="value"):
+            return row["value"]
+        return default
+
+    def set(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+
+class Catalog:
     def __init__(self, path: Path, read_only: bool = False):
         """``read_only``: open without writing anything (a library on a read-only drive or
         folder): no migration, no WAL switch; a catalogue older than this photofinder is an
@@ -65,217 +90,61 @@ class Catalog(JournalStore, DedupStore, ProjectionStore, FeedbackStore, StoreBas
             if read_only:
                 conn = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro&immutable=1",
                                        uri=True, check_same_thread=False, isolation_level=None)
-                conn.text_factory = _decode_text
-                self.db = sqlite_utils.Database(conn)
-                if int(self.get_meta("schema_version", "0")) != SCHEMA_VERSION:
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
+                                       isolation_level=None)
+            conn.text_factory = _decode_text
+            self.db = sqlite_utils.Database(conn)
+            self.meta = Meta(self.db)
+            self.embeddings = Embeddings(self.db)
+            self.signatures = Signatures(self.db, self.path, read_only)
+            self.photos = Photos(self.db, self.embeddings, self.signatures)
+            self.folders = Folders(self.db, self.photos)
+            self.dedup = Dedup(self.db)
+            self.journal = Journal(self.db, self.photos)
+            self.feedback = Feedback(self.db)
+            self.projections = Projections(self.db)
+            if read_only:
+                if self.schema_version() != SCHEMA_VERSION:
                     raise CatalogError(f"the catalogue {self.path} needs an upgrade, which a "
                                        "read-only library cannot have")
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False,
-                                   isolation_level=None)
-            conn.text_factory = _decode_text
             _enable_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self.db = sqlite_utils.Database(conn)
             self._migrate()
         except sqlite3.DatabaseError as e:
             raise CatalogError(f"the catalogue {self.path} cannot be opened: {e}") from None
 
-    # -- schema -------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        return int(self.meta.get("schema_version", "0") or 0)
+
     def _migrate(self) -> None:
         """Bring the schema up to date. Each step runs in its own write transaction and
         re-reads the version inside it, so two processes opening a new catalogue at once
         do not both migrate."""
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        for v in sorted(schema.MIGRATIONS):
-            if int(self.get_meta("schema_version", "0")) >= v:
+        for version, step in enumerate(MIGRATIONS, start=1):
+            if self.schema_version() >= version:
                 continue
             with self.transaction():
-                if int(self.get_meta("schema_version", "0")) >= v:
+                if self.schema_version() >= version:
                     continue
-                schema.MIGRATIONS[v](self.db)
-                self.set_meta("schema_version", str(v))
-        version = int(self.get_meta("schema_version", "0"))
+                step(self.db)
+                self.meta.set("schema_version", str(version))
+        version = self.schema_version()
         if version > SCHEMA_VERSION:
             raise CatalogError(f"the catalogue {self.path} is from a newer photofinder "
                                f"(schema {version}); upgrade photofinder")
 
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [key, value])
-
-    def close(self) -> None:
-        self.db.conn.close()
+    def transaction(self) -> Transaction:
+        """One write transaction across repositories (BEGIN IMMEDIATE; nests as a no-op)."""
+        return Transaction(self.db.conn)
 
     def data_version(self) -> int:
         """Changes when another connection commits (a reader beside a writer catches up)."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
-    # -- folders ------------------------------------------------------------------------
-    def folders(self) -> list[Folder]:
-        return [Folder.from_row(r) for r in self._rows("SELECT * FROM folders ORDER BY path")]
-
-    def folder_by_path(self, path: str) -> Folder | None:
-        rows = self._rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
-        return Folder.from_row(rows[0]) if rows else None
-
-    def add_folder(self, path: str) -> Folder:
-        self.db.execute(f"INSERT OR IGNORE INTO folders(path, added_at) VALUES ({PATH_PARAM}, ?)",
-                        [bind_path(path), time.time()])
-        return self.folder_by_path(path)
-
-    def remove_folder(self, folder_id: int) -> list[int]:
-        """Forget a folder and its photos; returns the vector labels gone."""
-        with self.transaction():
-            ids = [r[0] for r in self.db.execute("SELECT id FROM photos WHERE folder_id=?",
-                                                 [folder_id])]
-            labels = self.delete_photos(ids)
-            self.db.execute("DELETE FROM folders WHERE id=?", [folder_id])
-        return labels
-
-    def set_folder_state(self, folder_id: int, online: bool, scanned: bool = False) -> None:
-        if scanned:
-            self.db.execute("UPDATE folders SET online=?, last_scan=? WHERE id=?",
-                            [int(online), time.time(), folder_id])
-        else:
-            self.db.execute("UPDATE folders SET online=? WHERE id=?", [int(online), folder_id])
-
-    def folder_counts(self) -> dict[int, int]:
-        return {r["folder_id"]: r["n"] for r in
-                self._rows("SELECT folder_id, count(*) AS n FROM photos GROUP BY folder_id")}
-
-    # -- photos -------------------------------------------------------------------------
-    def photos_in_folder(self, folder_id: int) -> Iterator[Photo]:
-        for r in self.db.query("SELECT * FROM photos WHERE folder_id=?", [folder_id]):
-            yield Photo.from_row(r)
-
-    def photo_by_path(self, path: str) -> Photo | None:
-        rows = self._rows(f"SELECT * FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])
-        return Photo.from_row(rows[0]) if rows else None
-
-    def photos(self, ids: Iterable[int]) -> dict[int, Photo]:
-        out = {}
-        for chunk in chunks(list(ids)):
-            for r in self.db.query(f"SELECT * FROM photos WHERE id IN ({marks(len(chunk))})",
-                                   chunk):
-                out[r["id"]] = Photo.from_row(r)
-        return out
-
-    def listing(self) -> Iterator[Listing]:
-        """Every photo, ordered by path (folder, then name), for the library's grid."""
-        for r in self.db.conn.execute(
-                "SELECT id, path, taken_at, mtime_ns, status FROM photos ORDER BY path"):
-            yield Listing(*r)
-
-    def insert_photo(self, folder_id: int, path: str, size: int, mtime_ns: int,
-                     dev: int, ino: int) -> int:
-        cur = self.db.execute(
-            "INSERT INTO photos(folder_id, path, size, mtime_ns, dev, ino, status) "
-            f"VALUES (?, {PATH_PARAM}, ?, ?, ?, ?, 'pending')",
-            [folder_id, bind_path(path), size, mtime_ns, dev, ino])
-        return cur.lastrowid
-
-    def mark_changed(self, photo_id: int, size: int, mtime_ns: int, dev: int, ino: int) -> None:
-        """The file changed on disk: it is embedded again (the old vector stays searchable
-        until the new one replaces it)."""
-        self.db.execute(
-            "UPDATE photos SET size=?, mtime_ns=?, dev=?, ino=?, hash=NULL, status='pending', "
-            "error=NULL WHERE id=?", [size, mtime_ns, dev, ino, photo_id])
-
-    def move_photo(self, photo_id: int, folder_id: int, path: str, mtime_ns: int,
-                   dev: int, ino: int) -> None:
-        self.db.execute(f"UPDATE photos SET folder_id=?, path={PATH_PARAM}, mtime_ns=?, dev=?, "
-                        "ino=? WHERE id=?", [folder_id, bind_path(path), mtime_ns, dev, ino, photo_id])
-
-    def delete_photos(self, ids: Iterable[int]) -> list[int]:
-        """Delete photo rows (their embeddings go with them); returns the vector labels gone."""
-        labels: list[int] = []
-        for chunk in chunks(list(ids)):
-            labels += [r[0] for r in self.db.execute(
-                f"SELECT id FROM embeddings WHERE photo_id IN ({marks(len(chunk))})", chunk)]
-            self.db.execute(f"DELETE FROM photos WHERE id IN ({marks(len(chunk))})", chunk)
-        return labels
-
-    def pending(self, limit: int | None = None) -> list[Pending]:
-        sql = "SELECT id, path FROM photos WHERE status='pending' ORDER BY id"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [Pending(*r) for r in self.db.execute(sql)]
-
-    def counts(self) -> dict[str, int]:
-        out = {PENDING: 0, INDEXED: 0, FAILED: 0}
-        for r in self._rows("SELECT status, count(*) AS n FROM photos GROUP BY status"):
-            out[r["status"]] = r["n"]
-        return out
-
-    def errors(self) -> list[PhotoError]:
-        return [PhotoError(*r) for r in self.db.execute(
-            "SELECT path, error FROM photos WHERE status='failed' ORDER BY path")]
-
-    def _drop_embedding(self, photo_id: int) -> int | None:
-        row = self.db.execute("SELECT id FROM embeddings WHERE photo_id=?", [photo_id]).fetchone()
-        if row:
-            self.db.execute("DELETE FROM embeddings WHERE id=?", [row[0]])
-        return row[0] if row else None
-
-    def record_result(self, photo_id: int, meta: dict, model: str, vector: bytes
-                      ) -> tuple[int, int | None]:
-        """A photo embedded: its metadata and vector; returns (new label, replaced label).
-        A photo whose row is gone meanwhile (its folder removed) gives (None, None)."""
-        if not self.db.execute("SELECT 1 FROM photos WHERE id=?", [photo_id]).fetchone():
-            return None, None
-        self._update_meta(photo_id, meta, INDEXED, None)
-        if meta.get("signature") is not None:
-            self.set_signature(photo_id, meta["signature"], meta.get("colour"))
-        old = self._drop_embedding(photo_id)
-        cur = self.db.execute("INSERT INTO embeddings(photo_id, model, vector) VALUES (?, ?, ?)",
-                              [photo_id, model, vector])
-        return cur.lastrowid, old
-
-    def record_failure(self, photo_id: int, error: str, meta: dict | None = None) -> int | None:
-        """A photo that cannot be used; returns the label of a vector it had, if any."""
-        self._update_meta(photo_id, meta or {}, FAILED, error)
-        return self._drop_embedding(photo_id)
-
-    def _update_meta(self, photo_id: int, meta: dict, status: str, error: str | None) -> None:
-        cols = ["hash", "width", "height", "orientation", "taken_at", "format", "size", "mtime_ns"]
-        sets = [f"{c}=?" for c in cols if c in meta]
-        vals = [meta[c] for c in cols if c in meta]
-        self.db.execute(
-            f"UPDATE photos SET {', '.join(sets + ['status=?', 'error=?', 'indexed_at=?'])} "
-            "WHERE id=?", vals + [status, error, time.time(), photo_id])
-
-    # -- embeddings ---------------------------------------------------------------------
-    def requeue_other_models(self, model: str) -> int:
-        """Photos embedded by another model (an upgrade) are embedded again."""
-        cur = self.db.execute(
-            "UPDATE photos SET status='pending' WHERE status='indexed' AND id IN "
-            "(SELECT photo_id FROM embeddings WHERE model != ?)", [model])
-        return cur.rowcount
-
-    def embedding_labels(self, model: str) -> list[int]:
-        return [r[0] for r in self.db.execute("SELECT id FROM embeddings WHERE model=?", [model])]
-
-    def vectors(self, labels: list[int]) -> Iterator[tuple[int, bytes]]:
-        for chunk in chunks(list(labels)):
-            yield from self.db.execute(
-                f"SELECT id, vector FROM embeddings WHERE id IN ({marks(len(chunk))})", chunk)
-
-    def embedding_of_photo(self, photo_id: int, model: str) -> tuple[int, bytes] | None:
-        row = self.db.execute("SELECT id, vector FROM embeddings WHERE photo_id=? AND model=?",
-                              [photo_id, model]).fetchone()
-        return (row[0], row[1]) if row else None
-
-    def photos_for_labels(self, labels: list[int]) -> dict[int, Photo]:
-        out = {}
-        for chunk in chunks(list(labels)):
-            for r in self.db.query(
-                    "SELECT e.id AS label, p.* FROM embeddings e JOIN photos p ON p.id=e.photo_id "
-                    f"WHERE e.id IN ({marks(len(chunk))})", chunk):
-                out[r["label"]] = Photo.from_row(r)
-        return out
+    def close(self) -> None:
+        self.db.conn.close()

@@ -13,64 +13,36 @@ are "open": recovery (dedup/recovery.py) settles them against the disk on the ne
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import sqlite_utils
 
-from photofinder.store.base import PATH_PARAM, StoreBase, bind_path
-from photofinder.store.schema import migration
+from photofinder.store.photos import Photos
+from photofinder.store.records import JournalEntry
+from photofinder.store.sql import PATH_PARAM, Repository, bind_path, marks
 
 INTENT, MOVED, FAILED, RESTORING, UNDONE, GONE = (
     "intent", "moved", "failed", "restoring", "undone", "gone")
 OPEN_STATES = (INTENT, RESTORING)
-
-
-@migration(3)
-def _migrate_3(db: sqlite_utils.Database) -> None:
-    """Journal states (write-ahead), the exact trash entry, the file's facts."""
-    db.executescript(
-        """
-        ALTER TABLE journal ADD COLUMN state TEXT NOT NULL DEFAULT 'moved';
-        ALTER TABLE journal ADD COLUMN trash_dir TEXT;
-        ALTER TABLE journal ADD COLUMN trash_name TEXT;
-        ALTER TABLE journal ADD COLUMN size INTEGER;
-        ALTER TABLE journal ADD COLUMN mtime_ns INTEGER;
-        ALTER TABLE journal ADD COLUMN reason TEXT;
-        ALTER TABLE journal ADD COLUMN updated_at REAL;
-        UPDATE journal SET state='undone' WHERE undone_at IS NOT NULL;
-        UPDATE journal SET trash_dir=json_extract(detail, '$.trash_dir'),
-                           trash_name=json_extract(detail, '$.name')
-            WHERE detail IS NOT NULL AND json_valid(detail);
-        CREATE INDEX journal_state ON journal(state);
-        """
-    )
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    id: int
-    batch: str
-    path: str
-    hash: str | None
-    size: int | None
-    mtime_ns: int | None
-    state: str
-    trash_dir: str | None
-    trash_name: str | None
-    reason: str | None
-    at: float
-
+__all__ = ["Journal", "JournalEntry", "INTENT", "MOVED", "FAILED", "RESTORING", "UNDONE", "GONE",
+           "OPEN_STATES"]
 
 _COLS = "id, batch, path, hash, size, mtime_ns, state, trash_dir, trash_name, reason, at"
 
 
-class JournalStore(StoreBase):
+class Journal(Repository):
+    """The ``journal`` table; a move done takes the photo out of the catalogue (so it holds
+    the photos)."""
+
+    def __init__(self, db: sqlite_utils.Database, photos: Photos):
+        super().__init__(db)
+        self.photos = photos
+
     def _entries(self, where: str, params: list) -> list[JournalEntry]:
         return [JournalEntry(*r) for r in self.db.execute(
             f"SELECT {_COLS} FROM journal WHERE action='trash' AND {where}", params)]
 
-    def journal_intent(self, batch: str, path: str, hash_: str | None, size: int | None,
-                       mtime_ns: int | None, trash_dir: str | None, trash_name: str) -> int:
+    def intent(self, batch: str, path: str, hash_: str | None, size: int | None,
+               mtime_ns: int | None, trash_dir: str | None, trash_name: str) -> int:
         """A move about to happen, committed on its own before it; returns the entry's id."""
         if self.db.conn.in_transaction:
             raise RuntimeError("a journal intent must be committed on its own")
@@ -82,48 +54,47 @@ class JournalStore(StoreBase):
             [now, bind_path(path), hash_, batch, bind_path(trash_dir) if trash_dir else None,
              bind_path(trash_name), size, mtime_ns, now]).lastrowid
 
-    def journal_set_state(self, entry_id: int, state: str, reason: str | None = None) -> None:
-        self.db.execute("UPDATE journal SET state=?, reason=?, updated_at=?, "
-                        "undone_at=CASE WHEN ?='undone' THEN ? ELSE undone_at END WHERE id=?",
-                        [state, reason, time.time(), state, time.time(), entry_id])
+    def set_state(self, entry_id: int, state: str, reason: str | None = None) -> None:
+        now = time.time()
+        change = {"state": state, "reason": reason, "updated_at": now}
+        if state == UNDONE:
+            change["undone_at"] = now
+        self.db.execute(f"UPDATE journal SET {', '.join(f'{c}=?' for c in change)} WHERE id=?",
+                        [*change.values(), entry_id])
 
-    def journal_moved(self, entry_id: int, path: str) -> list[int]:
+    def moved(self, entry_id: int, path: str) -> list[int]:
         """The move happened: the entry says so and the photo leaves the catalogue, in one
         transaction. Returns the vector labels gone."""
         with self.transaction():
-            self.journal_set_state(entry_id, MOVED)
+            self.set_state(entry_id, MOVED)
             ids = [r[0] for r in self.db.execute(
                 f"SELECT id FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])]
-            return self.delete_photos(ids)
+            return self.photos.delete(ids)
 
-    def journal_open(self) -> list[JournalEntry]:
+    def open_entries(self) -> list[JournalEntry]:
         """Entries a crash may have left half-way (intent, restoring), oldest first."""
-        return self._entries("state IN ('intent', 'restoring') ORDER BY id", [])
+        return self._entries(f"state IN ({marks(len(OPEN_STATES))}) ORDER BY id",
+                             list(OPEN_STATES))
 
-    def journal_has_open(self) -> bool:
-        return self.db.execute("SELECT 1 FROM journal WHERE state IN ('intent', 'restoring') "
-                               "LIMIT 1").fetchone() is not None
+    def has_open(self) -> bool:
+        return bool(self.db["journal"].count_where(f"state IN ({marks(len(OPEN_STATES))})",
+                                                   list(OPEN_STATES)))
 
-    def journal_last_batch(self) -> str | None:
+    def last_batch(self) -> str | None:
         """The newest batch with something still in the trash."""
-        row = self.db.execute("SELECT batch FROM journal WHERE action='trash' AND state='moved' "
-                              "ORDER BY id DESC LIMIT 1").fetchone()
-        return row[0] if row else None
+        for r in self.db["journal"].rows_where("action = 'trash' AND state = ?", [MOVED],
+                                               select="batch", order_by="id DESC", limit=1):
+            return r["batch"]
+        return None
 
-    def journal_batch(self, batch: str, states: tuple[str, ...] = (MOVED,)) -> list[JournalEntry]:
+    def batch(self, batch: str, states: tuple[str, ...] = (MOVED,)) -> list[JournalEntry]:
         """A batch's entries in ``states``, newest first."""
-        marks = ",".join("?" * len(states))
-        return self._entries(f"batch=? AND state IN ({marks}) ORDER BY id DESC",
+        return self._entries(f"batch=? AND state IN ({marks(len(states))}) ORDER BY id DESC",
                              [batch, *states])
 
-    def journal_batch_exists(self, batch: str) -> bool:
-        return self.db.execute("SELECT 1 FROM journal WHERE batch=? LIMIT 1",
-                               [batch]).fetchone() is not None
+    def batch_exists(self, batch: str) -> bool:
+        return bool(self.db["journal"].count_where("batch = ?", [batch]))
 
-    def journal_entries(self) -> list[JournalEntry]:
+    def entries(self) -> list[JournalEntry]:
         """Every trash entry ever journaled, oldest first (checks and tests)."""
         return self._entries("1 ORDER BY id", [])
-
-
-__all__ = ["JournalStore", "JournalEntry", "INTENT", "MOVED", "FAILED", "RESTORING", "UNDONE",
-           "GONE", "OPEN_STATES"]

@@ -125,7 +125,7 @@ class Indexer:
     def run(self, progress: Callable[[Progress], None] | None = None,
             save_every: float = 30.0) -> Progress:
         """Index every pending photo; returns the final progress."""
-        todo = [(r.id, r.path) for r in self.catalog.pending()]
+        todo = [(r.id, r.path) for r in self.catalog.photos.pending()]
         total, done, failed = len(todo), 0, 0
         start = last_save = time.monotonic()
         report = Progress(0, total, 0, 0.0, None, "")
@@ -185,14 +185,14 @@ class Indexer:
         with self.catalog.transaction():
             for it in items:
                 if it.error == VANISHED:  # gone between scan and decode: not a photo any more
-                    removed += self.catalog.delete_photos([it.photo_id])
+                    removed += self.catalog.photos.delete([it.photo_id])
                 elif it.error is not None:
-                    old = self.catalog.record_failure(it.photo_id, it.error)
+                    old = self.catalog.photos.record_failure(it.photo_id, it.error)
                     failed += 1
                     if old:
                         removed.append(old)
             for it, vec in zip(good, vectors if vectors is not None else []):
-                label, old = self.catalog.record_result(it.photo_id, it.meta, self.embedder.model_id,
+                label, old = self.catalog.photos.record_result(it.photo_id, it.meta, self.embedder.model_id,
                                                         encode_vector(vec))
                 if label is not None:
                     labels.append(label)
@@ -222,13 +222,13 @@ class Indexer:
             if close and it.features is None:
                 others.add(label)
         if others:
-            photos = self.catalog.photos_for_labels(sorted(others))
+            photos = self.catalog.photos.by_labels(sorted(others))
             hashes = [p.hash for p in photos.values() if p.hash and p.hash not in keep]
-            have = set(self.catalog.features(hashes, dedup_features.VERSION))
+            have = set(self.catalog.dedup.features(hashes, dedup_features.VERSION))
             for p in photos.values():
                 if p.hash and p.hash not in keep and p.hash not in have:
                     f = dedup_features.compute(p.path)
                     if f is not None:
                         keep[p.hash] = f.to_blob()
         if keep:
-            self.catalog.set_features(keep, dedup_features.VERSION)
+            self.catalog.dedup.set_features(keep, dedup_features.VERSION)

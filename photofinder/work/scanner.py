@@ -131,7 +131,7 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
     file being copied in is not read half-done); ``report.unsettled`` counts them."""
     report = ScanReport()
     young = time.time_ns() - int(settle * 1e9) if settle > 0 else None
-    folders = catalog.folders() if folders is None else folders
+    folders = catalog.folders.all() if folders is None else folders
     on_disk: dict[str, tuple[int, FileInfo]] = {}
     known: dict[str, Photo] = {}
     known_young: set[str] = set()
@@ -142,10 +142,10 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
     for folder in folders:
         if os.path.isdir(folder.path):
             online.append(folder)
-            for row in catalog.photos_in_folder(folder.id):
+            for row in catalog.photos.in_folder(folder.id):
                 known[row.path] = row
         else:
-            catalog.set_folder_state(folder.id, online=False)
+            catalog.folders.set_online(folder.id, online=False)
             report.offline.append(folder.path)
     known_paths = set(known)
     mine: dict[int, list[str]] = {}
@@ -159,7 +159,7 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
         rows = [r for r in known.values() if r.folder_id == folder.id]
         if _gone_offline(folder, rows, mine[folder.id], found, seen_files):
             online.remove(folder)
-            catalog.set_folder_state(folder.id, online=False)
+            catalog.folders.set_online(folder.id, online=False)
             report.offline.append(folder.path)
             for p in mine[folder.id]:
                 del found[p]
@@ -183,7 +183,7 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
                 if info.size == row.size and info.mtime_ns == row.mtime_ns:
                     report.unchanged += 1
                 else:
-                    catalog.mark_changed(row.id, info.size, info.mtime_ns, info.dev, info.ino)
+                    catalog.photos.mark_changed(row.id, info.size, info.mtime_ns, info.dev, info.ino)
                     report.changed += 1
         # moves: same inode first, then same size and content hash
         by_size: dict[int, list[str]] = {}
@@ -203,18 +203,18 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
                     match = next((q for q in candidates if gone[q].hash == h), None)
             if match:
                 row = gone.pop(match)
-                catalog.move_photo(row.id, folder_id, p, info.mtime_ns, info.dev, info.ino)
+                catalog.photos.move(row.id, folder_id, p, info.mtime_ns, info.dev, info.ino)
                 report.moved += 1
             else:
                 remaining_new.append(p)
         for p in remaining_new:
             folder_id, info = on_disk[p]
-            if catalog.photo_by_path(p) is None:
-                catalog.insert_photo(folder_id, p, info.size, info.mtime_ns, info.dev, info.ino)
+            if catalog.photos.by_path(p) is None:
+                catalog.photos.insert(folder_id, p, info.size, info.mtime_ns, info.dev, info.ino)
                 report.new += 1
         if gone:
-            report.removed_labels = catalog.delete_photos(r.id for r in gone.values())
+            report.removed_labels = catalog.photos.delete(r.id for r in gone.values())
             report.deleted = len(gone)
         for fid in scanned_ids:
-            catalog.set_folder_state(fid, online=True, scanned=True)
+            catalog.folders.set_online(fid, online=True, scanned=True)
     return report

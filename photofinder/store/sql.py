@@ -1,30 +1,26 @@
-"""What every part of the catalogue shares: its error, path binding, transactions.
+"""What every repository of the catalogue shares: the connection, transactions, path binding.
 
-The catalogue (``catalog.Catalog``) is one class assembled from mixins, one file per
-concern (photos and folders, journal, duplicates' decisions, ...); each mixin's methods use
-``self.db`` (a ``sqlite_utils.Database``) and ``self.transaction()``. Only this package
-speaks SQL, and it hands out typed records (``records.py``), never a connection.
+A repository (``photos.Photos``, ``journal.Journal``, ...) owns some tables and is the only
+code that speaks SQL to them. Each holds the catalogue's one ``sqlite_utils.Database`` (and
+the other repositories it needs, named in its constructor), uses sqlite-utils' table API
+where it fits (``db["t"].insert_all``, ``upsert``, ``rows_where``, ``count_where``) and raw
+SQL where that is clearer (joins, ``IN`` lists, paths that are not UTF-8). It hands out
+typed records (``records.py``), never a connection or a cursor.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import sqlite_utils
-
-from photofinder.errors import PhotofinderError
-
-
-class CatalogError(PhotofinderError):
-    """The catalogue cannot be opened or written; one line for the user."""
-
 
 # File names on Linux are bytes; Python hands back names that are not UTF-8 as str with
 # lone surrogates (surrogateescape). Such a path is bound as its raw bytes cast to TEXT
 # (write ``PATH_PARAM`` in the SQL and pass ``bind_path(p)``), and text read back is decoded
-# with surrogateescape, so every path round-trips exactly.
+# with surrogateescape, so every path round-trips exactly. sqlite-utils' table API binds
+# str as UTF-8 and cannot cast: the SQL that writes or matches a path stays raw.
 PATH_PARAM = "CAST(? AS TEXT)"
 
 
@@ -41,14 +37,19 @@ def marks(n: int) -> str:
     return ",".join("?" * n)
 
 
-def chunks(items: list, size: int = 500) -> Iterable[list]:
+def chunks(items: list, size: int = 500) -> Iterator[list]:
     """SQLite limits the number of bound values: IN lists go in chunks."""
     for i in range(0, len(items), size):
         yield items[i:i + size]
 
 
 class Transaction:
-    """BEGIN IMMEDIATE ... COMMIT/ROLLBACK; nests as a no-op inside an open transaction."""
+    """BEGIN IMMEDIATE ... COMMIT/ROLLBACK; nests as a no-op inside an open transaction.
+
+    IMMEDIATE: the write lock is taken at BEGIN, where SQLite's busy timeout waits for it
+    (a deferred transaction that reads, then writes, fails at once when another connection
+    wrote meanwhile). sqlite-utils' own ``atomic()`` (inside its table methods) nests in it
+    as a savepoint."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
@@ -66,10 +67,11 @@ class Transaction:
         return False
 
 
-class StoreBase:
-    """The part every mixin relies on (the connection lives in ``Catalog``)."""
+class Repository:
+    """One concern's tables on the catalogue's connection."""
 
-    db: sqlite_utils.Database
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
 
     def transaction(self) -> Transaction:
         return Transaction(self.db.conn)

@@ -1,0 +1,60 @@
+"""Embeddings: each indexed photo's vector (float16 bytes) under the model that made it. The
+row id is the vector's label in the HNSW index (store/index.py), which is derived from here."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from photofinder.store.records import INDEXED, IndexedItem, StoredVector
+from photofinder.store.sql import Repository, chunks, marks
+
+
+class Embeddings(Repository):
+    def labels(self, model: str) -> list[int]:
+        return [r["id"] for r in self.db["embeddings"].rows_where("model = ?", [model],
+                                                                   select="id")]
+
+    def vectors(self, labels: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(label, float16 bytes) of these labels (in no particular order)."""
+        for chunk in chunks(list(labels)):
+            yield from self.db.execute(
+                f"SELECT id, vector FROM embeddings WHERE id IN ({marks(len(chunk))})", chunk)
+
+    def of_photo(self, photo_id: int, model: str) -> StoredVector | None:
+        for r in self.db["embeddings"].rows_where("photo_id = ? AND model = ?", [photo_id, model],
+                                                  select="id, vector"):
+            return StoredVector(r["id"], r["vector"])
+        return None
+
+    def count(self, model: str) -> int:
+        return self.db["embeddings"].count_where("model = ?", [model])
+
+    def sample(self, model: str, n: int) -> list[bytes]:
+        """Up to ``n`` stored vectors of ``model`` drawn at random (to fit a projection)."""
+        return [r["vector"] for r in self.db["embeddings"].rows_where(
+            "model = ?", [model], select="vector", order_by="random()", limit=n)]
+
+    def items(self, model: str) -> list[IndexedItem]:
+        """Every indexed photo with a vector of ``model`` (to learn from, to map)."""
+        return [IndexedItem(*r) for r in self.db.execute(
+            "SELECT e.id, p.id, p.path, p.hash FROM embeddings e JOIN photos p "
+            "ON p.id = e.photo_id WHERE e.model = ? AND p.status = ? ORDER BY e.id",
+            [model, INDEXED])]
+
+    def labels_of_photos(self, photo_ids: list[int]) -> list[int]:
+        return [r["id"] for r in self.db["embeddings"].rows_where(
+            f"photo_id IN ({marks(len(photo_ids))})", photo_ids, select="id")]
+
+    # -- written with the photo's row (photos.Photos.record_result) ---------------------------
+    def add(self, photo_id: int, model: str, vector: bytes) -> int:
+        """Store a photo's vector; returns its label."""
+        return self.db["embeddings"].insert(
+            {"photo_id": photo_id, "model": model, "vector": vector}).last_rowid
+
+    def drop(self, photo_id: int) -> int | None:
+        """Forget a photo's vector; returns the label it had, if any."""
+        label = next((r["id"] for r in self.db["embeddings"].rows_where(
+            "photo_id = ?", [photo_id], select="id")), None)
+        if label is not None:
+            self.db["embeddings"].delete_where("id = ?", [label])
+        return label

@@ -1,0 +1,218 @@
+"""Every change to the catalogue's schema, in order: one function a version, named ``v<N>_...``.
+
+``MIGRATIONS[n - 1]`` brings a catalogue from version n - 1 to n, and ``SCHEMA_VERSION`` is
+their count: it depends on this file alone, never on which modules were imported. The
+catalogue (catalog.py) runs each one it has not applied yet in its own write transaction.
+A migration is never edited once released (libraries out there ran it); a change to the
+schema is a new function at the end. Tables are created with their SQL (the constraints read
+as they are); columns and indexes added later go through sqlite-utils' table API, which
+looks at the table as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlite_utils
+
+
+def v1_catalogue(db: sqlite_utils.Database) -> None:
+    """Folders, photos (state and error), embeddings (the row id is the vector's label in the
+    derived HNSW index), "not duplicates" decisions, the journal."""
+    db.executescript(
+        """
+        CREATE TABLE folders (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            added_at REAL NOT NULL,
+            online INTEGER NOT NULL DEFAULT 1,
+            last_scan REAL
+        );
+        CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            dev INTEGER, ino INTEGER,
+            hash TEXT,
+            width INTEGER, height INTEGER,
+            orientation INTEGER,
+            taken_at TEXT,
+            format TEXT,
+            status TEXT NOT NULL DEFAULT 'pending',
+            error TEXT,
+            indexed_at REAL
+        );
+        CREATE INDEX photos_folder ON photos(folder_id);
+        CREATE INDEX photos_hash ON photos(hash);
+        CREATE INDEX photos_status ON photos(status);
+        CREATE TABLE embeddings (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            photo_id INTEGER NOT NULL UNIQUE REFERENCES photos(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE TABLE decisions (
+            hash_a TEXT NOT NULL, hash_b TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (hash_a, hash_b)
+        );
+        CREATE TABLE journal (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            action TEXT NOT NULL,
+            path TEXT NOT NULL,
+            hash TEXT,
+            batch TEXT,
+            detail TEXT,
+            undone_at REAL
+        );
+        """
+    )
+
+
+def v2_signatures(db: sqlite_utils.Database) -> None:
+    """Duplicates: a pixel signature per photo (rotation-proof matching and the strict
+    check), the user's keeper choices (by hash; v4 moves them to paths). Photos indexed
+    before this get their signature when the duplicates check first runs."""
+    db.executescript(
+        """
+        CREATE TABLE signatures (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            sig BLOB NOT NULL
+        );
+        CREATE TABLE keeper_choices (
+            hash TEXT PRIMARY KEY,
+            chosen_at REAL NOT NULL
+        );
+        """
+    )
+    db["journal"].create_index(["batch"], index_name="journal_batch")
+
+
+def v3_journal_states(db: sqlite_utils.Database) -> None:
+    """The journal becomes write-ahead: each entry's state, the exact trash entry, the
+    file's facts (journal.py says what the states mean)."""
+    journal = db["journal"]
+    journal.add_column("state", str, not_null_default="moved")
+    for name, kind in (("trash_dir", str), ("trash_name", str), ("size", int),
+                       ("mtime_ns", int), ("reason", str), ("updated_at", float)):
+        journal.add_column(name, kind)
+    db.execute("UPDATE journal SET state='undone' WHERE undone_at IS NOT NULL")
+    db.execute("UPDATE journal SET trash_dir=json_extract(detail, '$.trash_dir'), "
+               "trash_name=json_extract(detail, '$.name') "
+               "WHERE detail IS NOT NULL AND json_valid(detail)")
+    journal.create_index(["state"], index_name="journal_state")
+
+
+def v4_dedup_cache(db: sqlite_utils.Database) -> None:
+    """Duplicates v2: features per content hash (computed once, for photos that become
+    candidates); the verdict on every checked pair under one set of parameters (model,
+    sensitivity, method) and which photos' candidates were searched under them (so new
+    photos alone are checked); the last results; the user's keeper choice by PATH (among
+    byte-identical copies the one asked for is the one kept). Old choices by hash go to the
+    shortest path."""
+    db.executescript(
+        """
+        CREATE TABLE dedup_features (
+            hash TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE TABLE dedup_pairs (
+            params TEXT NOT NULL,
+            hash_a TEXT NOT NULL,
+            hash_b TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            score REAL NOT NULL,
+            why TEXT NOT NULL,
+            geometry BLOB,
+            PRIMARY KEY (params, hash_a, hash_b)
+        );
+        CREATE TABLE dedup_searched (
+            params TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (params, hash)
+        );
+        CREATE TABLE dedup_results (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            params TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE keeper_paths (
+            path TEXT PRIMARY KEY,
+            chosen_at REAL NOT NULL
+        );
+        INSERT OR IGNORE INTO keeper_paths(path, chosen_at)
+            SELECT (SELECT p.path FROM photos p WHERE p.hash = k.hash
+                    ORDER BY length(p.path), p.path LIMIT 1), k.chosen_at
+            FROM keeper_choices k
+            WHERE EXISTS (SELECT 1 FROM photos p WHERE p.hash = k.hash);
+        DELETE FROM keeper_choices;
+        """
+    )
+
+
+def v5_projections(db: sqlite_utils.Database) -> None:
+    """Fitted projections (whitening, learned), plain arrays with their version; one active
+    per model (projections.py)."""
+    db.executescript(
+        """
+        CREATE TABLE projections (
+            id INTEGER PRIMARY KEY,
+            model TEXT NOT NULL,
+            version TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            trained_on INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0,
+            data BLOB NOT NULL,
+            UNIQUE (model, version)
+        );
+        CREATE INDEX projections_active ON projections(model, active);
+        """
+    )
+
+
+def v6_feedback(db: sqlite_utils.Database) -> None:
+    """The user's marks on "Find similar" results, by content hash (feedback.py)."""
+    db.executescript(
+        """
+        CREATE TABLE feedback (
+            query_hash TEXT NOT NULL,
+            result_hash TEXT NOT NULL,
+            mark TEXT NOT NULL CHECK (mark IN ('similar', 'not_similar')),
+            created_at REAL NOT NULL,
+            PRIMARY KEY (query_hash, result_hash)
+        );
+        CREATE INDEX feedback_result ON feedback(result_hash);
+        """
+    )
+
+
+def v7_tentative_verdicts(db: sqlite_utils.Database) -> None:
+    """A "similar" verdict on weak evidence (verify.Verdict.tentative) is stored as such: the
+    next run must not take it for "these two groups are other shots of each other"."""
+    db["dedup_pairs"].add_column("tentative", int, not_null_default=0)
+
+
+def v8_colourfulness(db: sqlite_utils.Database) -> None:
+    """Each signature gets its picture's colourfulness (signature.colourfulness; NULL for
+    the photos indexed before: unknown)."""
+    db["signatures"].add_column("colour", float)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    v1_catalogue,
+    v2_signatures,
+    v3_journal_states,
+    v4_dedup_cache,
+    v5_projections,
+    v6_feedback,
+    v7_tentative_verdicts,
+    v8_colourfulness,
+)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,204 @@
+"""Folders and photos: what the user added, and one row per file with its state and error."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+from photofinder.store.embeddings import Embeddings
+from photofinder.store.records import (FAILED, INDEXED, PENDING, Folder, Listing, MemberState,
+                                       Pending, Photo, PhotoError)
+from photofinder.store.signatures import Signatures
+from photofinder.store.sql import PATH_PARAM, Repository, bind_path, chunks, marks
+
+# what indexing learns about a file (``record_result``'s ``meta`` keys that are columns)
+_FACTS = ("hash", "width", "height", "orientation", "taken_at", "format", "size", "mtime_ns")
+
+
+class Photos(Repository):
+    """The ``photos`` table. A photo's embedding and signature go with it (``record_result``,
+    ``delete``), so it holds those repositories."""
+
+    def __init__(self, db: sqlite_utils.Database, embeddings: Embeddings, signatures: Signatures):
+        super().__init__(db)
+        self.embeddings = embeddings
+        self.signatures = signatures
+
+    # -- reading --------------------------------------------------------------------------
+    def by_path(self, path: str) -> Photo | None:
+        rows = self._rows(f"SELECT * FROM photos WHERE path={PATH_PARAM}", [bind_path(path)])
+        return Photo.from_row(rows[0]) if rows else None
+
+    def by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
+        out = {}
+        for chunk in chunks(list(ids)):
+            for r in self.db["photos"].rows_where(f"id IN ({marks(len(chunk))})", chunk):
+                out[r["id"]] = Photo.from_row(r)
+        return out
+
+    def by_labels(self, labels: list[int]) -> dict[int, Photo]:
+        """The photos of these vector labels, by label."""
+        out = {}
+        for chunk in chunks(list(labels)):
+            for r in self.db.query(
+                    "SELECT e.id AS label, p.* FROM embeddings e JOIN photos p ON p.id=e.photo_id "
+                    f"WHERE e.id IN ({marks(len(chunk))})", chunk):
+                out[r["label"]] = Photo.from_row(r)
+        return out
+
+    def in_folder(self, folder_id: int) -> Iterator[Photo]:
+        for r in self.db["photos"].rows_where("folder_id = ?", [folder_id]):
+            yield Photo.from_row(r)
+
+    def listing(self) -> Iterator[Listing]:
+        """Every photo, ordered by path (folder, then name), for the library's grid."""
+        for r in self.db.conn.execute(
+                "SELECT id, path, taken_at, mtime_ns, status FROM photos ORDER BY path"):
+            yield Listing(*r)
+
+    def pending(self, limit: int | None = None) -> list[Pending]:
+        return [Pending(r["id"], r["path"]) for r in self.db["photos"].rows_where(
+            "status = ?", [PENDING], select="id, path", order_by="id", limit=limit or None)]
+
+    def counts(self) -> dict[str, int]:
+        """Photos by status: {"pending", "indexed", "failed"}."""
+        out = {PENDING: 0, INDEXED: 0, FAILED: 0}
+        for r in self._rows("SELECT status, count(*) AS n FROM photos GROUP BY status"):
+            out[r["status"]] = r["n"]
+        return out
+
+    def errors(self) -> list[PhotoError]:
+        return [PhotoError(r["path"], r["error"]) for r in self.db["photos"].rows_where(
+            "status = ?", [FAILED], select="path, error", order_by="path")]
+
+    def hashes(self, photo_ids: list[int]) -> dict[int, str]:
+        """The content hash of each of these photos that has one."""
+        out: dict[int, str] = {}
+        for chunk in chunks(list(photo_ids)):
+            out.update((r["id"], r["hash"]) for r in self.db["photos"].rows_where(
+                f"id IN ({marks(len(chunk))}) AND hash IS NOT NULL", chunk, select="id, hash"))
+        return out
+
+    def states(self, paths: list[str]) -> dict[str, MemberState]:
+        """What the indexed photos at these paths are now (size, mtime, hash), by path."""
+        out: dict[str, MemberState] = {}
+        for part in chunks(list(paths)):
+            for r in self.db.execute(
+                    "SELECT path, size, mtime_ns, hash FROM photos WHERE status='indexed' AND "
+                    f"path IN ({','.join([PATH_PARAM] * len(part))})", [bind_path(p) for p in part]):
+                out[r[0]] = MemberState(*r)
+        return out
+
+    def smaller_than(self, min_side: int) -> set[int]:
+        """Ids of the indexed photos whose shorter side is under ``min_side`` px."""
+        return {r["id"] for r in self.db["photos"].rows_where(
+            "status = ? AND min(width, height) < ?", [INDEXED, min_side], select="id")}
+
+    # -- what the scanner finds -------------------------------------------------------------
+    def insert(self, folder_id: int, path: str, size: int, mtime_ns: int, dev: int, ino: int
+               ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO photos(folder_id, path, size, mtime_ns, dev, ino, status) "
+            f"VALUES (?, {PATH_PARAM}, ?, ?, ?, ?, 'pending')",
+            [folder_id, bind_path(path), size, mtime_ns, dev, ino])
+        return cur.lastrowid
+
+    def mark_changed(self, photo_id: int, size: int, mtime_ns: int, dev: int, ino: int) -> None:
+        """The file changed on disk: it is embedded again (the old vector stays searchable
+        until the new one replaces it)."""
+        self.db.execute(
+            "UPDATE photos SET size=?, mtime_ns=?, dev=?, ino=?, hash=NULL, status='pending', "
+            "error=NULL WHERE id=?", [size, mtime_ns, dev, ino, photo_id])
+
+    def move(self, photo_id: int, folder_id: int, path: str, mtime_ns: int, dev: int, ino: int
+             ) -> None:
+        self.db.execute(f"UPDATE photos SET folder_id=?, path={PATH_PARAM}, mtime_ns=?, dev=?, "
+                        "ino=? WHERE id=?", [folder_id, bind_path(path), mtime_ns, dev, ino, photo_id])
+
+    def delete(self, ids: Iterable[int]) -> list[int]:
+        """Delete photo rows (their embeddings and signatures go with them); returns the
+        vector labels gone."""
+        labels: list[int] = []
+        with self.transaction():
+            for chunk in chunks(list(ids)):
+                labels += self.embeddings.labels_of_photos(chunk)
+                self.db["photos"].delete_where(f"id IN ({marks(len(chunk))})", chunk)
+        return labels
+
+    def requeue_other_models(self, model: str) -> int:
+        """Photos embedded by another model (an upgrade) are embedded again."""
+        cur = self.db.execute(
+            "UPDATE photos SET status='pending' WHERE status='indexed' AND id IN "
+            "(SELECT photo_id FROM embeddings WHERE model != ?)", [model])
+        return cur.rowcount
+
+    # -- what indexing finds ----------------------------------------------------------------
+    def record_result(self, photo_id: int, meta: dict, model: str, vector: bytes
+                      ) -> tuple[int | None, int | None]:
+        """A photo embedded: its facts, signature and vector; returns (new label, replaced
+        label). A photo whose row is gone meanwhile (its folder removed) gives (None, None)."""
+        with self.transaction():
+            if not self.db["photos"].count_where("id = ?", [photo_id]):
+                return None, None
+            self._set_facts(photo_id, meta, INDEXED, None)
+            if meta.get("signature") is not None:
+                self.signatures.set(photo_id, meta["signature"], meta.get("colour"))
+            old = self.embeddings.drop(photo_id)
+            return self.embeddings.add(photo_id, model, vector), old
+
+    def record_failure(self, photo_id: int, error: str, meta: dict | None = None) -> int | None:
+        """A photo that cannot be used; returns the label of a vector it had, if any."""
+        with self.transaction():
+            self._set_facts(photo_id, meta or {}, FAILED, error)
+            return self.embeddings.drop(photo_id)
+
+    def _set_facts(self, photo_id: int, meta: dict, status: str, error: str | None) -> None:
+        facts = {c: meta[c] for c in _FACTS if c in meta}
+        self.db.execute(
+            f"UPDATE photos SET {', '.join(f'{c}=?' for c in [*facts, 'status', 'error', 'indexed_at'])} "
+            "WHERE id=?", [*facts.values(), status, error, time.time(), photo_id])
+
+
+class Folders(Repository):
+    """The ``folders`` table; forgetting a folder forgets its photos (so it holds them)."""
+
+    def __init__(self, db: sqlite_utils.Database, photos: Photos):
+        super().__init__(db)
+        self.photos = photos
+
+    def all(self) -> list[Folder]:
+        return [Folder.from_row(r) for r in self.db["folders"].rows_where(order_by="path")]
+
+    def by_path(self, path: str) -> Folder | None:
+        rows = self._rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
+        return Folder.from_row(rows[0]) if rows else None
+
+    def add(self, path: str) -> Folder:
+        self.db.execute(f"INSERT OR IGNORE INTO folders(path, added_at) VALUES ({PATH_PARAM}, ?)",
+                        [bind_path(path), time.time()])
+        folder = self.by_path(path)
+        assert folder is not None
+        return folder
+
+    def remove(self, folder_id: int) -> list[int]:
+        """Forget a folder and its photos; returns the vector labels gone."""
+        with self.transaction():
+            labels = self.photos.delete(r["id"] for r in self.db["photos"].rows_where(
+                "folder_id = ?", [folder_id], select="id"))
+            self.db["folders"].delete_where("id = ?", [folder_id])
+        return labels
+
+    def set_online(self, folder_id: int, online: bool, scanned: bool = False) -> None:
+        """Whether the folder is there; ``scanned``: it was just scanned (now)."""
+        if scanned:
+            self.db.execute("UPDATE folders SET online=?, last_scan=? WHERE id=?",
+                            [int(online), time.time(), folder_id])
+        else:
+            self.db.execute("UPDATE folders SET online=? WHERE id=?", [int(online), folder_id])
+
+    def photo_counts(self) -> dict[int, int]:
+        """How many photos each folder holds, by folder id."""
+        return {r["folder_id"]: r["n"] for r in
+                self._rows("SELECT folder_id, count(*) AS n FROM photos GROUP BY folder_id")}
