@@ -34,6 +34,19 @@ def pop_option(args: list[str], name: str, default=None):
     return value
 
 
+def median_ms(fn, rounds: int, warm: bool = True) -> float:
+    """Median wall time of ``fn()`` in ms over ``rounds`` calls (after one unmeasured call
+    when ``warm``)."""
+    if warm:
+        fn()
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 2)
+
+
 def median(xs):
     return round(statistics.median(xs), 3)
 

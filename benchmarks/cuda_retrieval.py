@@ -33,17 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import camera_jpegs, distinct_copies, emit, pop_option  # noqa: E402
-
-
-def _median_ms(fn, n: int) -> float:
-    fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return round(statistics.median(times), 2)
+from _common import camera_jpegs, distinct_copies, emit, median_ms, pop_option  # noqa: E402
 
 
 def main() -> None:
@@ -82,7 +72,7 @@ def main() -> None:
             cold.append((time.perf_counter() - t) * 1000)
         it = iter(queries * 10)
         out["search_ms"] = {"cold_median": round(statistics.median(cold), 2),
-                            "warm_median": _median_ms(lambda: lib.similar(next(it), top=20),
+                            "warm_median": median_ms(lambda: lib.similar(next(it), top=20),
                                                       len(queries)),
                             "library_photos": n,
                             "note": "cold: the candidates' local features decoded afresh"}
@@ -134,14 +124,14 @@ def _io_binding(emb) -> dict:
     batch = np.random.default_rng(0).uniform(-1, 1, (emb.batch_size, 3, 256, 192)) \
         .astype(np.float32)
     sess, name, outs = emb.session, emb.input_name, [emb.embedding_output]
-    plain = _median_ms(lambda: sess.run(outs, {name: batch}), 10)
+    plain = median_ms(lambda: sess.run(outs, {name: batch}), 10)
     device = "cuda" if emb.provider == "CUDA" else "cpu"
     try:
         value = ort.OrtValue.ortvalue_from_numpy(batch, device, 0)
         binding = sess.io_binding()
         binding.bind_ortvalue_input(name, value)
         binding.bind_output(outs[0], device)
-        bound = _median_ms(lambda: sess.run_with_iobinding(binding), 10)
+        bound = median_ms(lambda: sess.run_with_iobinding(binding), 10)
     except Exception as e:  # onnxruntime's own errors are untyped
         return {"plain_ms": plain, "error": str(e).splitlines()[0]}
     return {"batch": emb.batch_size, "plain_ms": plain, "bound_ms": bound,

@@ -7,7 +7,7 @@ photofinder.retrieval.metrics, the code `photofinder evaluate` uses. Embed speed
 the model alone at that input size on this CPU (the decode is the same for every setting).
 
     python benchmarks/evaluate_settings.py [--sizes 256 352 448] [--int8 MODEL_DIR]
-    python benchmarks/evaluate_settings.py --frontier [--regions]
+    python benchmarks/evaluate_settings.py [--frontier] [--regions]
 
 ``--frontier``: the table the defaults are chosen from, one row a setting through the
 library's own code (retrieval.projection, store.index.VectorIndex: a real HNSW graph saved to
@@ -18,7 +18,8 @@ and any stored features, / photos) and query ms (median: the graph's search of t
 views, then the re-ranking with every candidate's features decoded afresh, as the first
 search of a photo does). ``--regions``: "Find this" on holidays-dev, querying by the boxes in
 benchmarks/data/holidays_regions.json and by centre crops of a quarter of the area, beside
-the whole photo (each query's own scene's other photos are the relevant ones).
+the whole photo (each query's own scene's other photos are the relevant ones), each with and
+without the spatial re-ranking.
 """
 
 from __future__ import annotations
@@ -241,27 +242,35 @@ def _region_rows(emb: Embedder, work: Path) -> list[dict]:
         group_of = {str(p): p.parent.name for p in root.glob("*/*.jpg")}
         n = len(group_of)
         for kind in ("whole photo", "drawn box", "centre quarter"):
-            rankings, times = [], []
-            for scene, b in sorted(boxes["boxes"].items()):
-                q = str(root / b["query"])
-                w, h = Image.open(q).size
-                region = {"whole photo": None, "drawn box": tuple(b["box"]),
-                          "centre quarter": (w // 4, h // 4, w // 2, h // 2)}[kind]
-                t = time.perf_counter()
-                got = lib.similar(q, top=n, region=region)
-                times.append((time.perf_counter() - t) * 1000)
-                rel = sum(1 for g in group_of.values() if g == scene) - 1
-                rankings.append(([group_of.get(m.path) == scene for m in got], rel))
-            s = metrics.summarize(rankings)
-            rows.append({"query": kind, "queries": len(rankings), "map": round(s.map, 4),
-                         "p@1": round(s.precision_at[1], 4),
-                         "query_ms": round(float(np.median(times)), 1)})
-            print(rows[-1], file=sys.stderr, flush=True)
+            for verified in (False, True):
+                rankings, times = [], []
+                for scene, b in sorted(boxes["boxes"].items()):
+                    q = str(root / b["query"])
+                    w, h = Image.open(q).size
+                    region = {"whole photo": None, "drawn box": tuple(b["box"]),
+                              "centre quarter": (w // 4, h // 4, w // 2, h // 2)}[kind]
+                    t = time.perf_counter()
+                    if verified:
+                        got = lib.similar(q, top=n, region=region)
+                    else:  # the crop's (or photo's) vectors alone, no spatial verification
+                        if region:
+                            vecs, _, own = lib.region_query(q, region)
+                        else:
+                            vecs, own = lib.query_vectors(q)
+                        got = lib.similar_to_vector(vecs, n, exclude={q}, exclude_id=own)
+                    times.append((time.perf_counter() - t) * 1000)
+                    rel = sum(1 for g in group_of.values() if g == scene) - 1
+                    rankings.append(([group_of.get(m.path) == scene for m in got], rel))
+                s = metrics.summarize(rankings)
+                rows.append({"query": kind, "re_ranked": verified, "queries": len(rankings),
+                             "map": round(s.map, 4), "p@1": round(s.precision_at[1], 4),
+                             "query_ms": round(float(np.median(times)), 1)})
+                print(rows[-1], file=sys.stderr, flush=True)
         lib.close()
     return rows
 
 
-def frontier(regions: bool) -> None:
+def frontier(table: bool, regions: bool) -> None:
     import tempfile
 
     sets = {"holidays": holidays(), "copies": copies()}
@@ -270,16 +279,17 @@ def frontier(regions: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="pf-frontier-"))
     out = {"benchmark": "evaluate_settings --frontier", "cpu_cores": os.cpu_count(),
            "note": "shared 2-core machine: photos/s and ms are noisy; compare within this run",
-           "photos": {k: len(v) for k, v in sets.items()},
-           "rows": _frontier_rows(emb, sets, images, work)}
+           "photos": {k: len(v) for k, v in sets.items()}}
+    if table:
+        out["rows"] = _frontier_rows(emb, sets, images, work)
     if regions:
         out["find_this"] = _region_rows(emb, work)
     emit(out)
 
 
 def main() -> None:
-    if "--frontier" in sys.argv:
-        return frontier("--regions" in sys.argv)
+    if "--frontier" in sys.argv or "--regions" in sys.argv:
+        return frontier("--frontier" in sys.argv, "--regions" in sys.argv)
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 352, 448])
     ap.add_argument("--int8", metavar="MODEL_DIR", help="also measure this (quantised) model")

@@ -4,6 +4,7 @@ evaluation."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -114,8 +115,11 @@ class SearchMixin:
             vecs, feats, own_id = self.region_query(path, region)
             return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id,
                                           query_features=feats)
-        vecs, own_id = self.query_vectors(path)
-        feats = self.query_features(path)
+        # the query's local features are decoded while its turned views are embedded
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(self.query_features, path)
+            vecs, own_id = self.query_vectors(path)
+            feats = pending.result()
         fb = self._query_feedback(path)
         if not fb:
             return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id,
