@@ -150,3 +150,54 @@ def swapped_rgb_icc() -> bytes:
               + struct.pack(">I", 0) + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"\0" * 48)
     assert len(header) == 128
     return header + body
+
+
+def big_png(path, width: int, height: int, kind: str = "L") -> None:
+    """A PNG of ``width`` x ``height`` pixels written row by row (never held whole, so a
+    250-megapixel file is made in a few MB): ``kind`` "L" (8-bit grey), "I;16" (16-bit grey),
+    "P" (palette), "RGB" or "RGBA". The picture is a soft diagonal gradient with bands, so it
+    compresses to a few hundred KB yet is no blank page. Pillow would need the whole image in
+    memory to write it; the PNG format (zlib stream of filtered rows) is simple enough to
+    stream by hand here."""
+    import zlib
+
+    colour_type, depth, channels = {"L": (0, 8, 1), "I;16": (0, 16, 1), "P": (3, 8, 1),
+                                     "RGB": (2, 8, 3), "RGBA": (6, 8, 4)}[kind]
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    x = np.arange(width, dtype=np.int64)
+    comp = zlib.compressobj(6)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type,
+                                           0, 0, 0)))
+        if kind == "P":
+            ramp = np.arange(256, dtype=np.uint8)
+            ramp3 = (np.arange(256) * 3 % 256).astype(np.uint8)
+            f.write(chunk(b"PLTE", np.stack([ramp, ramp[::-1], ramp3],
+                                            axis=1).tobytes()))
+        idat = bytearray()
+        for y in range(height):
+            v = ((x + y) * 65535 // (width + height)) ^ (((y // 512) & 1) * 0x3000)
+            if depth == 16:
+                row = v.astype(">u2").tobytes()
+            else:
+                row = np.repeat((v >> 8).astype(np.uint8), channels).tobytes()
+                if kind == "RGBA":
+                    a = np.frombuffer(row, np.uint8).reshape(-1, 4).copy()
+                    a[:, 3] = 255
+                    row = a.tobytes()
+            raw = np.frombuffer(row, np.uint8)
+            bpp = channels * depth // 8
+            sub = raw.copy()
+            sub[bpp:] -= raw[:-bpp]  # PNG filter 1 (Sub): a gradient becomes a constant
+            idat += comp.compress(b"\x01" + sub.tobytes())
+            if len(idat) > 1 << 20:
+                f.write(chunk(b"IDAT", bytes(idat)))
+                idat.clear()
+        idat += comp.flush()
+        f.write(chunk(b"IDAT", bytes(idat)))
+        f.write(chunk(b"IEND", b""))

@@ -20,7 +20,8 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from photofinder.pixels.formats import RAW_KINDS, ImageError, describe_non_image, sniff, tiff_ifd0_tags
 from photofinder.pixels.formats import raw as rawformat
-from photofinder.pixels.formats.colour import to_rgb, to_srgb
+from photofinder.pixels.budget import BUDGET, pixel_bytes
+from photofinder.pixels.formats.colour import DEEP, deep_to_l, to_rgb, to_srgb
 
 try:  # HEIC/HEIF (pillow-heif); AVIF is built into Pillow >= 11.3
     import pillow_heif
@@ -236,23 +237,66 @@ def capture_time(path: str | os.PathLike) -> str | None:
 
 
 _DRAFT = ("JPEG", "MPO")
-_REDUCE_FIRST = ("RGB", "RGBA", "RGBX", "L", "LA", "CMYK", "YCbCr")
+# modes Image.reduce averages as they are (never a palette's indices)
+_REDUCIBLE = frozenset({"L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "I", "F", "LAB"})
+BAND_PIXELS = 4 << 20  # pixels of one band converted at a time (16 MB as RGBA)
+WORK_BYTES = 64 << 20  # a decode's working set beside its full-size picture (bands, output)
 
 
-def _pixels(img: Image.Image, need: int, orientation: int) -> tuple[Image.Image, bool]:
+def _reducible(band: Image.Image) -> Image.Image:
+    """A band of rows in a mode ``Image.reduce`` averages correctly: palettes and
+    transparency expanded, 16-bit grey scaled to 8 bits, other deep modes as floats."""
+    mode, clear = band.mode, "transparency" in band.info
+    if mode.startswith("I;16"):
+        return deep_to_l(band)
+    if mode in ("P", "PA"):
+        alpha = clear or mode == "PA" or getattr(band.palette, "mode", "RGB") != "RGB"
+        return band.convert("RGBA" if alpha else "RGB")
+    if clear:
+        return band.convert("RGBA")
+    if mode == "1":
+        return band.convert("L")
+    if mode in _REDUCIBLE:
+        return band
+    return band.convert("F") if mode in DEEP else band.convert("RGB")
+
+
+def _reduce_in_bands(img: Image.Image, factor: int) -> Image.Image:
+    """``img`` box-reduced by ``factor``, a band of rows at a time, so no copy of the whole
+    picture is ever made in another mode (a palette as RGBA, 16-bit grey as floats, RGBA
+    premultiplied): the full-size picture Pillow decoded is the only big buffer. Hand-written
+    because Pillow reduces only some modes and converts the whole picture first."""
+    w, h = img.size
+    rows = factor * max(1, BAND_PIXELS // (w * factor))
+    out = None
+    for top in range(0, h, rows):
+        band = _reducible(img.crop((0, top, w, min(h, top + rows)))).reduce(factor)
+        if out is None:
+            out = Image.new(band.mode, (-(-w // factor), -(-h // factor)))
+        out.paste(band, (0, top // factor))
+    out.info = {k: v for k, v in img.info.items() if k != "transparency"}
+    return out
+
+
+def _pixels(img: Image.Image, need: int, orientation: int, held: int = 0
+            ) -> tuple[Image.Image, bool]:
     """Decode the current frame to RGB at about ``need``, ICC -> sRGB, orientation applied.
     Returns (image, whether the Pillow plugin itself applied the orientation, as the TIFF
-    plugin does)."""
+    plugin does). Every mode is reduced first (``_reduce_in_bands``), and the decode holds
+    its share of the memory budget (``held``: bytes the caller holds for it already, the
+    file's) while its full-size picture exists."""
     if img.format in _DRAFT and need:
         img.draft("RGB" if img.mode in ("RGB", "YCbCr") else img.mode, (need, need))
-    img.load()
-    by_plugin = orientation != 1 and _exif_info(img)[0] != orientation
-    big = need and max(img.size) > 2 * need
-    if big and img.mode in _REDUCE_FIRST:  # cheap box reduction before colour work
-        img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        big = False
-    img = to_rgb(to_srgb(img))
-    if big:
+    w, h = img.size
+    cost = w * h * pixel_bytes(img.mode) + WORK_BYTES + held
+    with BUDGET.hold(cost, f"this picture ({w}x{h} pixels, {img.mode})"):
+        img.load()
+        by_plugin = orientation != 1 and _exif_info(img)[0] != orientation
+        factor = max(img.size) // (4 * need) if need else 1  # thumbnail's own (gap 2)
+        if factor >= 2:
+            img = _reduce_in_bands(img, factor)
+        img = to_rgb(to_srgb(img))
+    if need and max(img.size) > 2 * need:
         img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return (img if by_plugin else _apply_orientation(img, orientation)), by_plugin
 
@@ -292,7 +336,7 @@ def decode(data: bytes, need: int = 512, name: str | os.PathLike | None = None) 
         if getattr(img, "n_frames", 1) > 1:
             meta["frames"] = img.n_frames  # animated GIF/WebP/APNG, multipage TIFF, MPO
         full_w, full_h = img.size
-        out, by_plugin = _pixels(img, need, orientation)
+        out, by_plugin = _pixels(img, need, orientation, held=len(data))
         if orientation >= 5 and not by_plugin:
             full_w, full_h = full_h, full_w
         if fmt == "HEIF" and img.info.get("original_orientation"):

@@ -3,7 +3,9 @@
 Pillow and numpy release the GIL while decoding and converting, so threads decode in
 parallel (measured in benchmarks/indexing_throughput.py against processes). A file whose
 decode runs past the time limit is given up (reported as an error for that file) and its
-worker is replaced; the stuck thread is a daemon and cannot hold up exit.
+worker is replaced; the stuck thread is a daemon and cannot hold up exit. A file waiting for
+room in the decoding memory budget (pixels/budget.py) is not running: its clock starts
+again once it has room.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import Any, Callable
+
+from photofinder.pixels.budget import BUDGET
 
 
 class DecodeTimeout(Exception):
@@ -51,7 +55,9 @@ class DecodePool:
                 continue
             job.started = time.monotonic()
             try:
-                job.future.set_result(job.fn(*job.args))
+                with BUDGET.waiting(lambda: setattr(job, "started", None),
+                                    lambda: setattr(job, "started", time.monotonic())):
+                    job.future.set_result(job.fn(*job.args))
             except BaseException as e:  # handed to the waiting side
                 if not job.future.done():
                     job.future.set_exception(e)

@@ -13,7 +13,7 @@ from photofinder.pixels.formats import ImageError
 
 _SRGB = None
 _TRANSFORMS: dict[tuple[bytes, str, str], object] = {}  # a library has few distinct profiles
-_DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I;16S", "I;16BS", "I;32", "I;32B", "I", "F",
+DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I;16S", "I;16BS", "I;32", "I;32B", "I", "F",
          "F;32BF")
 
 
@@ -40,25 +40,31 @@ def to_srgb(img: Image.Image) -> Image.Image:
         return img
 
 
-def _deep_to_l(img: Image.Image) -> Image.Image:
-    a = np.asarray(img, dtype=np.float64)
+def deep_to_l(img: Image.Image) -> Image.Image:
+    """A deep (16-bit, 32-bit, float) image as 8-bit grey: 16-bit by its fixed scale, wider
+    ones by their range. Works in float32 (a picture this big is reduced before it gets
+    here, band by band: imaging._reduce_in_bands)."""
+    if img.mode.startswith("I;16"):
+        a = np.asarray(img).astype(np.uint32)
+        if a.size == 0:
+            raise ImageError("image has no pixels")
+        return Image.fromarray((a // 257).astype(np.uint8), "L")
+    a = np.array(img, dtype=np.float32)  # a copy of its own, scaled in place
     if a.size == 0:
         raise ImageError("image has no pixels")
-    if img.mode.startswith("I;16"):
-        a = a / 257.0
+    finite = np.isfinite(a)
+    lo, hi = (float(a[finite].min()), float(a[finite].max())) if finite.any() else (0.0, 0.0)
+    if img.mode.startswith("F") and 0.0 <= lo and hi <= 1.0:
+        a *= 255.0  # normalised floats
+    elif 0.0 <= lo and hi <= 255.0:
+        pass  # 8-bit values in a wide container
+    elif 0.0 <= lo and hi <= 65535.0 and not img.mode.startswith("F"):
+        a /= 257.0  # 16-bit values in a 32-bit container
     else:
-        finite = a[np.isfinite(a)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-        if img.mode.startswith("F") and 0.0 <= lo and hi <= 1.0:
-            a = a * 255.0  # normalised floats
-        elif 0.0 <= lo and hi <= 255.0:
-            pass  # 8-bit values in a wide container
-        elif 0.0 <= lo and hi <= 65535.0 and not img.mode.startswith("F"):
-            a = a / 257.0  # 16-bit values in a 32-bit container
-        else:
-            a = (a - lo) * (255.0 / max(hi - lo, 1e-9))  # arbitrary range: stretch
-    a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0).clip(0, 255).astype(np.uint8)
-    return Image.fromarray(a, "L")
+        a -= lo  # arbitrary range: stretch
+        a *= 255.0 / max(hi - lo, 1e-9)
+    a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0)
+    return Image.fromarray(np.clip(a, 0, 255, out=a).astype(np.uint8), "L")
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -66,8 +72,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
     mode = img.mode
     if mode == "RGB" and "transparency" not in img.info:
         return img
-    if mode in _DEEP:
-        return _deep_to_l(img).convert("RGB")
+    if mode in DEEP:
+        return deep_to_l(img).convert("RGB")
     if mode in ("P", "PA") or (mode in ("1", "L", "RGB") and "transparency" in img.info):
         img = img.convert("RGBA")
         mode = "RGBA"
