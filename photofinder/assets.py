@@ -24,3 +24,13 @@ def demo_originals() -> list[Path]:
 def projection_path(name: str) -> Path:
     """A shipped projection (packaging/make_projection.py; provenance.json beside it)."""
     return _root() / "projection" / name
+
+
+def guide_path() -> Path:
+    """The guide shown by Help (HTML, read offline)."""
+    return _root() / "guide" / "guide.html"
+
+
+def calibration_path(name: str) -> Path:
+    """A shipped calibration of scores (packaging/make_calibration.py writes it)."""
+    return _root() / "calibration" / name

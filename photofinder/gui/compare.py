@@ -10,12 +10,13 @@ import os
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QHBoxLayout,
-                               QLabel, QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QVBoxLayout, QWidget)
 
 from photofinder.library import PictureError, open_picture
 from photofinder.gui.region import scene_to_picture
 from photofinder.gui.signals import emit
 from photofinder.gui.thumbnails import pil_to_qimage
+from photofinder.gui.widgets import ElidedLabel
 
 SIZE = 2048
 NORM = 1600.0  # both copies are laid out this wide, so one zoom shows the same detail in both
@@ -88,10 +89,9 @@ class CompareView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         self.views = [_View(), _View()]
-        self.captions = [QLabel(), QLabel()]
+        self.captions = [ElidedLabel(), ElidedLabel()]
         for view, cap in zip(self.views, self.captions):
             col = QVBoxLayout()
-            cap.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             col.addWidget(cap)
             col.addWidget(view, 1)
             row.addLayout(col)
@@ -154,7 +154,7 @@ class CompareView(QWidget):
             self.views[side].mark.setVisible(False)
             self.views[side].full_size = None
             self.captions[side].setText(cap)
-            self.captions[side].setToolTip(path)
+            self.captions[side].setToolTip(f"{cap}\n{path}")
             QThreadPool.globalInstance().start(_Load(side, path, self._sink))
 
     def _on_loaded(self, side: int, path: str, img, full_size=None) -> None:

@@ -22,6 +22,10 @@ from photofinder.gui.thumbnails import ThumbnailLoader
 CARD_THUMB = 112
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
 def _folder(path: str) -> str:
     return os.path.basename(os.path.dirname(path)) or os.path.dirname(path)
 
@@ -173,9 +177,11 @@ class DuplicatesView(QWidget):
         self.progressed.connect(self.set_progress)
         self.set_groups([], searching=True)
 
-    def _add_group_item(self, g, noun: str) -> None:
-        """One row of the list: the kept photo's thumbnail, name and how many it stands for."""
-        item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{len(g.members)} {noun}")
+    def _add_group_item(self, g, similar: bool) -> None:
+        """One row of the list: the kept photo's thumbnail, name and what is with it (counts
+        say what they count: "1 copy" beside the photo kept, "3 shots" in all)."""
+        count = plural(len(g.members), "shot") if similar else plural(len(g.others), "copy", "copies")
+        item = QListWidgetItem(f"{os.path.basename(g.keep)}\n{count}")
         item.setToolTip(g.keep)
         pm = self.loader.get(g.keep)
         if pm is not None:
@@ -214,10 +220,10 @@ class DuplicatesView(QWidget):
         elif not self.groups and not self.similar:
             text = "No duplicates found"
         else:
-            text = (f"{len(self.groups)} group{'s' if len(self.groups) != 1 else ''}"
-                    f" · {copies} cop{'ies' if copies != 1 else 'y'} can go")
+            text = (f"{plural(len(self.groups), 'photo')} with copies"
+                    f" · {plural(copies, 'copy', 'copies')} can go")
             if self.similar:
-                text += f" · {len(self.similar)} set{'s' if len(self.similar) != 1 else ''} of similar shots"
+                text += f" · {plural(len(self.similar), 'set')} of similar shots"
         if self.checking and not searching:
             text += " — " + getattr(self, "progress_text", "checking for changes…")
         self.summary.setText(text)
@@ -239,7 +245,7 @@ class DuplicatesView(QWidget):
         self.list.clear()
         keep_row = 0
         for i, g in enumerate(self.groups):
-            self._add_group_item(g, "copies")
+            self._add_group_item(g, False)
             if current is not None and g.keep == current.keep:
                 keep_row = i
         if self.similar:
@@ -248,7 +254,7 @@ class DuplicatesView(QWidget):
             head.setFlags(Qt.ItemFlag.NoItemFlags)
             self.list.addItem(head)
             for j, g in enumerate(self.similar):
-                self._add_group_item(g, "shots")
+                self._add_group_item(g, True)
                 if current is not None and g.keep == current.keep and not self.groups:
                     keep_row = len(self.groups) + 1 + j
         self.list.blockSignals(False)
@@ -278,8 +284,8 @@ class DuplicatesView(QWidget):
             self.group_title.setText(f"<b>{len(g.members)} similar shots</b> (not copies) — best "
                                      f"shot <b>{os.path.basename(g.keep)}</b>")
         else:
-            self.group_title.setText(f"<b>{len(g.members)} copies</b> — keeping "
-                                     f"<b>{os.path.basename(g.keep)}</b>")
+            self.group_title.setText(f"Keeping <b>{os.path.basename(g.keep)}</b> · "
+                                     f"{plural(len(g.others), 'copy', 'copies')} of it")
         holder = QWidget()
         h = QHBoxLayout(holder)
         self.cards = []

@@ -37,6 +37,13 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setPen(QPen(ACCENT, 2) if selected else Qt.PenStyle.NoPen)
             p.setBrush(bg)
             p.drawRoundedRect(r, 8, 8)
+        if option.state & QStyle.StateFlag.State_HasFocus:
+            # the keyboard's place, visible whether or not it is selected (a focus ring)
+            ring = QPen(pal.color(QPalette.ColorRole.Highlight).darker(135), 2,
+                        Qt.PenStyle.DashLine)
+            p.setPen(ring)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(r.adjusted(-2, -2, 2, 2), 9, 9)
         box = QRect(r.x() + (r.width() - THUMB) // 2, r.y() + 6, THUMB, THUMB)
         state = value(index, StateRole)
         pm = value(index, Qt.ItemDataRole.DecorationRole)
@@ -105,7 +112,7 @@ def _score_colour(score: float) -> QColor:
 
 class PhotoGrid(QListView):
     """The grid. Signals: ``menu_requested(path, global_pos)``, ``preview_requested(path)``.
-    (Delete, Ctrl+F and the other shortcuts are the window's actions.)"""
+    (Delete, Ctrl+Shift+F and the other shortcuts are the window's actions.)"""
 
     menu_requested = Signal(str, QPoint)
     preview_requested = Signal(str)

@@ -9,9 +9,10 @@ and context-menu handlers call ``on_answer``, ``on_cleaned`` and ``add_result_ma
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from photofinder.gui import shortcuts as K
 from photofinder.gui.icons import icon
 from photofinder.gui.map_view import MapView, MapWorker, duplicates_among
 from photofinder.gui.signals import emit
@@ -54,7 +55,7 @@ def install(w) -> None:
     w.indexer.indexed.connect(lambda: w.stack.currentWidget() is w.map_view
                               and w._map_timer.start())
     w.act_map = QAction(icon("map"), "&Map", w)
-    w.act_map.setShortcut(QKeySequence("Ctrl+3"))
+    w.act_map.setShortcuts(K.MAP.sequences())
     w.act_map.setStatusTip("All photos on a map, similar ones close together")
     w.act_map.triggered.connect(lambda _=False: show_map(w))
     w.act_learn = QAction("&Learn from this library", w)
@@ -78,7 +79,7 @@ def install(w) -> None:
 
 
 def show_map(w) -> None:
-    w.stack.setCurrentWidget(w.map_view)
+    w.show_view(w.map_view)
     w.map_view.canvas.setFocus()
     _compute_map(w)
 
@@ -125,12 +126,12 @@ def _open_grid(w, paths: list[str]) -> None:
     w.results.set_results(paths[0], [Match(p, 1.0, -1) for p in paths], outside=False)
     w.results.title.setText(f"{len(paths)} photos chosen on the map")
     w.results.query = None  # not a search: no marks to give
-    w.stack.setCurrentWidget(w.results)
+    w.show_view(w.results)
 
 
 def _duplicates_among(w, paths: list[str]) -> None:
     w.duplicates.set_groups([], searching=True)
-    w.stack.setCurrentWidget(w.duplicates)
+    w.show_view(w.duplicates)
     w._ask(duplicates_among, paths)
 
 

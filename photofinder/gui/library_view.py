@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from photofinder.gui.empty_state import DemoBanner
@@ -30,6 +30,7 @@ class LibraryView(QWidget):
         self._filter_timer = QTimer(self, singleShot=True, interval=120)
         self._filter_timer.timeout.connect(lambda: self._apply_filter())
         self.filter.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.filter.installEventFilter(self)  # Down, Enter: into the grid
         bar.addWidget(self.filter)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Sort:"))
@@ -51,6 +52,22 @@ class LibraryView(QWidget):
         lay.addLayout(banner_row)
         self.banner.hide()
         self.grid, self.placeholder = add_grid_with_placeholder(lay, self.model)
+
+    def eventFilter(self, obj: QObject, e: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """In the filter, Down, Page Down, Enter and Return go on to the photos (the first
+        one, when none is current yet), as in a file manager's location bar."""
+        if obj is self.filter and e.type() == QEvent.Type.KeyPress and e.key() in (
+                Qt.Key.Key_Down, Qt.Key.Key_PageDown, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self._filter_timer.isActive():
+                self._filter_timer.stop()
+                self._apply_filter()
+            if self.model.rowCount():
+                if not self.grid.currentIndex().isValid() or \
+                        self.grid.currentIndex().row() >= self.model.rowCount():
+                    self.grid.setCurrentIndex(self.model.index(0))
+                self.grid.setFocus(Qt.FocusReason.TabFocusReason)
+            return True
+        return super().eventFilter(obj, e)
 
     def set_table(self, table: PhotoTable) -> None:
         current = self.grid.current_path()

@@ -7,17 +7,19 @@ from __future__ import annotations
 import os
 import sys
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMenu, QMessageBox,
-                               QStackedWidget)
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMenu,
+                               QMessageBox, QStackedWidget, QWidget)
 
 from photofinder import demo
 from photofinder.gui import file_actions, learning
 from photofinder.gui.cleanup import Cleanup
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.empty_state import EmptyState
+from photofinder.gui.help import GuideDialog, ShortcutsSheet
 from photofinder.gui.icons import icon
 from photofinder.gui.library_view import LibraryView
+from photofinder.gui.menus import build_menus
 from photofinder.gui.panels import ErrorsPanel, FoldersPanel
 from photofinder.gui.preview import PreviewDialog
 from photofinder.gui import queries
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self._token = 0
         self._watcher = None
         self._watched: list[str] | None = None
+        self._history = []  # views to go back to, the last one last
         self.setWindowTitle("photofinder")
         self.setWindowIcon(icon("photofinder"))
         self.setAcceptDrops(True)
@@ -100,6 +103,15 @@ class MainWindow(QMainWindow):
         if image:
             self.search(image)
         self._ask(queries.warm)
+        QApplication.instance().installEventFilter(self)  # the mouse's back button, anywhere
+
+    def eventFilter(self, obj, e) -> bool:  # noqa: N802 (Qt's name)
+        if e.type() == QEvent.Type.MouseButtonRelease and \
+                e.button() == Qt.MouseButton.BackButton and isinstance(obj, QWidget) and \
+                obj.window() is self:
+            self.go_back()
+            return True
+        return False
 
     # -- building -------------------------------------------------------------------------
     def _build_panels(self) -> None:
@@ -124,8 +136,6 @@ class MainWindow(QMainWindow):
         self.index_status.errors_clicked.connect(lambda: self.errors_dock.show())
 
     def _build_actions(self) -> None:
-        from photofinder.gui.menus import build_menus
-
         build_menus(self)
 
     def _connect_views(self) -> None:
@@ -136,7 +146,7 @@ class MainWindow(QMainWindow):
         self.library.banner.remove_requested.connect(self.remove_demo)
         self.folders_panel.add_requested.connect(self.add_folder_dialog)
         self.folders_panel.remove_requested.connect(self.remove_folder)
-        self.results.back_requested.connect(self.show_library)
+        self.results.back_requested.connect(self.go_back)
         for grid in (self.library.grid, self.results.grid):
             grid.menu_requested.connect(self.show_context_menu)
             grid.preview_requested.connect(self.preview.show_path)
@@ -242,7 +252,7 @@ class MainWindow(QMainWindow):
         path = os.path.abspath(path)
         self._search_query = path
         self.results.set_searching(path, region)
-        self.stack.setCurrentWidget(self.results)
+        self.show_view(self.results)
         self._search_token = self._ask(queries.similar, path, queries.TOP, region)
 
     def search_many(self, paths: list[str]) -> None:
@@ -251,7 +261,7 @@ class MainWindow(QMainWindow):
         paths = [os.path.abspath(p) for p in paths]
         self._search_query = paths[0]
         self.results.set_searching(paths[0])
-        self.stack.setCurrentWidget(self.results)
+        self.show_view(self.results)
         self._search_token = self._ask(similar_many, paths)
 
     def current_grid(self):
@@ -277,15 +287,51 @@ class MainWindow(QMainWindow):
             self.preview.show_path(grid.current_path())
 
     def show_library(self) -> None:
-        self.stack.setCurrentWidget(self.library if self.folders or self._adding else self.empty)
+        self.show_view(self.library if self.folders or self._adding else self.empty)
         self.library.grid.setFocus()
+
+    def show_view(self, view) -> None:
+        """Switch the stack to ``view``, remembering where the user came from (Back)."""
+        here = self.stack.currentWidget()
+        if here is not view:
+            if here is not None and here not in (self.empty,):
+                self._history = [v for v in self._history if v is not here] + [here]
+            self.stack.setCurrentWidget(view)
+
+    _history: list = []
+
+    def go_back(self) -> None:
+        """Back (Esc, Alt+Left, Backspace, the mouse's back button): to the view the user came
+        from (results opened from Duplicates go back there), else the library."""
+        here = self.stack.currentWidget()
+        if self.preview.isVisible():
+            self.preview.close()
+            return
+        while self._history:
+            view = self._history.pop()
+            if view is not here:
+                self.stack.setCurrentWidget(view)
+                if view is self.library:
+                    self.library.grid.setFocus()
+                return
+        if here is not self.library:
+            self.show_library()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the search box (in the library view: the photos' names; the word search of
+        "Search by words" takes its place there)."""
+        if self.stack.currentWidget() is not self.library and self.folders:
+            self.show_view(self.library)
+        box = getattr(self, "search_box", None) or self.library.filter
+        box.setFocus()
+        box.selectAll()
 
     def show_duplicates(self) -> None:
         if self.stack.currentWidget() is not self.duplicates:
             self.duplicates.set_groups([], searching=True)
             self.duplicates.checking = True
             self._ask(queries.stored_duplicates)  # the last results at once, then the check
-        self.stack.setCurrentWidget(self.duplicates)
+        self.show_view(self.duplicates)
         self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
 
     def _on_duplicates_checked(self) -> None:
@@ -365,6 +411,20 @@ class MainWindow(QMainWindow):
         if path:
             self.search(path)
 
+    def show_shortcuts(self) -> None:
+        if getattr(self, "shortcuts_sheet", None) is None:
+            self.shortcuts_sheet = ShortcutsSheet(self)
+        self.shortcuts_sheet.fit_to(self)
+        self.shortcuts_sheet.show()
+        self.shortcuts_sheet.raise_()
+
+    def show_guide(self) -> None:
+        if getattr(self, "guide", None) is None:
+            self.guide = GuideDialog(self)
+        self.guide.fit_to(self)
+        self.guide.show()
+        self.guide.raise_()
+
     def about(self) -> None:
         s = self.status or {}
         QMessageBox.about(
@@ -435,6 +495,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "_closed", False):
             return super().closeEvent(e)
         self._closed = True
+        QApplication.instance().removeEventFilter(self)
         self.save_settings()
         if self._watcher is not None:
             self._watcher.stop()

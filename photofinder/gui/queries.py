@@ -61,7 +61,11 @@ def photos(lib: Library) -> PhotoTable:
     n = len(t.paths)
     t.orders["folder"] = list(range(n))  # ordered by path: folder, then name
     t.orders["name"] = sorted(range(n), key=t.names.__getitem__)
-    t.orders["date"] = sorted(range(n), key=t.dates.__getitem__, reverse=True)  # newest first
+    # newest first by the date taken; a file that could not be read has no date of its own
+    # (only when it was copied), so it goes last rather than heading the grid
+    newest = sorted(range(n), key=t.dates.__getitem__, reverse=True)
+    t.orders["date"] = [i for i in newest if t.status[i] != "failed"] + \
+        [i for i in newest if t.status[i] == "failed"]
     return t
 
 

@@ -13,6 +13,7 @@ from photofinder.gui.grid import add_grid_with_placeholder
 from photofinder.gui.icons import icon
 from photofinder.gui.models import ResultsModel
 from photofinder.gui.thumbnails import ThumbnailLoader
+from photofinder.gui.widgets import ElidedLabel
 
 DEFAULT_THRESHOLD = 50  # percent
 
@@ -46,13 +47,12 @@ class ResultsView(QWidget):
         self.query_thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         h.addWidget(self.query_thumb)
         titles = QVBoxLayout()
-        self.title = QLabel("")
+        self.title = ElidedLabel("")
         f = self.title.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
         f.setBold(True)
         self.title.setFont(f)
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.subtitle = QLabel("")
+        self.subtitle = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
         self.subtitle.setStyleSheet("color: palette(placeholder-text);")
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
@@ -66,7 +66,7 @@ class ResultsView(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         h.addWidget(self.slider)
         self.slider_label = QLabel(f"{DEFAULT_THRESHOLD}%")
-        self.slider_label.setMinimumWidth(40)
+        self.slider_label.setFixedWidth(self.slider_label.fontMetrics().horizontalAdvance("100%") + 8)
         h.addWidget(self.slider_label)
         lay.addWidget(head)
         self.grid, self.placeholder = add_grid_with_placeholder(lay, self.model)
@@ -80,8 +80,11 @@ class ResultsView(QWidget):
         return f"Photos showing the part of {os.path.basename(query)} you chose"
 
     def set_searching(self, query: str, region=None) -> None:
+        """A new search: its results start at the default threshold (a slider moved for the
+        last search would hide this one's matches)."""
         self.query = query
         self.model.set_matches([])
+        self.slider.setValue(DEFAULT_THRESHOLD)
         self.title.setText(self._title(query, region))
         self.title.setToolTip(query)
         self.subtitle.setText("Searching…")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QToolButton, QWidget
 
 from photofinder.gui.icons import icon
 from photofinder.gui.signals import emit
+from photofinder.gui.widgets import ElidedLabel
 
 
 def eta_text(seconds: float | None) -> str:
@@ -28,7 +29,7 @@ class IndexStatus(QWidget):
         super().__init__(parent)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
-        self.label = QLabel("")
+        self.label = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
         self.bar = QProgressBar()
         self.bar.setFixedWidth(180)
         self.bar.setTextVisible(False)

@@ -47,7 +47,7 @@ def test_duplicates_view_groups_copies_and_trashes_with_undo(make_window, wait_i
     names = {os.path.basename(m.path) for m in group.members}
     assert names == {"coffee.jpg", "coffee-resized.jpg", "coffee-recompressed.jpg"}
     assert d.cards[0].objectName() == "keeper" and d.cards[0].path == group.keep
-    assert "keeping" in d.group_title.text()
+    assert "Keeping" in d.group_title.text()
     qtbot.waitUntil(lambda: not d.compare_view.views[1].item.pixmap().isNull(), timeout=10_000)
     others = [m.path for m in group.others]
     d.trash_group.click()

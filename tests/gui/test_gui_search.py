@@ -147,10 +147,16 @@ def test_gui_image_opens_straight_into_its_results(make_window, wait_indexed, wa
     assert all(n.startswith("astronaut-") for n in names)
 
 
-def test_keyboard_arrows_enter_and_ctrl_f(indexed_window, qtbot, wait_results):
+def test_keyboard_arrows_enter_find_similar_and_back(indexed_window, qtbot, wait_results):
+    """Arrows and Enter in the grid; Ctrl+Shift+F finds similar; Ctrl+F puts the cursor in the
+    search box (typing there never runs Find similar), Down takes it on into the grid; Esc,
+    Alt+Left, Backspace and the mouse's back button all go back."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+
     w = indexed_window
     w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow)  # shortcuts (Ctrl+F) reach the active window
+    qtbot.waitUntil(w.isActiveWindow)  # shortcuts reach the active window
     grid = w.library.grid
     grid.setFocus()
     grid.setCurrentIndex(grid.model().index(0))
@@ -163,8 +169,78 @@ def test_keyboard_arrows_enter_and_ctrl_f(indexed_window, qtbot, wait_results):
     w.preview.close()
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
-    qtbot.keyClick(grid, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(grid, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     wait_results(w)
     assert w.results.query == second
     qtbot.keyClick(w.results.grid, Qt.Key.Key_Escape)
     assert w.stack.currentWidget() is w.library
+    # Ctrl+F: the search box, wherever the focus was; typing filters, Down goes into the grid
+    qtbot.keyClick(grid, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert w.library.filter.hasFocus() and w.stack.currentWidget() is w.library
+    qtbot.keyClicks(w.library.filter, "rocket")
+    qtbot.keyClick(w.library.filter, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert w.stack.currentWidget() is w.library  # Ctrl+F again: no search ran
+    qtbot.keyClick(w.library.filter, Qt.Key.Key_Down)
+    assert grid.hasFocus() and w.library.model.rowCount() == 4
+    assert os.path.basename(grid.current_path()).startswith("rocket")
+    qtbot.keyClick(w.library.filter, Qt.Key.Key_Backspace)  # in the box: deletes a letter
+    assert w.library.filter.text() == "rocke" and w.stack.currentWidget() is w.library
+    # back: Alt+Left, Backspace (outside a text box) and the mouse's back button
+    for back in ("alt", "backspace", "mouse"):
+        w.find_similar_current()
+        wait_results(w)
+        if back == "alt":
+            qtbot.keyClick(w.results.grid, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+        elif back == "backspace":
+            qtbot.keyClick(w.results.grid, Qt.Key.Key_Backspace)
+        else:
+            vp = w.results.grid.viewport()
+            for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+                QApplication.sendEvent(vp, QMouseEvent(
+                    kind, QPointF(5, 5), vp.mapToGlobal(QPointF(5, 5)), Qt.MouseButton.BackButton,
+                    Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+        assert w.stack.currentWidget() is w.library, back
+
+
+def test_each_search_starts_at_the_default_threshold(indexed_window, wait_results, photo_set):
+    """The slider moved for one search does not carry over: the next one starts afresh."""
+    from photofinder.gui.results_view import DEFAULT_THRESHOLD
+
+    w = indexed_window
+    w.search(str(photo_set / "originals" / "coffee.jpg"))
+    wait_results(w)
+    before = w.results.model.rowCount()
+    w.results.slider.setValue(100)
+    assert w.results.model.rowCount() == 0
+    w.search(str(photo_set / "originals" / "rocket.jpg"))
+    assert w.results.slider.value() == DEFAULT_THRESHOLD
+    wait_results(w)
+    assert w.results.slider.value() == DEFAULT_THRESHOLD
+    assert w.results.model.rowCount() > 0 and before > 0
+    assert not w.results.placeholder.isVisible()
+
+
+def test_the_window_keeps_its_width_when_results_appear(make_window, wait_indexed, wait_results,
+                                                         photo_set, tmp_path, qtbot):
+    """A long file name in the title, a long line under it, a long status: the window stays
+    as wide as it was (and could be as narrow as a 1024 px screen)."""
+    folder = tmp_path / "long"
+    folder.mkdir()
+    long_name = "a holiday photo with a very long name that goes on and on " * 3 + ".jpg"
+    (folder / long_name).write_bytes((photo_set / "originals" / "coffee.jpg").read_bytes())
+    (folder / "rocket.jpg").write_bytes((photo_set / "originals" / "rocket.jpg").read_bytes())
+    w = make_window()
+    w.resize(1000, 560)  # the offscreen screen is 800 x 600: as much as it allows
+    qtbot.waitUntil(lambda: w.status is not None, timeout=30_000)
+    width = w.width()
+    w.add_folder(str(folder))
+    wait_indexed(w, 2)
+    w.search(str(folder / long_name))
+    wait_results(w)
+    w.index_status.label.setText("Checking the new photos for duplicates: " + "1,234 of 5,678 "
+                                 "pairs " * 8)
+    w.duplicates.compare_view.captions[0].setText(long_name * 2)
+    qtbot.wait(200)
+    assert w.width() == width
+    assert w.minimumSizeHint().width() <= 1024
+    assert long_name in w.results.title.toolTip()  # the whole of it, where it was cut
