@@ -85,15 +85,25 @@ class SearchMixin:
             raise LibraryError(f"a region is X,Y,W,H with X, Y >= 0 and W, H >= 1, not "
                                f"{x},{y},{w},{h}")
         self.embedder.model_id  # a missing model is the first thing to say
-        # decoded large enough that the crop still has the model's size (at most 4096 px)
-        need = min(4096, max(preprocess.LONG_SIDE, F.SIDE) * 4)
-        try:
-            decoded, _, _ = imaging.load(p, need=need)
-        except imaging.ImageError as e:
-            raise LibraryError(f"{p}: {e}") from None
-        if x + w > decoded.width or y + h > decoded.height:
-            raise LibraryError(f"the region {x},{y},{w},{h} is outside the picture "
-                               f"({decoded.width} x {decoded.height} after EXIF orientation)")
+        # decoded large enough that the crop keeps the local features' size (F.SIDE px on its
+        # longer side) where the file has the pixels, at most 4096 px: a small part of a big
+        # photo is decoded a second time, larger
+        need = max(preprocess.LONG_SIDE, F.SIDE) * 4
+        for _ in range(2):
+            try:
+                decoded, _, _ = imaging.load(p, need=need)
+            except imaging.ImageError as e:
+                raise LibraryError(f"{p}: {e}") from None
+            if x + w > decoded.width or y + h > decoded.height:
+                raise LibraryError(f"the region {x},{y},{w},{h} is outside the picture "
+                                   f"({decoded.width} x {decoded.height} after EXIF "
+                                   "orientation)")
+            shown = max(decoded.image.size) / max(decoded.width, decoded.height)
+            want = min(4096, max(decoded.width, decoded.height),
+                       int(F.SIDE / max(w, h) * max(decoded.width, decoded.height)) + 1)
+            if max(w, h) * shown >= F.SIDE or want <= max(decoded.image.size):
+                break
+            need = want
         img = decoded.image
         sx, sy = img.width / decoded.width, img.height / decoded.height
         crop = img.crop((round(x * sx), round(y * sy), max(round((x + w) * sx), round(x * sx) + 1),
