@@ -290,3 +290,35 @@ def test_a_tampered_trashinfo_is_refused_but_never_marks_the_row_gone(trashed, t
     assert state(lib) == "moved" and not os.path.exists(copy)
     open(entry.info, "wb").write(saved)
     assert lib.undo(reindex=False) == [copy] and sha(copy) == digest
+
+
+def test_a_folder_removed_since_the_batch_still_takes_its_photos_back(trashed, tmp_path):
+    lib, copy, entry, digest = trashed
+    lib.remove_folder(tmp_path / "photos")
+    back = lib.undo(reindex=False)
+    assert back == [copy] and sha(copy) == digest
+
+
+def test_a_folder_registered_after_the_batch_does_not_count(trashed, tmp_path):
+    """The row is edited to put the photo in a folder the library registered only later:
+    not a folder of the batch, refused."""
+    lib, copy, entry, digest = trashed
+    later = tmp_path / "later"
+    later.mkdir()
+    lib.add_folder(later)
+    dbutil.execute(lib, "UPDATE journal SET path=?", [str(later / "copy.jpg")])
+    back = lib.undo(reindex=False)
+    assert back == [] and "not inside a folder" in back.blocked[str(later / "copy.jpg")]
+    assert not (later / "copy.jpg").exists()
+
+
+def test_a_symlink_planted_in_a_registered_folder_does_not_lead_out(trashed, tmp_path):
+    """The row's path goes through a symlink inside the folder to a place outside it:
+    compared with symlinks resolved, it is outside; refused."""
+    lib, copy, entry, digest = trashed
+    outside = tmp_path / "private"
+    outside.mkdir()
+    os.symlink(outside, tmp_path / "photos" / "door")
+    dbutil.execute(lib, "UPDATE journal SET path=?", [str(tmp_path / "photos" / "door" / "x.jpg")])
+    back = lib.undo(reindex=False)
+    assert back == [] and os.listdir(outside) == []

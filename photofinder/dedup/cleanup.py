@@ -12,7 +12,8 @@ open, so every batch stays undoable.
 
 ``undo(catalog, batch=None) -> UndoReport``: puts a batch back. The catalogue is data, not
 authority: a journal row is acted on only when it names a plain entry in one of the user's
-own trash folders, a path inside a folder the library has registered, and a content hash;
+own trash folders, a path inside a folder the library had registered when the batch was
+made (compared with symlinks resolved; a folder removed since still counts), a content hash;
 the entry must hold that content (a symlink by its target, read from the photo's place) and
 its ``.trashinfo`` must name that path. A row that fails is refused with the reason (and
 marked ``gone`` only when the trash no longer holds its content); a blocked file does not
@@ -317,14 +318,15 @@ def content_facts(file: str, home: str) -> tuple[int, str]:
     return st.st_size, file_hash(file)
 
 
-def _under_any(path: str, folders: list[str]) -> bool:
-    """``path``, its folders' symlinks resolved, lies inside one of ``folders`` (each resolved
-    too)."""
+def _under_any(path: str, folders: list) -> bool:
+    """``path``, its folders' symlinks resolved, lies inside one of ``folders``
+    (RegisteredFolder: as it resolves now, or as it resolved when registered)."""
     real = T.real_path(path)
-    return any(_under(real, os.path.realpath(f)) for f in folders)
+    return any(_under(real, os.path.realpath(f.path)) or (f.real and _under(real, f.real))
+               for f in folders)
 
 
-def _refuse_row(e, folders: list[str]) -> str | None:
+def _refuse_row(e, folders: list) -> str | None:
     """Why a journal row may not be acted on, whatever the disk holds: the catalogue is data,
     not authority. Undo restores only into a folder registered when the batch was made,
     from a trash folder of this user's, a plain entry name, with a content hash to check."""
@@ -346,7 +348,7 @@ def _refuse_row(e, folders: list[str]) -> str | None:
     return None
 
 
-def _check_restorable(e, folders: list[str]) -> tuple[str | None, str | None]:
+def _check_restorable(e, folders: list) -> tuple[str | None, str | None]:
     """(why not, state to record): the row may be acted on (``_refuse_row``), the trash entry
     holds our file (its content hash) and names our path (its ``.trashinfo``), and the path
     is free. Only an entry that is gone or holds other content is recorded ``gone``."""
@@ -391,9 +393,8 @@ def undo(catalog, batch: str | None = None, step: Step = no_step) -> UndoReport:
     if not entries:
         raise CleanupError(f"clean-up {batch} has nothing left in the trash to put back")
     report = UndoReport(batch)
-    folders = [f.path for f in catalog.folders.all()]
     for e in entries:
-        why, state = _check_restorable(e, folders)
+        why, state = _check_restorable(e, catalog.folders.registered_at(e.at))
         if why:
             report.blocked[e.path] = why
             if state:

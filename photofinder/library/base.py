@@ -169,7 +169,7 @@ class LibraryBase:
         if not os.path.isdir(path):
             raise LibraryError(f"not a folder: {path}")
         self.lock()
-        row = self.catalog.folders.add(path)
+        row = self.catalog.folders.add(path, os.path.realpath(path))
         return next(f for f in self.folders() if f.id == row.id)
 
     def remove_folder(self, folder: str | os.PathLike) -> int:

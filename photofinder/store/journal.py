@@ -26,7 +26,7 @@ OPEN_STATES = (INTENT, RESTORING)
 __all__ = ["Journal", "JournalEntry", "INTENT", "MOVED", "FAILED", "RESTORING", "UNDONE", "GONE",
            "OPEN_STATES"]
 
-_COLS = "id, batch, path, hash, size, mtime_ns, state, trash_dir, trash_name, reason, at"
+_COLS = "id, batch, path, hash, size, mtime_ns, state, trash_dir, trash_name, reason, at, how"
 
 
 class Journal(Repository):
@@ -42,17 +42,20 @@ class Journal(Repository):
             f"SELECT {_COLS} FROM journal WHERE action='trash' AND {where}", params)]
 
     def intent(self, batch: str, path: str, hash_: str | None, size: int | None,
-               mtime_ns: int | None, trash_dir: str | None, trash_name: str) -> int:
-        """A move about to happen, committed on its own before it; returns the entry's id."""
+               mtime_ns: int | None, trash_dir: str | None, trash_name: str,
+               how: str = "move") -> int:
+        """A move about to happen, committed on its own before it; returns the entry's id.
+        ``how``: "move" (a rename into the trash) or "copy" (into the user's own trash from
+        another volume, verified, then the original removed)."""
         if self.db.conn.in_transaction:
             raise RuntimeError("a journal intent must be committed on its own")
         now = time.time()
         return self.db.execute(
             "INSERT INTO journal(at, action, path, hash, batch, detail, state, trash_dir, "
-            f"trash_name, size, mtime_ns, updated_at) VALUES (?, 'trash', {PATH_PARAM}, ?, ?, "
-            f"'{{}}', 'intent', {PATH_PARAM}, {PATH_PARAM}, ?, ?, ?)",
+            f"trash_name, size, mtime_ns, updated_at, how) VALUES (?, 'trash', {PATH_PARAM}, "
+            f"?, ?, '{{}}', 'intent', {PATH_PARAM}, {PATH_PARAM}, ?, ?, ?, ?)",
             [now, bind_path(path), hash_, batch, bind_path(trash_dir) if trash_dir else None,
-             bind_path(trash_name), size, mtime_ns, now]).lastrowid
+             bind_path(trash_name), size, mtime_ns, now, how]).lastrowid
 
     def set_state(self, entry_id: int, state: str, reason: str | None = None) -> None:
         now = time.time()

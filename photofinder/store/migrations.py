@@ -205,6 +205,34 @@ def v8_colourfulness(db: sqlite_utils.Database) -> None:
     db["signatures"].add_column("colour", float)
 
 
+def v9_folder_history_unreadable_copies(db: sqlite_utils.Database) -> None:
+    """Which folders were registered when (``folder_history``: undo puts a file back only
+    into a folder registered when its batch was made, one removed since included; ``real``
+    is the folder with its symlinks resolved at registration; folders registered before
+    have none), subfolders that cannot be read (``unreadable``: their photos are kept,
+    offline, until they can), and how a journal entry went to the trash (``how``: "move",
+    or "copy": copied to the user's own trash, verified, then the original removed)."""
+    db.executescript(
+        """
+        CREATE TABLE folder_history (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            real TEXT,
+            added_at REAL NOT NULL,
+            removed_at REAL
+        );
+        INSERT INTO folder_history(path, added_at) SELECT path, added_at FROM folders;
+        CREATE TABLE unreadable (
+            path TEXT PRIMARY KEY,
+            folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+            reason TEXT NOT NULL,
+            since REAL NOT NULL
+        );
+        """
+    )
+    db["journal"].add_column("how", str, not_null_default="move")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     v1_catalogue,
     v2_signatures,
@@ -214,5 +242,6 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     v6_feedback,
     v7_tentative_verdicts,
     v8_colourfulness,
+    v9_folder_history_unreadable_copies,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from photofinder.store.embeddings import Embeddings
 from photofinder.store.records import (FAILED, INDEXED, PENDING, Folder, Listing, MemberState,
-                                       Pending, Photo, PhotoError)
+                                       Pending, Photo, PhotoError, RegisteredFolder, Unreadable)
 from photofinder.store.signatures import Signatures
 from photofinder.store.sql import PATH_PARAM, Repository, bind_path, chunks, marks
 
@@ -175,20 +175,58 @@ class Folders(Repository):
         rows = self._rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
         return Folder.from_row(rows[0]) if rows else None
 
-    def add(self, path: str) -> Folder:
-        self.db.execute(f"INSERT OR IGNORE INTO folders(path, added_at) VALUES ({PATH_PARAM}, ?)",
-                        [bind_path(path), time.time()])
+    def add(self, path: str, real: str | None = None) -> Folder:
+        """Register a folder (``real``: its path with symlinks resolved, kept in its
+        history); a folder registered already stays as it is."""
+        with self.transaction():
+            now = time.time()
+            added = self.db.execute(
+                f"INSERT OR IGNORE INTO folders(path, added_at) VALUES ({PATH_PARAM}, ?)",
+                [bind_path(path), now]).rowcount
+            if added:
+                self.db.execute("INSERT INTO folder_history(path, real, added_at) VALUES "
+                                f"({PATH_PARAM}, {PATH_PARAM}, ?)",
+                                [bind_path(path), bind_path(real) if real else None, now])
         folder = self.by_path(path)
         assert folder is not None
         return folder
 
     def remove(self, folder_id: int) -> list[int]:
-        """Forget a folder and its photos; returns the vector labels gone."""
+        """Forget a folder and its photos (its history remembers it was registered);
+        returns the vector labels gone."""
         with self.transaction():
             labels = self.photos.delete(r["id"] for r in self.db["photos"].rows_where(
                 "folder_id = ?", [folder_id], select="id"))
+            self.db.execute("UPDATE folder_history SET removed_at=? WHERE removed_at IS NULL "
+                            "AND path=(SELECT path FROM folders WHERE id=?)",
+                            [time.time(), folder_id])
             self.db["folders"].delete_where("id = ?", [folder_id])
         return labels
+
+    def registered_at(self, when: float) -> list[RegisteredFolder]:
+        """The folders registered at time ``when`` (those removed since included)."""
+        return [RegisteredFolder(*r) for r in self.db.execute(
+            "SELECT path, real, added_at, removed_at FROM folder_history WHERE added_at <= ? "
+            "AND (removed_at IS NULL OR removed_at >= ?) ORDER BY id", [when, when])]
+
+    def set_unreadable(self, folder_id: int, places: dict[str, str]) -> None:
+        """What could not be read in a folder at its scan just now (path -> why): it
+        replaces what was recorded for that folder before (a place that reads again is
+        dropped; one still unreadable keeps the time it was first seen)."""
+        with self.transaction():
+            now = time.time()
+            kept = {r["path"]: r["since"] for r in self.db["unreadable"].rows_where(
+                "folder_id = ?", [folder_id])}
+            self.db["unreadable"].delete_where("folder_id = ?", [folder_id])
+            for path, why in places.items():
+                self.db.execute("INSERT OR REPLACE INTO unreadable(path, folder_id, reason, since) "
+                                f"VALUES ({PATH_PARAM}, ?, ?, ?)",
+                                [bind_path(path), folder_id, why, kept.get(path, now)])
+
+    def unreadable(self) -> list[Unreadable]:
+        """Every place that could not be read at its folder's last scan, by path."""
+        return [Unreadable(*r) for r in self.db.execute(
+            "SELECT path, folder_id, reason, since FROM unreadable ORDER BY path")]
 
     def set_online(self, folder_id: int, online: bool, scanned: bool = False) -> None:
         """Whether the folder is there; ``scanned``: it was just scanned (now)."""

@@ -141,6 +141,27 @@ class JournalEntry:
     trash_name: str | None
     reason: str | None
     at: float
+    how: str = "move"  # "copy": copied to the user's own trash, then the original removed
+
+
+@dataclass(frozen=True)
+class RegisteredFolder:
+    """A folder as it was registered: its path, the path with its symlinks resolved then
+    (None for folders registered before that was kept), and when."""
+    path: str
+    real: str | None
+    added_at: float
+    removed_at: float | None
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A subfolder (or a whole folder) that could not be read at the last scan: its photos
+    are kept, offline, until it can."""
+    path: str
+    folder_id: int
+    reason: str
+    since: float
 
 
 # -- marks on "Find similar" results (feedback.py) --------------------------------------------
