@@ -79,3 +79,37 @@ def burst(img: Image.Image, seed: int = 0) -> Image.Image:
     out = cv2.remap(a, mx.astype(np.float32), my.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     out += rng.normal(0, rng.uniform(3, 6), out.shape).astype(np.float32)  # fresh noise
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def pan(img: Image.Image, degrees: float, seed: int) -> Image.Image:
+    """Another exposure from a tripod: the camera turned ``degrees`` about its vertical axis
+    (a homography, no parallax), the same framing size, fresh sensor-like noise."""
+    a = np.asarray(img.convert("RGB"), np.float32)
+    h, w = a.shape[:2]
+    f = 1.2 * w  # a normal lens
+    t = np.radians(degrees)
+    K = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1]])
+    R = np.array([[np.cos(t), 0, np.sin(t)], [0, 1, 0], [-np.sin(t), 0, np.cos(t)]])
+    H = K @ R @ np.linalg.inv(K)
+    out = cv2.warpPerspective(a, H, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    m = int(0.08 * min(w, h))  # the frame, less the edges a turned camera no longer sees
+    out = out[m:h - m, m:w - m] + np.random.default_rng(seed).normal(0, 2.0, out[m:h - m, m:w - m].shape)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def still_burst(img: Image.Image, seed: int = 0) -> Image.Image:
+    """Another exposure from a tripod: the camera did not move, one subject did (a region
+    displaced on its own, 4-8% of the picture's side), and fresh sensor noise."""
+    rng = np.random.default_rng(seed)
+    a = np.asarray(img.convert("RGB"), np.float32)
+    h, w = a.shape[:2]
+    side = max(h, w)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    rx, ry = rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h
+    rad = rng.uniform(0.1, 0.16) * side
+    wgt = np.exp(-(((xx - rx) ** 2 + (yy - ry) ** 2) / (2 * rad ** 2)))
+    dx, dy = rng.uniform(0.04, 0.08, 2) * side * rng.choice([-1, 1], 2)
+    out = cv2.remap(a, (xx + wgt * dx).astype(np.float32), (yy + wgt * dy).astype(np.float32),
+                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    out += rng.normal(0, rng.uniform(2, 4), out.shape).astype(np.float32)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
