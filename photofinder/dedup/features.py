@@ -9,7 +9,12 @@ up to ``N_FEATURES`` keypoints. The cached blob holds:
   strongest first;
 - ``box``: the picture without a uniform border (x0, y0, x1, y1 in ``grey``'s pixels): an
   added frame is no picture content;
-- ``sharpness``: variance of the Laplacian (the best shot of a burst is the sharpest).
+- ``sharpness``: variance of the Laplacian (the best shot of a burst is the sharpest);
+- ``chroma``: the colour, coarse: (R - G, B - G) / 2 per ``CHROMA_CELL`` x ``CHROMA_CELL``
+  cell of ``grey`` (int8; zeros for a grey picture): a tone or colour edit (black and white,
+  sepia, a filter) shows there, lined up with the other side (verdict.py).
+A small picture's keypoints are found on it enlarged (ORB's patch needs pixels: a 96-px
+thumbnail has next to none of its own), at ``grey``'s coordinates.
 
 Blobs are a tiny fixed header plus raw arrays (no pickle).
 """
@@ -26,11 +31,13 @@ import numpy as np
 
 from photofinder.pixels import imaging
 
-VERSION = 3
+VERSION = 4
 SIDE = 320
 N_FEATURES = 400
 BORDER_STD = 3.0  # a row/column this uniform, in the border colour, is frame, not picture
 _HEAD = struct.Struct("<HHHHIffff f")  # version, w, h, n points, full w*h, box, sharpness
+CHROMA_CELL = 8
+SMALL = 200  # a picture's long side below this: keypoints on it enlarged to this
 
 cv2.setNumThreads(1)  # callers run photos in parallel; OpenCV's own threads would fight them
 
@@ -43,6 +50,7 @@ class Features:
     box: tuple[float, float, float, float]
     sharpness: float
     full_pixels: int = 0  # width * height of the file as displayed
+    chroma: np.ndarray | None = None  # (ceil(h / CELL), ceil(w / CELL), 2) int8
     # (grey, points, desc) of the picture mirrored, computed when first needed (not stored)
     mirrored: tuple | None = field(default=None, repr=False, compare=False)
 
@@ -56,15 +64,17 @@ class Features:
         h, w = self.grey.shape
         head = _HEAD.pack(VERSION, w, h, len(self.points), min(self.full_pixels, 2**32 - 1),
                           *self.box, self.sharpness)
+        chroma = self.chroma if self.chroma is not None else np.zeros(_chroma_shape(h, w), np.int8)
         return (head + self.grey.tobytes() + self.points.astype(np.float32).tobytes()
-                + self.desc.astype(np.uint8).tobytes())
+                + self.desc.astype(np.uint8).tobytes() + chroma.astype(np.int8).tobytes())
 
     @classmethod
     def from_blob(cls, blob: bytes) -> "Features | None":
         if len(blob) < _HEAD.size:
             return None
         v, w, h, n, full, x0, y0, x1, y1, sharp = _HEAD.unpack_from(blob)
-        if v != VERSION or len(blob) != _HEAD.size + w * h + n * 8 + n * 32:
+        ch, cw, _ = _chroma_shape(h, w)
+        if v != VERSION or len(blob) != _HEAD.size + w * h + n * 8 + n * 32 + ch * cw * 2:
             return None
         o = _HEAD.size
         grey = np.frombuffer(blob, np.uint8, w * h, o).reshape(h, w)
@@ -72,11 +82,28 @@ class Features:
         pts = np.frombuffer(blob, np.float32, n * 2, o).reshape(n, 2)
         o += n * 8
         desc = np.frombuffer(blob, np.uint8, n * 32, o).reshape(n, 32)
-        return cls(grey, pts, desc, (x0, y0, x1, y1), sharp, full)
+        o += n * 32
+        chroma = np.frombuffer(blob, np.int8, ch * cw * 2, o).reshape(ch, cw, 2)
+        return cls(grey, pts, desc, (x0, y0, x1, y1), sharp, full, chroma)
+
+
+def _chroma_shape(h: int, w: int) -> tuple[int, int, int]:
+    return -(-h // CHROMA_CELL), -(-w // CHROMA_CELL), 2
 
 
 def keypoints(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ORB on a grey picture: (points (n, 2) float32, descriptors (n, 32) uint8)."""
+    """ORB on a grey picture: (points (n, 2) float32, descriptors (n, 32) uint8); a small
+    picture's found on it enlarged (to ``SMALL`` px), given at its own coordinates."""
+    up = SMALL / max(grey.shape)
+    if up > 1.05:
+        big = cv2.resize(grey, (round(grey.shape[1] * up), round(grey.shape[0] * up)),
+                         interpolation=cv2.INTER_CUBIC)
+        pts, desc = _orb(big)
+        return pts * np.float32(grey.shape[1] / big.shape[1]), desc
+    return _orb(grey)
+
+
+def _orb(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kps, desc = cv2.ORB_create(nfeatures=N_FEATURES, scaleFactor=1.2, nlevels=6,
                                edgeThreshold=15, patchSize=15, fastThreshold=10
                                ).detectAndCompute(grey, None)
@@ -113,17 +140,33 @@ def content_box(grey: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def from_image(rgb_or_grey: np.ndarray, full_pixels: int = 0) -> Features:
-    """Features of a decoded picture (uint8, orientation applied)."""
-    grey = rgb_or_grey if rgb_or_grey.ndim == 2 else cv2.cvtColor(rgb_or_grey, cv2.COLOR_RGB2GRAY)
-    h, w = grey.shape
+    """Features of a decoded picture (uint8, RGB or grey, orientation applied)."""
+    h, w = rgb_or_grey.shape[:2]
     scale = SIDE / max(h, w)
+    small = rgb_or_grey
     if scale < 1:
-        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
-                          interpolation=cv2.INTER_AREA)
+        small = cv2.resize(rgb_or_grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                           interpolation=cv2.INTER_AREA)
+    if small.ndim == 2:
+        grey = small
+        chroma = np.zeros(_chroma_shape(*grey.shape), np.int8)
+    else:
+        grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        chroma = _chroma(small)
     grey = np.ascontiguousarray(grey)
     pts, desc = keypoints(grey)
     sharp = float(cv2.Laplacian(grey, cv2.CV_32F).var())
-    return Features(grey, pts, desc, content_box(grey), sharp, full_pixels)
+    return Features(grey, pts, desc, content_box(grey), sharp, full_pixels, chroma)
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    """(R - G, B - G) / 2 averaged per CHROMA_CELL cell, int8."""
+    h, w = rgb.shape[:2]
+    ch, cw, _ = _chroma_shape(h, w)
+    a = rgb.astype(np.int16)
+    d = np.stack([a[..., 0] - a[..., 1], a[..., 2] - a[..., 1]], -1).astype(np.float32) / 2
+    cells = cv2.resize(d, (cw, ch), interpolation=cv2.INTER_AREA)
+    return np.clip(np.rint(cells), -127, 127).astype(np.int8)
 
 
 def compute(path: str) -> Features | None:
@@ -132,7 +175,7 @@ def compute(path: str) -> Features | None:
         decoded = imaging.decode(imaging.read_bytes(path), need=SIDE, name=path)
     except (imaging.ImageError, OSError):
         return None
-    arr = np.asarray(decoded.image.convert("L"))
+    arr = np.asarray(decoded.image.convert("RGB"))
     return from_image(arr, (decoded.width or 0) * (decoded.height or 0))
 
 

@@ -28,9 +28,11 @@ How (nothing compares all against all, nothing per pair that can be done once pe
 3. features (features.py): ORB keypoints and a small grey picture, once per candidate photo,
    cached in the catalogue by content hash; the indexer makes them from the picture it
    decodes anyway for the photos with a near neighbour, so most are read from there.
-4. the strict check (verify.py) on each pair never checked before: one similarity
-   transform, then tile-by-tile agreement: copy, similar shot, or neither. Every verdict is
-   stored, so the next run checks new pairs only.
+4. the verdict (verdict.py: every rule in one place) on each pair never checked before:
+   lined up (verify.align), nothing moved: a copy; moved, perspective: another shot; or
+   unrelated. This module only schedules the pairs (and reads the capture times the
+   verdict's capture-time rule asks for). Every verdict is stored, so the next run checks
+   new pairs only.
 5. groups (groups.py): union-find over copy edges (never joining a "not duplicates" pair),
    the keeper by the rules (keeper.py), similar shots apart.
 """
@@ -49,7 +51,9 @@ from threadpoolctl import threadpool_limits
 
 from photofinder.dedup import candidates, features, grouping, groups, results
 from photofinder.dedup import signature as S
+from photofinder.dedup import verdict as D
 from photofinder.dedup import verify as V
+from photofinder.dedup.verdict import Kind
 from photofinder.dedup.cleanup import CleanupError
 from photofinder.dedup.keeper import Rules
 from photofinder.dedup.model import Findings, Group, Member
@@ -61,7 +65,9 @@ from photofinder.store.index import VectorIndex
 from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
-METHOD = f"v3.f{features.VERSION}"
+# v4: the verdict of issue 20 (nothing moved: a copy; tone, noise, overlays are edits).
+# Verdicts and results stored under another method are never read: judged again.
+METHOD = f"v4.f{features.VERSION}"
 CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts taken back
 # where a pair found by its turned pixel signature alone (no CNN cosine) comes in the order:
 # after the near ones, so a group's plain members are tried before its turned ones
@@ -73,13 +79,15 @@ Progress = Callable[[str, int, int], None]
 
 
 def thresholds(sensitivity: float) -> dict:
-    """Thresholds for a sensitivity in [0, 1] (benchmarks/duplicates_quality.py measured
-    them on real photos: combined edits agree >= 0.97 after lining up with <= 3% of their
-    tiles off; burst frames >= 23% off, Holidays' other views >= 15%). ``grey_cosine``: a
-    photo without colour and its nearest in colour are a pair from here (candidates.py)."""
+    """Thresholds for a sensitivity in [0, 1]: ``cosine``, the CNN's, from which two photos
+    are a candidate pair; ``grey_cosine``: a photo without colour and its nearest in colour
+    are a pair from here (candidates.py); ``pixels``: how well a flat pair (too little
+    texture to place) agrees overall to be a copy; ``similar_cosine``: a pair that does not
+    line up is still a similar shot from here. The verdict's own rules (verdict.py) are the
+    same at every sensitivity: what moved is not a matter of taste."""
     s = min(1.0, max(0.0, float(sensitivity)))
     return {"cosine": round(0.82 - 0.2 * s, 4), "grey_cosine": round(0.65 - 0.2 * s, 4),
-            "pixels": round(0.95 - 0.1 * s, 4), "bad_tiles": round(0.01 + 0.08 * s, 4),
+            "pixels": round(0.95 - 0.1 * s, 4),
             "similar_cosine": 0.88, "hash_bits": 6}
 
 
@@ -190,9 +198,9 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
             if frozenset((v.hash_a, v.hash_b)) in vetoed:
                 continue
             e = (v.hash_a, v.hash_b, v.score, v.why, V.Geometry.from_blob(v.geometry))
-            if v.kind == V.COPY:
+            if v.kind == Kind.COPY:
                 copy_edges.append(e)
-            elif v.kind == V.SIMILAR:
+            elif v.kind == Kind.SIMILAR:
                 similar_edges.append(e)
     else:
         copy_edges = [(a, b, c.cosine or 0.0, f"looks alike {c.cosine or 0:.2f} (not checked)", None)
@@ -222,12 +230,12 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # group found unrelated to another stays so (a copy of each would be a copy of both)
     # (after a few tries: one failed pair may be one edit that does not line up with another)
     # (what earlier runs found counts as it did there: a tentative "similar" is a strike)
-    rel = grouping.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == V.COPY)
+    rel = grouping.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == Kind.COPY)
     for v in known.values():
-        if v.kind == V.SIMILAR and not v.tentative:
+        if v.kind == Kind.SIMILAR and not v.tentative:
             rel.add_similar(v.hash_a, v.hash_b)
     rel.add_known_strikes((v.hash_a, v.hash_b) for v in known.values()
-                          if v.kind != V.COPY and (v.kind != V.SIMILAR or v.tentative))
+                          if v.kind != Kind.COPY and (v.kind != Kind.SIMILAR or v.tentative))
     need = sorted({h for k, _ in todo for h in k})
     feats = load_features(catalog, need, by_hash, say, stats)
     stats.update(features=len(need), features_s=round(time.monotonic() - t, 3))
@@ -250,8 +258,7 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
 
     def one(job):
         (ha, hb), c = job
-        return V.verify(feats[ha], feats[hb], th["pixels"], th["bad_tiles"], c.cosine,
-                        th["similar_cosine"], c.mirror_hint)
+        return D.judge(feats[ha], feats[hb], th, c.cosine, c.mirror_hint, c.rotation)
     with ThreadPoolExecutor(workers) as pool:  # OpenCV and numpy release the GIL
         # a window of pairs in flight, taken back in order: the workers never wait for a
         # round to end, and each pair sent is decided on every verdict taken back before
@@ -281,27 +288,20 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
         while flight:
             ((ha, hb), c), done = flight.popleft()
             v = done.result()
-            fa, fb = feats[ha], feats[hb]
-            geo = V.geometry(fa, fb, v)
-            kind = v.kind or "none"
-            why = v.why
-            if kind == V.COPY:  # one exposure, one capture time
-                ta, tb = shot_at(ha), shot_at(hb)
-                if ta and tb and ta != tb:
-                    kind, why = V.SIMILAR, f"another shot: taken {ta}, the other {tb}"
-            if c.cosine is not None and v.kind and not why.startswith("looks alike"):
-                why = f"looks alike {c.cosine:.2f}, " + why
-            if kind == V.COPY:
+            if v.kind is Kind.COPY:  # the capture-time rule: read only for copies
+                v = D.rule_capture_time(v, shot_at(ha), shot_at(hb))
+            geo = V.geometry(feats[ha], feats[hb], v)
+            if v.kind is Kind.COPY:
                 rel.join(ha, hb)
-            elif kind == V.SIMILAR and not v.tentative:
+            elif v.kind is Kind.SIMILAR and not v.tentative:
                 rel.add_similar(ha, hb)
             else:
                 rel.add_strike(ha, hb)
-            n_copy += kind == V.COPY
-            n_similar += kind == V.SIMILAR
-            out.append(PairVerdict(ha, hb, kind, float(v.score), why,
+            n_copy += v.kind is Kind.COPY
+            n_similar += v.kind is Kind.SIMILAR
+            out.append(PairVerdict(ha, hb, v.kind.value, float(v.score), v.why,
                                    geo.to_blob() if geo else None,
-                                   kind == V.SIMILAR and v.tentative))
+                                   v.kind is Kind.SIMILAR and v.tentative))
             send()
     say("checking", len(todo), len(todo))
     stats.update(checked=len(out), copies=n_copy, similar=n_similar,

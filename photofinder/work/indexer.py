@@ -93,8 +93,7 @@ def _features(decoded: imaging.Decoded) -> bytes | None:
     if max(w, h) < dedup_features.SIDE and w * h < full:
         return None
     try:
-        grey = np.asarray(decoded.image.convert("L"))
-        return dedup_features.from_image(grey, full).to_blob()
+        return dedup_features.from_image(np.asarray(decoded.image.convert("RGB")), full).to_blob()
     except Exception:  # noqa: BLE001 - features are an optimisation: the check makes them later
         return None
 
