@@ -78,8 +78,10 @@ def test_group_shape_and_keeper_reasons(edit_lib):
         assert set(j) == {"keep", "members"}
         assert j["keep"] in [m["path"] for m in j["members"]]
         for m in j["members"]:
-            assert set(m) == {"path", "kind", "score", "reasons"}
+            # the contract's keys, then the keys v3 added: is it pre-selected, is it an edit
+            assert set(m) == {"path", "kind", "score", "reasons", "preselected", "edit"}
             assert m["kind"] in ("exact", "near") and 0.0 <= m["score"] <= 1.0 and m["reasons"]
+            assert m["preselected"] == (m["path"] != j["keep"] and not m["edit"])
         # the border copy is larger, but the original has the most real pixels of the rest:
         # whoever wins, the reasons say why in words
         keep = [m for m in g.members if m.path == g.keep][0]

@@ -149,8 +149,9 @@ def test_a_library_of_main_at_schema_8_opens_with_everything_it_held(main_librar
             assert {p for p in after if after[p] != indexed_at[p]} <= \
                 ({str(photos / "broken.jpg")} | (set() if same_bytes else
                                                   {str(photos / "chelsea-half.jpg")}))
-            stored = lib.stored_duplicates()  # the results main stored, read back as they were
-            assert stored is not None and stored.fresh == same_bytes
+            # the results main stored were made by the v3 check: never shown as v4's, judged
+            # again (issue 20; test_verdicts_of_the_v3_check_are_judged_again below)
+            assert lib.stored_duplicates() is None
         # the user's choices, as main stored them
         assert cat.dedup.keeper_paths().keys() == {str(photos / "coffee-copy.jpg")}
         assert len(cat.dedup.not_duplicate_pairs()) == 1
@@ -170,3 +171,53 @@ def test_a_library_of_main_at_schema_8_opens_with_everything_it_held(main_librar
         top = lib.similar(photos / "coffee.jpg", top=5)
         assert top[0].path == str(photos / "coffee-copy.jpg")
         assert top[-1].path == str(photos / "chelsea.jpg") and top[-1].mark == "not_similar"
+DUMP_V3 = Path(__file__).parent / "data" / "library-v3.sql"
+
+
+@pytest.fixture
+def v3_library(tmp_path):
+    """A catalogue made by the duplicates check of round 2 (verdicts under method v3: a
+    coffee group with the user's keeper choice, "chelsea and its crop are not duplicates"),
+    over the same photo files."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    demo = {p.name: p for p in demo_originals()}
+    for name in ("astronaut.jpg", "chelsea.jpg", "coffee.jpg"):
+        shutil.copyfile(demo[name], photos / name)
+    for p in (DUMP_V3.parent / "library-v3").iterdir():
+        shutil.copyfile(p, photos / p.name)
+    lib_dir = tmp_path / "lib"
+    lib_dir.mkdir()
+    conn = sqlite3.connect(lib_dir / "catalog.sqlite")
+    conn.executescript(DUMP_V3.read_text().replace("@ROOT@", str(photos)))
+    rows = conn.execute("SELECT path, mtime_ns, size FROM photos").fetchall()
+    conn.close()
+    for path, mtime_ns, size in rows:
+        assert Path(path).stat().st_size == size
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+    return lib_dir, photos
+
+
+def test_verdicts_of_the_v3_check_are_judged_again_and_the_users_decisions_kept(v3_library, model):
+    """The first run after the upgrade judges every pair again (the stored verdicts and
+    results carry the old method in their parameters: never read), while "not duplicates"
+    and the keeper chosen by the user stay."""
+    from photofinder.dedup import finder
+
+    lib_dir, photos = v3_library
+    old = dbutil.rows(lib_dir, "SELECT params FROM dedup_pairs")
+    assert old and all(r["params"].endswith("|v3.f3") for r in old)
+    with Library(lib_dir) as lib:
+        assert lib.stored_duplicates() is None  # v3 results are not shown as v4's
+        stats: dict = {}
+        found = lib.find_duplicates(stats=stats)
+        assert stats["checked"] >= 2 and stats["searched_before"] == 0  # judged again
+        params = {r["params"] for r in dbutil.rows(lib, "SELECT params FROM dedup_pairs")}
+        assert any(p.endswith("|" + finder.METHOD) for p in params)
+        groups = {frozenset(Path(m.path).name for m in g.members): g for g in found.groups}
+        coffee = groups[frozenset({"coffee.jpg", "coffee-half.jpg", "coffee-grey.jpg"})]
+        assert Path(coffee.keep).name == "coffee-half.jpg"  # the user's choice, kept
+        assert coffee.members[0].reasons == ["keep: chosen by you"]
+        assert not any("chelsea-crop.jpg" in names for names in groups)  # the user's word
+        grey = next(m for m in coffee.members if m.path.endswith("coffee-grey.jpg"))
+        assert grey.edit == "black and white" and not grey.preselected

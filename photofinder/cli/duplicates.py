@@ -27,6 +27,9 @@ def add_arguments(s) -> None:
                    help="0..1 or low/normal/high (default normal = 0.5): higher finds more")
     s.add_argument("--trash", action="store_true",
                    help="move every copy but the suggested keeper to the system trash")
+    s.add_argument("--include-edits", action="store_true",
+                   help="with --trash: also move deliberate edits (tone, colour, black and "
+                        "white copies), which are never pre-selected otherwise")
     s.add_argument("--yes", action="store_true", help="with --trash: do not ask")
     s.add_argument("--dry-run", action="store_true", help="with --trash: only say what would go")
     s.add_argument("--keep", metavar="PATH", action="append", default=[],
@@ -57,7 +60,8 @@ def run_cli(lib, args) -> int:
         _print_similar(found.similar_shots)
     if not getattr(args, "trash", False):
         return 0
-    report = lib.trash_groups(groups, dry_run=True)
+    edits = bool(getattr(args, "include_edits", False))
+    report = lib.trash_groups(groups, dry_run=True, include_edits=edits)
     if not report.trashed:
         print("nothing to move to the trash", file=sys.stderr)
         return 0
@@ -75,7 +79,7 @@ def run_cli(lib, args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing moved")
             return 0
-    report = lib.trash_groups(groups)
+    report = lib.trash_groups(groups, include_edits=edits)
     if args.json:
         print(json.dumps({**found.to_json(), "trashed": report.trashed,
                           "batch": report.batch, "skipped": report.refused,
@@ -121,7 +125,8 @@ def _print_sets(groups, title: str, mark: str, show_kind: bool) -> None:
         print(f"{title} {i}:")
         for m in g.members:
             kind = f"{m.kind:5s} " if show_kind else ""
-            print(f"  {mark if m.path == g.keep else ' ' * len(mark)}{kind}{m.score:5.3f}  {m.path}")
+            mark_m = mark if m.path == g.keep else ("EDIT " if m.edit else " " * len(mark))
+            print(f"  {mark_m}{kind}{m.score:5.3f}  {m.path}")
             print(f"{' ' * (14 + len(kind))}{'; '.join(m.reasons)}")
 
 

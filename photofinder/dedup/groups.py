@@ -56,6 +56,7 @@ def _frame(nodes: set, edges: list) -> dict:
     the group show the picture turned and mirrored as this one does."""
     geo_of: dict = defaultdict(list)
     info: dict = {}
+    damage: dict = {}  # node -> the most noise/blur a checked pair showed it has
     for a, b, _, _, geo in edges:
         if geo is None:
             continue
@@ -64,6 +65,8 @@ def _frame(nodes: set, edges: list) -> dict:
         geo_of[b].append((a, 1.0 / max(geo.scale ** 2, 1e-9), t.T))
         info.setdefault(a, (geo.content_a, geo.real_a, geo.sharp_a))
         info.setdefault(b, (geo.content_b, geo.real_b, geo.sharp_b))
+        damage[a] = max(damage.get(a, 0.0), geo.damage_a)
+        damage[b] = max(damage.get(b, 0.0), geo.damage_b)
     factor: dict = {}
     turn: dict = {}
     for start in sorted(nodes, key=lambda n: -len(geo_of.get(n, []))):
@@ -84,8 +87,27 @@ def _frame(nodes: set, edges: list) -> dict:
         if n in info and n in factor:
             content, real, sharp = info[n]
             out[n] = {"content": content * factor[n], "real": real, "sharp": sharp,
-                      "upright": ways[tuple(turn[n].ravel())]}
+                      "upright": ways[tuple(turn[n].ravel())], "damage": damage.get(n, 0.0)}
     return out
+
+
+def _edits(keep: str, edges: list) -> dict[str, str]:
+    """node -> the deliberate edit (tone, colour, black and white) between it and the kept
+    copy, following the checked pairs out from the keeper (strongest first)."""
+    near: dict = defaultdict(list)
+    for a, b, s, _, geo in edges:
+        edit = geo.edit if geo is not None else ""
+        near[a].append((s, b, edit))
+        near[b].append((s, a, edit))
+    out: dict[str, str] = {keep: ""}
+    todo = [keep]
+    while todo:
+        x = todo.pop(0)
+        for _, y, edit in sorted(near[x], key=lambda t: -t[0]):
+            if y not in out:
+                out[y] = out[x] or edit
+                todo.append(y)
+    return {n: e for n, e in out.items() if e}
 
 
 def _files(rows: list[dict]) -> list[dict]:
@@ -128,9 +150,9 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
     frame = _frame(nodes, edges)
     for m in copies:
         m.update(frame.get(m["hash"], {}))
-    for key in ("content", "upright"):  # no geometry: as much as the most (says nothing)
+    for key in ("content", "upright", "damage"):  # no geometry: as the best (says nothing)
         if frame and any(key not in m for m in copies):
-            top = max(m.get(key, 0) for m in copies)
+            top = (min if key == "damage" else max)(m.get(key, 0) for m in copies)
             for m in copies:
                 m.setdefault(key, top)
     picked = [m for m in copies if any(p in chosen for p in [m["path"], *m.get("_also", [])])]
@@ -141,6 +163,7 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
         keep, keep_reasons = keeper.choose(copies, rules)
     if all(m is keep or companions(m["path"], keep["path"]) for m in copies):
         return None  # a RAW and its JPEG: one photo
+    edit_of = _edits(keep["hash"], edges)
     best: dict[str, tuple] = {}  # node -> (rank, score, why): the link to the keeper first
     for a, b, s, why, _ in edges:
         for h, other in ((a, b), (b, a)):
@@ -164,8 +187,17 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
             members.append(Member(m["path"], "exact", 1.0, ["byte-identical copy"] + extra, **args))
         else:
             _, s, why = best.get(m["hash"], (None, 0.0, ""))
+            edit = edit_of.get(m["hash"])
+            if edit:
+                note = (f"a deliberate edit ({edit}): not pre-selected for the trash; "
+                        "yours to keep or move")
+            else:
+                rule = keeper.beaten_by(keep, m, rules)
+                note = ("pre-selected for the trash: the copy kept wins by "
+                        f"{keeper.RULES[rule].reason(keep, rules) if rule else 'its path'} "
+                        f"(rule: {rule or 'path'})")
             members.append(Member(m["path"], "near", min(1.0, max(0.0, s)),
-                                  ["edited copy: " + why] + extra, **args))
+                                  ["edited copy: " + why, note] + extra, edit=edit or None, **args))
     return Group(keep["path"], members)
 
 

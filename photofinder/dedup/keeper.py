@@ -1,21 +1,30 @@
 """Which copy to keep, and why, by rules the user can reorder or switch off.
 
-The user's own choice (by path) comes before any rule (finder.py). Then, in the default
-order (the first rule that tells the copies apart decides; the reasons name it):
+Each rule is a small object (dupeGuru's core/prioritize.py is the model): a ``key`` (higher
+is better), a ``tolerance`` (keys this close are one), and the ``reason`` shown to the user.
+The user's own choice (by path) comes before any rule (groups.py). Then, in the default
+order, the first rule that tells the copies apart decides, and the reasons name it:
 1. ``folder``: inside a folder the user prefers (``--prefer-folder``);
 2. ``content``: more of the picture: the uncropped copy beats its crops; a uniform border
    adds nothing (the content each copy shows, measured in one frame through the checked
    pairs' geometry; equal within ``CONTENT_TOLERANCE``);
-3. ``pixels``: more real pixels (the border left out);
-4. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
+3. ``unspoiled``: no noise, blur or sharpening that another copy has not (each checked pair
+   says which side lost detail or gained grain: verdict.py);
+4. ``pixels``: more real pixels (the border left out);
+5. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
    DateTimeOriginal; an editor's DateTime is when a copy was saved, not taken) beat
    stripped re-saves;
-5. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
+6. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
    (from the checked pairs' geometry; a tie says nothing);
-6. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then the
+7. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then the
    least compressed (JPEG quality from its tables); a lossless file with as many pixels as
-   a JPEG of the group is a conversion of it and counts as that JPEG.
-Last, the shortest path.
+   a JPEG of the group is a conversion of it and counts as that JPEG;
+8. ``place``: outside download, temporary, cache and export folders (where copies land);
+9. ``oldest``: the photo the library has known longest (indexed first).
+Last, the shortest path. Byte-identical copies differ only by 8 and 9: a file in Downloads or
+an export folder is the copy people make, wherever it sorts, so ``place`` comes first; among
+the rest the one the library found first is where the user keeps the photo (a shorter path
+says nothing of the kind).
 """
 
 from __future__ import annotations
@@ -27,7 +36,12 @@ from PIL import Image
 
 from photofinder.pixels import imaging
 
-DEFAULT_RULES = ["folder", "content", "pixels", "camera", "upright", "format"]
+DEFAULT_RULES = ["folder", "content", "unspoiled", "pixels", "camera", "upright", "format",
+                 "place", "oldest"]
+DAMAGE_TOLERANCE = 0.15  # damage shares this close are one
+# folder names where copies land: downloads, temporary files, caches, exports
+TRANSIENT = {"downloads", "download", "tmp", "temp", "cache", ".cache", "export", "exports",
+             "exported", "telegram desktop", "whatsapp images"}
 CONTENT_TOLERANCE = 0.04  # content areas this close are one picture
 PIXELS_TOLERANCE = 0.02
 FORMAT_RANK = {"RAW": 6, "DNG": 6, "HEIF": 5, "HEIC": 5, "AVIF": 5, "TIFF": 4, "PNG": 4,
@@ -51,6 +65,10 @@ class Rules:
             order = list(DEFAULT_RULES)
         if "upright" not in order and "format" in order:  # saved before the upright rule
             order.insert(order.index("format"), "upright")
+        saved = d.get("order") or []
+        for new, after in (("unspoiled", "content"), ("place", "format"), ("oldest", "place")):
+            if new not in order and new not in saved:  # saved before the rule existed
+                order.insert(order.index(after) + 1 if after in order else len(order), new)
         return cls(order, list(d.get("preferred_folders", [])))
 
 
@@ -99,52 +117,141 @@ def _mark_conversions(members: list[dict]) -> None:
                           and _pixels(m) in lossy_px)
 
 
-def _key(m: dict, rule: str, rules: Rules):
-    if rule == "content":
+def _transient(path: str) -> bool:
+    parts = [p.lower() for p in os.path.dirname(path).split(os.sep)]
+    return any(p in TRANSIENT or p.startswith(("tmp", "temp")) for p in parts)
+
+
+class Rule:
+    """One keeper rule: ``key`` (higher is better), ``tolerance`` (keys this close are one:
+    relative, or absolute with ``absolute``), the ``reason`` words."""
+    name = ""
+    tolerance: float | None = None
+    absolute = False
+
+    def key(self, m: dict, rules: Rules):
+        raise NotImplementedError
+
+    def reason(self, m: dict, rules: Rules) -> str:
+        raise NotImplementedError
+
+    def winners(self, pool: list[dict], rules: Rules) -> list[dict]:
+        keys = [self.key(m, rules) for m in pool]
+        best = max(keys)
+        if self.tolerance is None:
+            return [m for m, k in zip(pool, keys) if k == best]
+        if self.absolute:
+            return [m for m, k in zip(pool, keys) if k >= best - self.tolerance]
+        return [m for m, k in zip(pool, keys) if k >= best * (1 - self.tolerance)]
+
+
+class Folder(Rule):
+    name = "folder"
+
+    def key(self, m, rules):
+        return _in_preferred(m["path"], rules.preferred_folders)
+
+    def reason(self, m, rules):
+        return "in a preferred folder"
+
+
+class Content(Rule):
+    name, tolerance = "content", CONTENT_TOLERANCE
+
+    def key(self, m, rules):
         return float(m.get("content") or 0.0)
-    if rule == "pixels":
+
+    def reason(self, m, rules):
+        return "shows the most of the picture (the others are crops of it or show less)"
+
+
+class Unspoiled(Rule):
+    name, tolerance, absolute = "unspoiled", DAMAGE_TOLERANCE, True
+
+    def key(self, m, rules):
+        return -float(m.get("damage") or 0.0)
+
+    def reason(self, m, rules):
+        return "unspoiled: no noise, blur or sharpening that another copy has not"
+
+
+class Pixels(Rule):
+    name, tolerance = "pixels", PIXELS_TOLERANCE
+
+    def key(self, m, rules):
         return float(m.get("real") or _pixels(m))
-    if rule == "format":
+
+    def reason(self, m, rules):
+        real = m.get("real") or _pixels(m)
+        return f"most real pixels: {m['width']}x{m['height']} ({real / 1e6:.1f} MP of picture)"
+
+
+class Camera(Rule):
+    name = "camera"
+
+    def key(self, m, rules):
+        t = _shot_at(m)
+        return (bool(m.get("camera")), (1, _neg(t)) if t else (0, ""))
+
+    def reason(self, m, rules):
+        if m.get("camera"):
+            return "camera metadata" + (f", taken {_shot_at(m)}" if _shot_at(m) else "")
+        return f"earliest capture: {_shot_at(m)}"
+
+
+class Upright(Rule):
+    name = "upright"
+
+    def key(self, m, rules):
+        return int(m.get("upright") or 0)
+
+    def reason(self, m, rules):
+        return "not turned or mirrored (as most copies)"
+
+
+class Format(Rule):
+    name = "format"
+
+    def key(self, m, rules):
         if m.get("converted"):
             return (FORMAT_RANK["JPEG"], -1.0)
         if m.get("jpeg_quality") is not None:
             return (FORMAT_RANK["JPEG"], float(m["jpeg_quality"]))
         return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(_pixels(m), 1), 1))
-    if rule == "camera":
-        t = _shot_at(m)
-        return (bool(m.get("camera")), (1, _neg(t)) if t else (0, ""))
-    if rule == "folder":
-        return _in_preferred(m["path"], rules.preferred_folders)
-    if rule == "upright":
-        return int(m.get("upright") or 0)
-    raise ValueError(rule)
 
-
-def _neg(s: str) -> str:
-    return "".join(chr(0x10FFFF - ord(c)) for c in s)  # the earliest date sorts highest
-
-
-def _reason(m: dict, rule: str, rules: Rules) -> str:
-    if rule == "content":
-        return "shows the most of the picture (the others are crops of it or show less)"
-    if rule == "pixels":
-        real = m.get("real") or _pixels(m)
-        return f"most real pixels: {m['width']}x{m['height']} ({real / 1e6:.1f} MP of picture)"
-    if rule == "format":
+    def reason(self, m, rules):
         if m.get("jpeg_quality") is not None:
             return f"least compressed: JPEG quality {m['jpeg_quality']}"
         bpp = m.get("size", 0) * 8 / max(m["width"] * m["height"], 1)
         return f"best format / least compressed: {_format(m)}, {bpp:.1f} bits per pixel"
-    if rule == "camera":
-        if m.get("camera"):
-            return "camera metadata" + (f", taken {_shot_at(m)}" if _shot_at(m) else "")
-        return f"earliest capture: {_shot_at(m)}"
-    if rule == "upright":
-        return "not turned or mirrored (as most copies)"
-    return "in a preferred folder"
 
 
-TOLERANCE = {"content": CONTENT_TOLERANCE, "pixels": PIXELS_TOLERANCE}
+class Place(Rule):
+    name = "place"
+
+    def key(self, m, rules):
+        return not _transient(m["path"])
+
+    def reason(self, m, rules):
+        return "outside download, temporary and export folders"
+
+
+class Oldest(Rule):
+    name = "oldest"
+
+    def key(self, m, rules):
+        return -int(m.get("id") or 0)  # photo ids grow as the library finds files
+
+    def reason(self, m, rules):
+        return "the copy the library has known longest"
+
+
+RULES: dict[str, Rule] = {r.name: r for r in (Folder(), Content(), Unspoiled(), Pixels(), Camera(),
+                                             Upright(), Format(), Place(), Oldest())}
+
+
+def _neg(s: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in s)  # the earliest date sorts highest
 
 
 def _shot_at(m: dict) -> str | None:
@@ -152,8 +259,8 @@ def _shot_at(m: dict) -> str | None:
     return m["shot_at"] if "shot_at" in m else m.get("taken_at")
 
 
-def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
-    """The member to keep and the reasons (the rules that set it apart, in order)."""
+def _prepare(members: list[dict], rules: Rules) -> None:
+    """What the rules read from the files, looked up once."""
     if "camera" in rules.order:
         for m in members:
             if "camera" not in m:  # one look at the file: a re-save's DateTime is no capture
@@ -163,15 +270,18 @@ def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
         for m in members:
             if "jpeg_quality" not in m:
                 m["jpeg_quality"] = jpeg_quality(m["path"]) if _format(m) in LOSSY else None
+
+
+def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
+    """The member to keep and the reasons (the rules that set it apart, in order)."""
+    _prepare(members, rules)
     pool = list(members)
     reasons: list[str] = []
-    for rule in rules.order:
-        keys = [_key(m, rule, rules) for m in pool]
-        best = max(keys)
-        tol = TOLERANCE.get(rule)
-        winners = [m for m, k in zip(pool, keys) if (k >= best * (1 - tol) if tol else k == best)]
+    for name in rules.order:
+        rule = RULES[name]
+        winners = rule.winners(pool, rules)
         if len(winners) < len(pool):
-            reasons.append(_reason(winners[0], rule, rules))
+            reasons.append(rule.reason(winners[0], rules))
         pool = winners
         if len(pool) == 1:
             break
@@ -179,3 +289,12 @@ def choose(members: list[dict], rules: Rules) -> tuple[dict, list[str]]:
     if not reasons:
         reasons.append("all copies equal by every rule: the shortest path")
     return pool[0], reasons
+
+
+def beaten_by(keep: dict, m: dict, rules: Rules) -> str | None:
+    """The first rule by which the kept copy beats ``m`` (None: only the path)."""
+    for name in rules.order:
+        rule = RULES[name]
+        if len(rule.winners([keep, m], rules)) == 1 and rule.winners([keep, m], rules)[0] is keep:
+            return name
+    return None

@@ -18,10 +18,23 @@ class Member:
     size: int | None = None  # the file as it was judged: checked again before any move
     mtime_ns: int | None = None
     companion: bool = False  # the RAW/JPEG twin of the keeper: one photo, kept with it
+    # a deliberate edit of the kept copy (tone, colour, black and white): a copy, shown as
+    # one, never pre-selected for the trash unless the user says so
+    edit: str | None = None
 
     def to_json(self) -> dict:
-        return {"path": self.path, "kind": self.kind, "score": round(float(self.score), 6),
-                "reasons": self.reasons}
+        out = {"path": self.path, "kind": self.kind, "score": round(float(self.score), 6),
+               "reasons": self.reasons}
+        if self.kind != "similar":
+            out["preselected"] = self.preselected
+            out["edit"] = self.edit
+        return out
+
+    @property
+    def preselected(self) -> bool:
+        """Offered for the trash by default: damage (a worse copy), never a deliberate edit,
+        the keeper or its RAW/JPEG twin (the group decides; see Group.preselected)."""
+        return getattr(self, "_preselected", False)
 
 
 @dataclass
@@ -32,10 +45,24 @@ class Group:
     def to_json(self) -> dict:
         return {"keep": self.keep, "members": [m.to_json() for m in self.members]}
 
+    def __post_init__(self):
+        for m in self.members:
+            m._preselected = (m.kind != "similar" and m.path != self.keep and not m.companion
+                              and not m.edit)
+
     @property
     def others(self) -> list[Member]:
         """What may go to the trash: every member but the keeper (and its RAW/JPEG twin)."""
         return [m for m in self.members if m.path != self.keep and not m.companion]
+
+    @property
+    def preselected(self) -> list[Member]:
+        """What goes to the trash unless the user says otherwise: the others less the
+        deliberate edits (tone, colour, black and white)."""
+        return [m for m in self.others if not m.edit]
+
+    def to_trash(self, include_edits: bool = False) -> list[Member]:
+        return self.others if include_edits else self.preselected
 
 
 @dataclass

@@ -18,7 +18,7 @@ from photofinder.dedup.model import Findings, Group, Member
 def _member(m: Member) -> dict:
     return {"path": m.path, "kind": m.kind, "score": m.score, "reasons": m.reasons,
             "photo_id": m.photo_id, "hash": m.hash, "also": m.also, "size": m.size,
-            "mtime_ns": m.mtime_ns, "companion": m.companion}
+            "mtime_ns": m.mtime_ns, "companion": m.companion, "edit": m.edit}
 
 
 def _group(g: Group) -> dict:
@@ -57,5 +57,6 @@ def load(catalog, params: str) -> Findings | None:
 def _load_group(d: dict) -> Group:
     return Group(d["keep"], [Member(m["path"], m["kind"], m["score"], list(m["reasons"]),
                                     m["photo_id"], m["hash"], list(m.get("also", [])),
-                                    m.get("size"), m.get("mtime_ns"), bool(m.get("companion")))
+                                    m.get("size"), m.get("mtime_ns"), bool(m.get("companion")),
+                                    m.get("edit"))
                              for m in d["members"]])

@@ -47,6 +47,7 @@ class _Card(QFrame):
             text = "BEST SHOT" if keeper else f"similar shot · {member.score * 100:.0f}%"
         else:
             text = "KEEP" if keeper else ("exact copy" if member.kind == "exact"
+                                          else f"edit ({member.edit}) · kept" if member.edit
                                           else f"copy · {member.score * 100:.0f}% alike")
         badge = QLabel(text)
         badge.setStyleSheet("font-weight: bold; color: %s;" % ("#2f855a" if keeper else "#555"))
@@ -214,7 +215,7 @@ class DuplicatesView(QWidget):
         self._summarise(False)
 
     def _summarise(self, searching: bool) -> None:
-        copies = sum(len(g.others) for g in self.groups)
+        copies = sum(len(g.preselected) for g in self.groups)
         if searching:
             text = "Looking for duplicates…"
         elif not self.groups and not self.similar:
@@ -233,7 +234,7 @@ class DuplicatesView(QWidget):
         self.groups = list(groups)
         if searching:
             self.similar = []
-        copies = sum(len(g.others) for g in self.groups)
+        copies = sum(len(g.preselected) for g in self.groups)
         self._summarise(searching)
         self.trash_all.setEnabled(copies > 0)
         shown = bool(self.groups or self.similar)
@@ -279,7 +280,7 @@ class DuplicatesView(QWidget):
         if g is None:
             return
         similar = g in self.similar
-        self.trash_group.setEnabled(not similar and bool(g.others))
+        self.trash_group.setEnabled(not similar and bool(g.preselected))
         if similar:
             self.group_title.setText(f"<b>{len(g.members)} similar shots</b> (not copies) — best "
                                      f"shot <b>{os.path.basename(g.keep)}</b>")
@@ -321,6 +322,6 @@ class DuplicatesView(QWidget):
 
     def _trash(self, groups: list) -> None:
         groups = [g for g in groups if g is not None and g not in self.similar]
-        paths = [m.path for g in groups for m in g.others]
+        paths = [m.path for g in groups for m in g.preselected]  # never a deliberate edit
         if paths:
             emit(self.trash_requested, paths, groups)

@@ -96,9 +96,12 @@ class DuplicatesMixin:
         return cleanup.trash(self.catalog, self._index, [normpath(p) for p in paths], groups,
                              dry_run, offline, self.cleanup_steps)
 
-    def trash_groups(self, groups: list[Group], dry_run: bool = False) -> TrashReport:
-        """Trash every copy but the keeper of each group."""
-        return self.trash([m.path for g in groups for m in g.others], groups, dry_run)
+    def trash_groups(self, groups: list[Group], dry_run: bool = False,
+                     include_edits: bool = False) -> TrashReport:
+        """Trash the pre-selected copies of each group: every copy but the keeper, less the
+        deliberate edits (tone, colour, black and white) unless ``include_edits``."""
+        return self.trash([m.path for g in groups for m in g.to_trash(include_edits)], groups,
+                          dry_run)
 
     @_cleanup_errors
     def undo(self, batch: str | None = None, reindex: bool = True) -> UndoReport:
