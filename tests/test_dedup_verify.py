@@ -269,7 +269,7 @@ def test_the_closed_forms_agree_with_numpy():
 
 def ev(**kw) -> Evidence:
     base = dict(overlap=1.0, ncc=0.95, textured=400, still=380, moved=0, field_rms=0.03,
-                field_se=0.02, tone=0.0, colour=0.0, grey_a=False, grey_b=False)
+                field_se=0.02, tone=0.0, colour=0.0, grey_a=False, grey_b=False, clustered=0.9)
     return Evidence(**{**base, **kw})
 
 
@@ -303,9 +303,11 @@ def test_rule_still_an_overlay_hides_patches_without_moving_them():
     v = D.rule_still(ev(still=300), 0.9)  # 25% hidden (a caption, a sticker)
     assert v.kind is Kind.COPY and "hidden" in v.why
     assert D.rule_still(ev(still=220), 0.9).kind is Kind.SIMILAR  # 45% could not be placed
-    grainy = ev(still=220)
+    grainy = ev(still=220, clustered=0.8)
     grainy.grainy = True  # unless one side is noisy: noise hides patches in place
     assert D.rule_still(grainy, 0.9).kind is Kind.COPY
+    assert D.rule_still(ev(still=220, clustered=0.35), 0.9).kind is Kind.COPY  # scattered
+    assert D.rule_still(ev(still=220, clustered=0.8), 0.9).kind is Kind.SIMILAR  # a region
     v = D.rule_still(ev(still=120), 0.9)  # most of it could not be placed
     assert v.kind is Kind.SIMILAR and v.tentative
     assert D.rule_still(ev(textured=5, still=5, ncc=0.97), 0.9).kind is Kind.COPY  # flat

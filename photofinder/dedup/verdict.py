@@ -15,8 +15,10 @@ below read that evidence, each on its own:
    transform says (a subject, parallax): SIMILAR.
 3. ``perspective``: the patch offsets follow a smooth field that no similarity/affine map
    explains (a tripod pan, a step aside), ``FIELD_RMS`` px or more over the picture: SIMILAR.
-4. ``still``: at least ``STILL_SHARE`` of the measured patches sit still (an overlay, a
-   caption or heavy noise may hide the rest, but hides it in place): COPY. Too few patches
+4. ``still``: at least ``STILL_SHARE`` of the textured patches sit still (an overlay or a
+   caption hides a region of less than 3 in 10, in place), or ``STILL_SHARE_NOISY`` when the
+   patches not placed are scattered or one side is grainy (noise, heavy compression): COPY.
+   Else SIMILAR (tentative): a region that cannot be placed may have moved. Too few patches
    to tell (a tiny or flat picture): the whole pictures must agree (``FLAT_NCC``), else
    SIMILAR (tentative) with the reason.
 5. ``capture_time``: a COPY whose two files carry different capture times (EXIF
@@ -52,8 +54,10 @@ STILL_PX = 1.25  # px of the coarser picture: a patch within this sits still
 MOVED_SHARE = 0.07  # of the measured patches: more have moved (another exposure)
 STILL_SHARE = 0.7  # of the textured patches: this many sitting still make a copy (an
 # overlay hides less than 3 in 10: a caption 14%, a sticker 3%, a centred watermark 10%) ...
-STILL_SHARE_NOISY = 0.45  # ... or this many when one side is grainy (noise hides patches
-# everywhere, in place)
+STILL_SHARE_NOISY = 0.45  # ... or this many when one side is grainy or the hidden patches
+# are scattered (noise and heavy compression hide patches everywhere, in place; what moved,
+# and an overlay, hide a region)
+SCATTERED = 0.5  # hidden patches whose neighbours are hidden less than this: scattered
 FIELD_RMS = 0.16  # px of the coarser picture: a smooth residual field this strong has moved
 FIELD_SE = 2.5  # ... and this many times its standard error (patch offsets are noisy)
 FIELD_MAYBE_SE = 1.5  # ... from this many: cannot tell (a similar shot, tentative)
@@ -108,6 +112,7 @@ class Evidence:
     displaced: int = 0  # patches not found in place but found moved (a subject moved far)
     damage: tuple[float, float] = (0.0, 0.0)  # (A's, B's), see ``_damage``
     grainy: bool = False  # one side's noise well above the other's (``_grainy``)
+    clustered: float = 0.0  # of a hidden patch's textured neighbours, the share hidden too
 
     @property
     def measured(self) -> int:
@@ -157,7 +162,8 @@ def rule_still(ev: Evidence, pixels: float) -> Verdict:
         return Verdict(Kind.SIMILAR, max(ev.ncc, 0.0), "too small or flat to tell a copy from "
                        "another shot", "still", tentative=True)
     share = ev.still / max(ev.textured, 1)
-    if share >= (STILL_SHARE_NOISY if ev.grainy else STILL_SHARE):
+    scattered = ev.grainy or ev.clustered < SCATTERED
+    if share >= (STILL_SHARE_NOISY if scattered else STILL_SHARE):
         hidden = ev.textured - ev.still
         more = (f"; {100 * hidden / ev.textured:.0f}% hidden by an edit (not moved)"
                 if hidden > 0.15 * ev.textured else "")
@@ -433,6 +439,7 @@ def _patches(ev: Evidence, a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: fl
     moved[moved] = _matches_there(a, b, ys[moved], xs[moved], dx[moved] * k, dy[moved] * k)
     moved = _coherent(moved, ys, xs, rx, ry, th, tw)
     ev.still, ev.moved = int(still.sum()), int(moved.sum())
+    ev.clustered = _clustered(ys, xs, ~still & ~moved, th, tw)
     ev.field_rms, ev.field_se = _smooth_field(x, y, rx, ry, found & (off <= FIELD_FIT_PX),
                                               np.clip(c0, 0, 1) ** 2)
     if ev.moved <= 3 * MOVED_SHARE * max(ev.measured, 1):  # else plainly moved already
@@ -444,6 +451,7 @@ def _patches(ev: Evidence, a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: fl
         d = np.abs(mb - ma)
         ev.tone = float(np.median(d)) / max(float(np.median(ma)), 32.0)
         ev.stats["tone_levels"] = round(float(np.median(d)), 1)
+    ev.stats.update(clustered=round(ev.clustered, 3), grainy=ev.grainy)
     ev.stats.update(textured=ev.textured, still=ev.still, moved=ev.moved, displaced=ev.displaced,
                     field_rms=round(ev.field_rms, 3), field_se=round(ev.field_se, 3))
 
@@ -503,6 +511,24 @@ def _ncc_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     q = q - q.mean(axis=1, keepdims=True)
     return np.einsum("ij,ij->i", p, q) / np.maximum(
         np.sqrt(np.einsum("ij,ij->i", p, p) * np.einsum("ij,ij->i", q, q)), 1e-9)
+
+
+def _clustered(ys, xs, hidden, th: int, tw: int) -> float:
+    """Of each hidden patch's textured neighbours (8 round it), the share hidden too, on
+    average over the hidden patches: 1 for one hidden region, about the hidden share when
+    they are scattered."""
+    if not hidden.any():
+        return 0.0
+    grid_t = np.zeros((th + 2, tw + 2), np.float32)
+    grid_h = np.zeros((th + 2, tw + 2), np.float32)
+    grid_t[ys + 1, xs + 1] = 1
+    grid_h[ys[hidden] + 1, xs[hidden] + 1] = 1
+    k = np.ones((3, 3), np.float32)
+    k[1, 1] = 0
+    nt = cv2.filter2D(grid_t, -1, k, borderType=cv2.BORDER_CONSTANT)[ys[hidden] + 1, xs[hidden] + 1]
+    nh = cv2.filter2D(grid_h, -1, k, borderType=cv2.BORDER_CONSTANT)[ys[hidden] + 1, xs[hidden] + 1]
+    ok = nt > 0
+    return float((nh[ok] / nt[ok]).mean()) if ok.any() else 0.0
 
 
 def _coherent(moved, ys, xs, rx, ry, th, tw) -> np.ndarray:
