@@ -64,7 +64,7 @@ def build_real(work: Path, photo_dir: str | None) -> tuple[Path, dict]:
     folder = work / "real-photos"
     if not (lib_dir / "catalog.sqlite").exists():
         folder.mkdir(parents=True, exist_ok=True)
-        sources, _ = real_sources(Path(photo_dir) if photo_dir else None, 100)
+        sources, _, _ = real_sources(Path(photo_dir) if photo_dir else None, 100, 0)
         for i, (name, img) in enumerate(sources.items()):
             img.save(folder / f"{name}.jpg", quality=92)
             ed = combined_edits(img)

@@ -102,7 +102,7 @@ def camera_set(folder: Path, n: int) -> dict:
     from dedup_shots import QUALITY, combined_edits
     from duplicates_quality import real_sources
 
-    sources, _ = real_sources(None, n)
+    sources, _, _ = real_sources(None, n, 0)
     copy_of = {}
     for name, img in list(sources.items())[:n]:
         big = img.resize((4032, 3024), Image.Resampling.BICUBIC)
