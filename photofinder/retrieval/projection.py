@@ -23,6 +23,19 @@ import numpy as np
 RAW = "raw"  # the version name of "no projection"
 
 
+SMALL = 256  # rows below which a product is not handed to BLAS
+
+
+def _product(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """x @ m. A few rows (a query, an indexing batch) by numpy's own loop, not BLAS: right
+    after an onnxruntime run, whose threads spin a while, OpenBLAS's second thread waits for
+    a core, and 8 x 1280 @ 1280 x 128 took 120-150 ms instead of 0.4 (measured in indexing:
+    a fifth of its time)."""
+    if len(x) <= SMALL:
+        return np.einsum("nd,dk->nk", x, m)
+    return x @ m
+
+
 def _normalise(y: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(y, axis=-1, keepdims=True)
     return (y / np.maximum(n, 1e-12)).astype(np.float32)
@@ -50,11 +63,13 @@ class LinearProjection:
 
     def full(self, x: np.ndarray) -> np.ndarray:
         """Unit vectors in the whole projected space (re-ranking)."""
-        return _normalise((np.asarray(x, np.float32) - self.mean) @ self.matrix)
+        return _normalise(_product(np.atleast_2d(np.asarray(x, np.float32) - self.mean),
+                                   self.matrix).reshape(*np.shape(x)[:-1], -1))
 
     def reduced(self, x: np.ndarray) -> np.ndarray:
         """Unit vectors of the leading ``index_dim`` components (the HNSW graph)."""
-        return _normalise((np.asarray(x, np.float32) - self.mean) @ self.matrix[:, :self.index_dim])
+        return _normalise(_product(np.atleast_2d(np.asarray(x, np.float32) - self.mean),
+                                   self.matrix[:, :self.index_dim]).reshape(*np.shape(x)[:-1], -1))
 
     # -- storage (plain arrays, no pickle) --------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -121,7 +136,8 @@ class PrincipalAxes:
         return _normalise(np.asarray(x, np.float32))
 
     def reduced(self, x: np.ndarray) -> np.ndarray:
-        return _normalise(np.asarray(x, np.float32) @ self.axes)
+        return _normalise(_product(np.atleast_2d(np.asarray(x, np.float32)), self.axes)
+                          .reshape(*np.shape(x)[:-1], -1))
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
