@@ -179,23 +179,9 @@ def v3_library(tmp_path):
     """A catalogue made by the duplicates check of round 2 (verdicts under method v3: a
     coffee group with the user's keeper choice, "chelsea and its crop are not duplicates"),
     over the same photo files."""
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    demo = {p.name: p for p in demo_originals()}
-    for name in ("astronaut.jpg", "chelsea.jpg", "coffee.jpg"):
-        shutil.copyfile(demo[name], photos / name)
-    for p in (DUMP_V3.parent / "library-v3").iterdir():
-        shutil.copyfile(p, photos / p.name)
-    lib_dir = tmp_path / "lib"
-    lib_dir.mkdir()
-    conn = sqlite3.connect(lib_dir / "catalog.sqlite")
-    conn.executescript(DUMP_V3.read_text().replace("@ROOT@", str(photos)))
-    rows = conn.execute("SELECT path, mtime_ns, size FROM photos").fetchall()
-    conn.close()
-    for path, mtime_ns, size in rows:
-        assert Path(path).stat().st_size == size
-        os.utime(path, ns=(mtime_ns, mtime_ns))
-    return lib_dir, photos
+    return _restore(tmp_path, DUMP_V3,
+                    {n: n for n in ("astronaut.jpg", "chelsea.jpg", "coffee.jpg")}
+                    | {p.name: p.read_bytes() for p in (DUMP_V3.parent / "library-v3").iterdir()})
 
 
 def test_verdicts_of_the_v3_check_are_judged_again_and_the_users_decisions_kept(v3_library, model):
