@@ -47,7 +47,7 @@ class _Card(QFrame):
             text = "BEST SHOT" if keeper else f"similar shot · {member.score * 100:.0f}%"
         else:
             text = "KEEP" if keeper else ("exact copy" if member.kind == "exact"
-                                          else f"edit ({member.edit}) · kept" if member.edit
+                                          else f"{member.edit} edit" if member.edit
                                           else f"copy · {member.score * 100:.0f}% alike")
         badge = QLabel(text)
         badge.setStyleSheet("font-weight: bold; color: %s;" % ("#2f855a" if keeper else "#555"))
