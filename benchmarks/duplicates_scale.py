@@ -182,15 +182,15 @@ def measure(lib_dir: Path, project: bool = True, repeat: int = 1) -> dict:
     with Library(lib_dir) as lib:
         t = time.monotonic()
         if project:  # as indexing ends: a library this big learns its whitening (128-d graph)
-            lib.refit_projection()
-        lib.index  # the HNSW index, built from the stored vectors
+            lib.projections.refit()
+        lib.space.index  # the HNSW index, built from the stored vectors
         out["index_build_s"] = round(time.monotonic() - t, 1)
         out["projection"] = lib.projection_status()["version"]
-        lib.lock()
-        lib.index.save()
+        with lib.writer.held():
+            lib.space.index.save()
     with Library(lib_dir) as lib:
         t = time.monotonic()
-        lib.index
+        lib.space.index
         out["index_load_s"] = round(time.monotonic() - t, 2)
         peak = [rss_mb()]
         out["rss_before_mb"] = peak[0]

@@ -253,11 +253,9 @@ def _region_rows(emb: Embedder, work: Path) -> list[dict]:
                     if verified:
                         got = lib.similar(q, top=n, region=region)
                     else:  # the crop's (or photo's) vectors alone, no spatial verification
-                        if region:
-                            vecs, _, own = lib.region_query(q, region)
-                        else:
-                            vecs, own = lib.query_vectors(q)
-                        got = lib.similar_to_vector(vecs, n, exclude={q}, exclude_id=own)
+                        query = lib.search.region_query(q, region) if region else \
+                            lib.search.query(q)
+                        got = lib.search.matches(query, n, rerank=False)
                     times.append((time.perf_counter() - t) * 1000)
                     rel = sum(1 for g in group_of.values() if g == scene) - 1
                     rankings.append(([group_of.get(m.path) == scene for m in got], rel))

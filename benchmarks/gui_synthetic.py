@@ -53,36 +53,36 @@ def build(n: int, root: str) -> dict:
     os.makedirs(photos, exist_ok=True)
     sources = _sources()
     lib = Library(lib_dir)
-    lib.lock()
-    cat = lib.catalog
-    folder = cat.folders.add(photos)
-    dim, model = lib.embedder.dim, lib.embedder.model_id
-    rng = np.random.default_rng(7)
-    chunk = 5000
-    for first in range(0, n, chunk):
-        m = min(chunk, n - first)
-        vecs = rng.standard_normal((m, dim)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        with cat.transaction():
-            for i in range(m):
-                k = first + i
-                month = k // PER_FOLDER
-                sub = os.path.join(photos, f"{2001 + month // 12:04d}-{month % 12 + 1:02d}")
-                os.makedirs(sub, exist_ok=True)
-                path = os.path.join(sub, f"IMG_{k:06d}.jpg")
-                if not os.path.exists(path):
-                    with open(path, "wb") as f:
-                        f.write(sources[k % len(sources)])
-                st = os.stat(path)
-                pid = cat.photos.insert(folder.id, path, st.st_size, st.st_mtime_ns, st.st_dev,
-                                       st.st_ino)
-                taken = f"{2001 + k // 12000}:{k // 1000 % 12 + 1:02d}:{k % 28 + 1:02d} 12:00:00"
-                cat.photos.record_result(pid, {"hash": f"synthetic{k:09d}", "width": 200, "height": 150,
-                                        "format": "JPEG", "taken_at": taken}, model,
-                                  vecs[i].astype(np.float16).tobytes())
-    cat.folders.set_online(folder.id, online=True, scanned=True)
-    len(lib.index)  # builds the HNSW index from the stored vectors
-    lib.index.dirty = True
+    with lib.writer.held():  # saves the index as it ends
+        cat = lib.catalog
+        folder = cat.folders.add(photos)
+        dim, model = lib.embedder.dim, lib.embedder.model_id
+        rng = np.random.default_rng(7)
+        chunk = 5000
+        for first in range(0, n, chunk):
+            m = min(chunk, n - first)
+            vecs = rng.standard_normal((m, dim)).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            with cat.transaction():
+                for i in range(m):
+                    k = first + i
+                    month = k // PER_FOLDER
+                    sub = os.path.join(photos, f"{2001 + month // 12:04d}-{month % 12 + 1:02d}")
+                    os.makedirs(sub, exist_ok=True)
+                    path = os.path.join(sub, f"IMG_{k:06d}.jpg")
+                    if not os.path.exists(path):
+                        with open(path, "wb") as f:
+                            f.write(sources[k % len(sources)])
+                    st = os.stat(path)
+                    pid = cat.photos.insert(folder.id, path, st.st_size, st.st_mtime_ns, st.st_dev,
+                                           st.st_ino)
+                    taken = f"{2001 + k // 12000}:{k // 1000 % 12 + 1:02d}:{k % 28 + 1:02d} 12:00:00"
+                    cat.photos.record_result(pid, {"hash": f"synthetic{k:09d}", "width": 200, "height": 150,
+                                            "format": "JPEG", "taken_at": taken}, model,
+                                      vecs[i].astype(np.float16).tobytes())
+        cat.folders.set_online(folder.id, online=True, scanned=True)
+        len(lib.space.index)  # builds the HNSW index from the stored vectors
+        lib.space.index.dirty = True
     lib.close()
     open(marker, "w").close()
     return {"library": lib_dir, "photos": photos, "built_seconds": round(time.monotonic() - start, 1)}

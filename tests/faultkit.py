@@ -127,7 +127,7 @@ class World:
             lib.add_folder(self.photos)
             lib.add_folder(self.vol)
             lib.update()
-            groups = lib.duplicates()
+            groups = lib.find_duplicates().groups
         self.groups_file.write_text(json.dumps([asdict(g) for g in groups]))
         if self.pristine.exists():
             shutil.rmtree(self.pristine)

@@ -13,7 +13,8 @@ import pytest
 
 import dbutil
 from faultkit import sha
-from photofinder.library import Library, LibraryError
+from photofinder.dedup.cleanup import CleanupError
+from photofinder.library import Library
 from photofinder.platforms import trash as T
 from samples import sample_images
 
@@ -55,7 +56,7 @@ def trash_files(xdg) -> list[str]:
 
 def test_trash_journal_undo_and_last_copy(copies, xdg):
     lib, a, b = copies
-    groups = lib.duplicates()
+    groups = lib.find_duplicates().groups
     everything = [m.path for g in groups for m in g.members]
     dry = lib.trash(everything, groups, dry_run=True)
     assert dry.dry_run and len(dry.trashed) == len(everything) - len(groups)
@@ -78,15 +79,15 @@ def test_trash_journal_undo_and_last_copy(copies, xdg):
         assert sha(entry.file) == r["hash"] == hashes[r["path"]]
         assert T.recorded_path(entry) == r["path"]
     assert not any(lib.is_catalogued(p) for p in gone)
-    assert lib.duplicates() == []
+    assert lib.find_duplicates().groups == []
 
     restored = lib.undo()
     assert sorted(restored) == gone and restored.blocked == {}
     assert all(sha(p) == hashes[p] for p in gone)
     assert trash_files(xdg) == [] and os.listdir(xdg / "Trash" / "info") == []
     assert all(lib.is_catalogued(p) for p in gone)  # indexed again
-    assert len(lib.duplicates()) == len(groups)
-    with pytest.raises(LibraryError, match="nothing to undo"):
+    assert len(lib.find_duplicates().groups) == len(groups)
+    with pytest.raises(CleanupError, match="nothing to undo"):
         lib.undo()
 
 
@@ -94,7 +95,7 @@ def test_checked_at_the_moment_of_action(copies):
     """Groups held on screen while the disk changes: the keeper overwritten with another
     picture, a copy edited into a different picture, a copy deleted, a copy moved away."""
     lib, a, b = copies
-    groups = lib.duplicates()
+    groups = lib.find_duplicates().groups
     cat, coffee = group_of(groups, "cat.jpg"), group_of(groups, "coffee.jpg")
     # the keeper of one group becomes another picture: nothing of that group may go
     sample_images()["rocket"].save(coffee.keep, format="JPEG")
@@ -114,7 +115,7 @@ def test_checked_at_the_moment_of_action(copies):
 
 def test_moved_away_copy_and_keeper_gone(copies):
     lib, a, b = copies
-    groups = lib.duplicates()
+    groups = lib.find_duplicates().groups
     coffee = group_of(groups, "coffee.jpg")
     (other,) = [m.path for m in coffee.others]
     os.rename(coffee.keep, coffee.keep + ".moved")
@@ -135,12 +136,12 @@ def test_a_group_whose_keeper_is_offline_is_shown_but_not_trashed(tmp_path, xdg,
         lib.add_folder(a)
         lib.add_folder(b)
         lib.update()
-        (g,) = lib.duplicates()
+        (g,) = lib.find_duplicates().groups
         drive = os.path.dirname(g.keep)
         shutil.move(drive, str(tmp_path / "unplugged"))
         os.mkdir(drive)  # the empty mount point
         assert lib.scan().offline == [drive]
-        (shown,) = lib.duplicates()  # its photos are kept: the group is still shown
+        (shown,) = lib.find_duplicates().groups  # its photos are kept: the group is still shown
         assert {m.path for m in shown.members} == {m.path for m in g.members}
         rep = lib.trash_groups([g])  # the group as it was on screen when the drive went
         (other,) = [m.path for m in g.others]
@@ -152,7 +153,7 @@ def test_the_copy_to_keep_is_a_path_never_trashed(copies):
     """Among byte-identical copies the keeper is the PATH the group names, whatever the
     hashes say."""
     lib, a, b = copies
-    coffee = group_of(lib.duplicates(), "coffee.jpg")
+    coffee = group_of(lib.find_duplicates().groups, "coffee.jpg")
     for keep in [m.path for m in coffee.members]:
         g = type(coffee)(keep, coffee.members)
         rep = lib.trash([m.path for m in coffee.members], [g])
@@ -166,7 +167,7 @@ def test_undo_never_restores_another_file_after_the_trash_was_refilled(copies, x
     """Trash emptied, then another file of the same name trashed (by a file manager): undo
     must not put that file at the photo's path."""
     lib, a, b = copies
-    coffee = group_of(lib.duplicates(), "coffee.jpg")
+    coffee = group_of(lib.find_duplicates().groups, "coffee.jpg")
     (copy,) = [m.path for m in coffee.others]
     rep = lib.trash_groups([coffee])
     assert rep.trashed == [copy]
@@ -189,7 +190,7 @@ def test_undo_never_restores_another_file_after_the_trash_was_refilled(copies, x
 
 def test_undo_goes_on_past_a_blocked_file_and_reports_each(copies):
     lib, a, b = copies
-    groups = lib.duplicates()
+    groups = lib.find_duplicates().groups
     rep = lib.trash_groups(groups)
     assert len(rep.trashed) == 3
     taken = rep.trashed[0]
@@ -213,7 +214,7 @@ def test_undo_a_name_that_is_not_utf8(tmp_path, xdg, model):
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(photos)
         lib.update()
-        (g,) = lib.duplicates()
+        (g,) = lib.find_duplicates().groups
         rep = lib.trash([odd], [g]) if odd != g.keep else lib.trash([str(photos / "coffee.jpg")], [g])
         assert len(rep.trashed) == 1
         assert lib.undo() == rep.trashed and os.path.exists(rep.trashed[0])

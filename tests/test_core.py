@@ -46,7 +46,7 @@ def test_adding_same_folder_twice_adds_nothing(library, photo_set):
     assert report.new == 0 and prog.done == 0
     assert library.catalog.photos.counts() == before
     assert len(library.folders()) == 1
-    assert len(library.index) == before["indexed"]
+    assert len(library.space.index) == before["indexed"]
 
 
 def test_removing_a_folder_removes_its_photos_from_results(library, photo_set):
@@ -72,7 +72,7 @@ def test_deleted_index_rebuilds_from_stored_vectors_without_reembedding(tmp_path
     os.unlink(tmp_path / "lib" / "index.hnsw")
     lib = Library(tmp_path / "lib")
     after = [(m.path, round(m.score, 4)) for m in lib.similar(q, top=8)]
-    assert lib.index.rebuilt
+    assert lib.space.index.rebuilt
     assert after == before
     report, prog = lib.update()
     assert prog.done == 0  # nothing embedded again

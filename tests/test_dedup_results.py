@@ -106,7 +106,7 @@ def test_keep_by_path_among_byte_identical_copies(lib_and_folder, capsys):
     lib, folder = lib_and_folder
     want = str(folder / "astronaut copy.jpg")
     lib.keep(want)
-    (g,) = lib.duplicates()
+    (g,) = lib.find_duplicates().groups
     assert g.keep == want and "chosen by you" in g.members[0].reasons[0]
     assert want not in [m.path for m in g.others]
     path = lib.path

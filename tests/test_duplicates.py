@@ -10,7 +10,8 @@ import pytest
 import dbutil
 from PIL import Image, ImageOps
 
-from photofinder.library import Library, LibraryError
+from photofinder.dedup.cleanup import CleanupError
+from photofinder.library import Library
 
 from samples import sample_images
 
@@ -62,7 +63,7 @@ def group_names(groups) -> list[set[str]]:
 
 
 def test_edited_copies_form_one_group_each_unrelated_alone(edit_lib):
-    groups = group_names(edit_lib.duplicates())
+    groups = group_names(edit_lib.find_duplicates().groups)
     for name in EDITED:
         want = {f"{name}.jpg"} | {f"{name}-{k}.jpg" for k in make_edits(Image.new("RGB", (8, 6)))}
         assert want in groups, (name, groups)
@@ -73,7 +74,7 @@ def test_edited_copies_form_one_group_each_unrelated_alone(edit_lib):
 
 
 def test_group_shape_and_keeper_reasons(edit_lib):
-    for g in edit_lib.duplicates():
+    for g in edit_lib.find_duplicates().groups:
         j = g.to_json()
         assert set(j) == {"keep", "members"}
         assert j["keep"] in [m["path"] for m in j["members"]]
@@ -95,13 +96,13 @@ def test_keeper_is_the_original_and_user_can_override(edit_lib, tmp_path):
     """The original wins: the border copy has more pixels but no more picture; crops show
     less; the small copies have fewer real pixels; the rest are recompressed (quality 75)."""
     lib = edit_lib
-    g = [g for g in lib.duplicates() if "coffee.jpg" in {os.path.basename(m.path) for m in g.members}][0]
+    g = [g for g in lib.find_duplicates().groups if "coffee.jpg" in {os.path.basename(m.path) for m in g.members}][0]
     assert os.path.basename(g.keep) == "coffee.jpg"
     assert "least compressed" in g.members[0].reasons[0]
     small = [m.path for m in g.members if m.path.endswith("coffee-small.jpg")][0]
     lib.keep(small)
     try:
-        g2 = [g for g in lib.duplicates() if small in [m.path for m in g.members]][0]
+        g2 = [g for g in lib.find_duplicates().groups if small in [m.path for m in g.members]][0]
         assert g2.keep == small and "chosen by you" in g2.members[0].reasons[0]
     finally:
         dbutil.execute(lib, "DELETE FROM keeper_paths")
@@ -116,8 +117,8 @@ def test_other_viewpoint_is_not_a_duplicate_unless_the_strict_check_is_off(tmp_p
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(tmp_path)
         lib.update()
-        assert lib.duplicates(sensitivity=0.8) == []
-        loose = group_names(lib.duplicates(sensitivity=0.8, verify=False))
+        assert lib.find_duplicates(sensitivity=0.8).groups == []
+        loose = group_names(lib.find_duplicates(sensitivity=0.8, verify=False).groups)
         assert loose == [{"left.jpg", "right.jpg"}]
 
 
@@ -130,7 +131,7 @@ def test_blank_and_tiny_pictures_never_join(tmp_path, model):
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(tmp_path)
         lib.update()
-        assert lib.duplicates(sensitivity=1.0) == []
+        assert lib.find_duplicates(sensitivity=1.0).groups == []
 
 
 @pytest.fixture
@@ -157,14 +158,14 @@ def copies(tmp_path, model):
     meta = {k: getattr(orig, k) for k in ("hash", "width", "height", "orientation", "taken_at", "format",
                                  "size", "mtime_ns")}
     lib.catalog.photos.record_result(pid, {**meta, "signature": sig}, lib.embedder.model_id, vec)
-    lib.refresh()
+    lib.space.refresh()
     yield lib, a, b
     lib.close()
 
 
 def test_exact_copies_and_hard_links(copies):
     lib, a, b = copies
-    (g,) = lib.duplicates()
+    (g,) = lib.find_duplicates().groups
     paths = {m.path: m for m in g.members}
     assert len(g.members) == 3  # the hard link is the same file, not a copy
     assert str(b / "cat-link.jpg") not in paths
@@ -172,25 +173,25 @@ def test_exact_copies_and_hard_links(copies):
     assert linked and linked[0].also == [str(b / "cat-link.jpg")]
     kinds = sorted(m.kind for m in g.members)
     assert kinds == ["exact", "exact", "near"]
-    rep = lib.trash([str(b / "cat-link.jpg")], lib.duplicates(), dry_run=True)
+    rep = lib.trash([str(b / "cat-link.jpg")], lib.find_duplicates().groups, dry_run=True)
     assert rep.trashed == [] and str(b / "cat-link.jpg") in rep.refused
 
 
 def test_not_duplicates_is_remembered(copies):
     lib, a, b = copies
     lib.not_duplicates(a / "cat.jpg", a / "cat-small.jpg")
-    with pytest.raises(LibraryError):
+    with pytest.raises(CleanupError, match="byte-identical"):  # its own type, one line
         lib.not_duplicates(a / "cat.jpg", a / "cat copy.jpg")
     path = lib.path
     lib.close()
     with Library(path) as again:
-        names = group_names(again.duplicates(sensitivity=1.0, verify=False))
+        names = group_names(again.find_duplicates(sensitivity=1.0, verify=False).groups)
         assert names == [{"cat.jpg", "cat copy.jpg"}]
 
 
 def test_photos_indexed_before_signatures_still_match(edit_lib):
     edit_lib.catalog.db.execute("DELETE FROM signatures")
-    groups = group_names(edit_lib.duplicates())
+    groups = group_names(edit_lib.find_duplicates().groups)
     assert {"rocket-rot90.jpg", "rocket.jpg"} <= next(g for g in groups if "rocket.jpg" in g)
     assert edit_lib.catalog.db.execute("SELECT count(*) FROM signatures").fetchone()[0] > 0
 
@@ -335,7 +336,7 @@ def test_keeper_is_not_a_turned_or_mirrored_copy_even_if_less_compressed(tmp_pat
     with Library(tmp_path / "lib") as lib:
         lib.add_folder(d)
         lib.update()
-        (g,) = lib.duplicates()
+        (g,) = lib.find_duplicates().groups
     assert {os.path.basename(m.path) for m in g.members} == {
         "coffee.jpg", "coffee-resaved.jpg", "coffee-turned.jpg", "coffee-mirrored.jpg"}
     assert os.path.basename(g.keep) in ("coffee.jpg", "coffee-resaved.jpg"), g.members[0].reasons

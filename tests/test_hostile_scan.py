@@ -207,7 +207,7 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
         "SELECT path, hash FROM photos WHERE status='indexed'")}
     assert after == before
     assert sorted(library.catalog.embeddings.labels(library.embedder.model_id)) == labels_before
-    assert len(library.index) == good
+    assert len(library.space.index) == good
     # searching still works
     hits = library.similar(root / "a.jpg", top=3)
     assert hits and all(h.path != str(root / "a.jpg") for h in hits)

@@ -62,9 +62,9 @@ def test_changed_moved_deleted_files(library, folder):
     assert (moved_id, moved_label) == (coffee_id, coffee_label)  # kept its embedding
     new_id, new_label = label_of(library, folder / "rocket.jpg")
     assert new_id == rocket_id and new_label != rocket_label
-    assert rocket_label not in library.index.live and new_label in library.index.live
+    assert rocket_label not in library.space.index.live and new_label in library.space.index.live
     assert library.catalog.photos.by_path(str(folder / "camera.jpg")) is None
-    assert library.catalog.photos.counts()["indexed"] == 9 == len(library.index)
+    assert library.catalog.photos.counts()["indexed"] == 9 == len(library.space.index)
 
 
 def test_unplugged_folder_goes_offline_and_stays_searchable(tmp_path, library, folder, photo_set):
@@ -85,14 +85,17 @@ def test_unplugged_folder_goes_offline_and_stays_searchable(tmp_path, library, f
 
 def test_a_second_writer_gets_a_clear_message(tmp_path, folder, model):
     lib = Library(tmp_path / "lib")
-    lib.add_folder(folder)  # takes the writer lock
+    lib.add_folder(folder)
     other = Library(tmp_path / "lib")
-    with pytest.raises(LibraryBusy):
-        other.scan()
-    p = subprocess.run([sys.executable, "-m", "photofinder", "--library", str(tmp_path / "lib"),
-                        "scan"], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 1
-    assert "another photofinder process" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    with lib.writer.held():  # a write in progress: the lock is taken for each write
+        with pytest.raises(LibraryBusy):
+            other.scan()
+        p = subprocess.run([sys.executable, "-m", "photofinder", "--library",
+                            str(tmp_path / "lib"), "scan"], capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 1
+        assert "another photofinder process" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert other.scan().new == 10  # the write over, the other writes
     other.close()
     lib.close()
 
@@ -132,13 +135,13 @@ def test_kill_9_mid_run_then_resume(tmp_path, model):
     before = {r["id"]: r["indexed_at"] for r in
               dbutil.rows(lib, "SELECT id, indexed_at FROM photos WHERE status='indexed'")}
     assert len(before) >= 48
-    assert len(lib.index) == len(before)  # index consistent with the catalogue on open
+    assert len(lib.space.index) == len(before)  # index consistent with the catalogue on open
     report, prog = lib.update()
     assert prog.done == 400 - len(before)  # nothing committed is embedded again
     after = {r["id"]: r["indexed_at"] for r in dbutil.rows(lib, "SELECT id, indexed_at FROM photos")}
     assert all(after[k] == v for k, v in before.items())
     assert lib.catalog.photos.counts() == {"pending": 0, "indexed": 400, "failed": 0}
-    assert len(lib.index) == 400
+    assert len(lib.space.index) == 400
     assert dbutil.rows(lib, "PRAGMA integrity_check")[0]["integrity_check"] == "ok"
     lib.close()
 
@@ -189,7 +192,7 @@ def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folde
         assert wait_for(lambda: str(folder / "slow.jpg") in indexed_paths())
         assert reader.catalog.photos.counts()["failed"] == 0
         # the search sees what the watcher indexed
-        reader.refresh()
+        reader.space.refresh()
         got = reader.similar(folder / "coffee.jpg", top=1)
         assert got[0].path == str(folder / "slow.jpg") and got[0].score > 0.99
     finally:
@@ -238,7 +241,7 @@ def test_pause_resume_and_cancel(tmp_path, model):
     assert final.done < 120
     counts = lib.catalog.photos.counts()
     assert counts["indexed"] == final.done and counts["pending"] == 120 - final.done
-    assert len(lib.index) == final.done
+    assert len(lib.space.index) == final.done
     prog = lib.index_pending()  # resumes with what is left
     assert prog.done == 120 - final.done
     lib.close()

@@ -73,7 +73,7 @@ def test_training_is_versioned_rederived_without_reembedding_and_switches_off(in
     q = str(root / "originals" / "chelsea.jpg")
     plain = lib.similar(q, top=10)
     labels = sorted(lib.catalog.embeddings.labels(model))
-    vectors = lib.stored_vectors(labels)
+    vectors = lib.space.stored_vectors(labels)
     # a "not a copy" decision teaches the duplicate check only: never a training pair
     lib.not_duplicates(str(root / "originals" / "coffee.jpg"),
                        str(root / "edited" / "coffee-cropped.jpg"))
@@ -85,20 +85,20 @@ def test_training_is_versioned_rederived_without_reembedding_and_switches_off(in
     assert any(s == "editing photos" and d == t == 25 for s, d, t in seen)
     status = lib.status()["projection"]
     assert status["kind"] == "learned" and status["version"].startswith("learned-1280x1280@")
-    assert lib.index.space == status["version"] and len(lib.index) == len(labels)
+    assert lib.space.index.space == status["version"] and len(lib.space.index) == len(labels)
     # nothing was embedded again: the same stored vectors, the same labels
     assert sorted(lib.catalog.embeddings.labels(model)) == labels
-    assert np.array_equal(lib.stored_vectors(labels), vectors)
+    assert np.array_equal(lib.space.stored_vectors(labels), vectors)
     # every original still finds its three edited copies first (they were in the library)
     for name in ("chelsea", "astronaut", "rocket", "coins"):
         got = lib.similar(str(root / "originals" / f"{name}.jpg"), top=3)
         assert all(os.path.basename(m.path).startswith(name + "-") for m in got), got
     # a new Library loads the learned projection, and the index file built with it
     with Library(lib.path) as other:
-        assert other.projection().version == status["version"]
-        assert other.index.space == status["version"] and not other.index.rebuilt
+        assert other.space.projection().version == status["version"]
+        assert other.space.index.space == status["version"] and not other.space.index.rebuilt
     # a refit of the whitening does not overwrite it; switching off goes back to plain
-    assert lib.refit_projection() is False
+    assert lib.projections.refit() is False
     off = lib.projection_off()
     assert off["kind"] == "pca-axes"  # plain again: the shipped axes, ranked by cosine
     again = lib.similar(q, top=10)

@@ -56,9 +56,9 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     lib.update()
     # from the first photo: the shipped principal axes (a compact graph, plain cosine)
     assert lib.status()["projection"]["kind"] == "pca-axes"
-    assert not lib.refit_projection()  # 40 photos: far too few to learn from
+    assert not lib.projections.refit()  # 40 photos: far too few to learn from
     indexed_at = dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id")
-    assert lib.refit_projection(force=True)
+    assert lib.projections.refit(force=True)
     st = lib.status()["projection"]
     assert st["kind"] == "pca-whiten" and st["trained_on"] == 40 and st["dim"] == 39
     meta = json.loads((tmp_path / "lib" / "index.json").read_text())
@@ -66,13 +66,13 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     assert dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id") == indexed_at
     # still finds the edited copies first, in the whitened space, querying unturned
     q = photo_set / "originals" / "coffee.jpg"
-    assert lib.query_vectors(q)[0].shape[0] == 1
+    assert lib.search.query(q).vectors.shape[0] == 1
     got = [os.path.basename(m.path) for m in lib.similar(q, top=3)]
     assert set(got) == {"coffee-resized.jpg", "coffee-cropped.jpg", "coffee-recompressed.jpg"}
     # the duplicates' range search still answers raw cosines (their thresholds are raw)
     labels = lib.catalog.embeddings.labels(lib.embedder.model_id)
-    raw = lib.stored_vectors(labels)
-    found, sims = lib.index.search_many(raw[:5], 4)
+    raw = lib.space.stored_vectors(labels)
+    found, sims = lib.space.index.search_many(raw[:5], 4)
     exact = raw[:5] @ raw.T
     for row in range(5):
         want = {labels[j]: exact[row, j] for j in range(len(labels))}
@@ -82,8 +82,8 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     lib.close()
     # a reopened library loads the saved index as it is (same projection version)
     lib = Library(tmp_path / "lib")
-    assert len(lib.index) == 40 and not lib.index.rebuilt
-    assert lib.index.space == st["version"]
+    assert len(lib.space.index) == 40 and not lib.space.index.rebuilt
+    assert lib.space.index.space == st["version"]
     lib.close()
     import subprocess
     import sys
@@ -128,11 +128,11 @@ def test_a_small_library_gets_a_compact_index_ranked_as_before(tmp_path, photo_s
     meta = json.loads((tmp_path / "lib" / "index.json").read_text())
     assert meta["dim"] == P.SHIPPED_INDEX_DIM and meta["space"].startswith("pca-axes-")
     labels = lib.catalog.embeddings.labels(lib.embedder.model_id)
-    raw = lib.stored_vectors(labels)
+    raw = lib.space.stored_vectors(labels)
     # searched with the photo's vector, the scores are the raw cosines, best first
-    got = lib.index.search(raw[0], 10)
+    got = lib.space.index.search(raw[0], 10)
     exact = raw @ raw[0]
     assert [l for l, _ in got] == [labels[i] for i in np.argsort(-exact, kind="stable")[:10]]
     assert np.allclose([s for _, s in got], np.sort(exact)[::-1][:10], atol=1e-4)
     # the photo is still queried turned four ways (the axes are no whitening)
-    assert lib.query_vectors(photo_set / "originals" / "coffee.jpg")[0].shape[0] == 4
+    assert lib.search.query(photo_set / "originals" / "coffee.jpg").vectors.shape[0] == 4

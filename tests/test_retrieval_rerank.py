@@ -115,8 +115,8 @@ def test_find_this_a_region_finds_the_photos_that_show_it(tmp_path, model, capsy
     scores = [m.score for m in got]
     assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
     # its local features agree: the score is lifted above the cosine the graph gave it
-    vecs, feats, _ = lib.region_query(query, box)
-    cosine = max(float(v @ lib.stored_vectors([l])[0]) for v in vecs for l in
+    vecs = lib.search.region_query(query, box).vectors
+    cosine = max(float(v @ lib.space.stored_vectors([l])[0]) for v in vecs for l in
                  [lib.catalog.embeddings.of_photo(got[0].photo_id, lib.embedder.model_id).label])
     assert got[0].score > cosine + 0.25 * (1 - cosine)
     with pytest.raises(LibraryError, match="outside the picture"):

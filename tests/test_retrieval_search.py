@@ -20,12 +20,13 @@ def test_sideways_copy_finds_its_original(library, photo_set, tmp_path):
         with Image.open(photo_set / "originals" / f"{name}.jpg") as im:
             im.transpose(Image.Transpose.ROTATE_90).save(turned / f"{name}.jpg", quality=90)
         q = turned / f"{name}.jpg"
-        vecs, own = library.query_vectors(q)
+        query = library.search.query(q)
+        vecs, own = query.vectors, query.own_id
         assert vecs.shape[0] == 4 and own is None
         got = library.similar(q, top=3)
         assert os.path.basename(got[0].path) == f"{name}.jpg"
         hits_views += os.path.basename(got[0].path) == f"{name}.jpg"
-        plain = Searcher(library.index, library.stored_vectors, SearchOptions(rotations=False))
+        plain = Searcher(library.space.index, library.space.stored_vectors, SearchOptions(rotations=False))
         top = plain.rank(vecs[0], 1)
         rows = library.catalog.photos.by_labels([top[0][0]])
         hits_upright += os.path.basename(rows[top[0][0]].path) == f"{name}.jpg"
@@ -37,9 +38,10 @@ def test_sideways_copy_finds_its_original(library, photo_set, tmp_path):
 def test_query_expansion_option_ranks_and_leaves_the_query_out(library, photo_set):
     library.add_folder(photo_set)
     library.update()
-    vec, own = library.query_vector(photo_set / "originals" / "coffee.jpg")
+    query = library.search.query(photo_set / "originals" / "coffee.jpg")
+    vec, own = query.vectors[0], query.own_id
     label = library.catalog.embeddings.of_photo(own, library.embedder.model_id).label
-    qe = Searcher(library.index, library.stored_vectors, SearchOptions(qe=2, rotations=False))
+    qe = Searcher(library.space.index, library.space.stored_vectors, SearchOptions(qe=2, rotations=False))
     got = qe.rank(vec, 5, {label})
     assert label not in [l for l, _ in got] and len(got) == 5
     rows = library.catalog.photos.by_labels([l for l, _ in got])

@@ -122,7 +122,7 @@ def test_a_library_of_release_0_1_0_opens_and_migrates_without_reindexing(old_li
         assert top[0].path == str(photos / "coffee-copy.jpg") and top[0].score > 0.99
         decisions = dbutil.rows(lib, "SELECT hash_a, hash_b FROM decisions")
         assert len(decisions) == 1  # "astronaut and chelsea are not duplicates" is kept
-        groups = lib.duplicates()
+        groups = lib.find_duplicates().groups
         assert [sorted(Path(m.path).name for m in g.members) for g in groups] == \
             [["coffee-copy.jpg", "coffee.jpg"]]
 

@@ -192,7 +192,7 @@ class IndexWorker(_QueueThread):
 
     def do_trash(self, paths: list[str], groups=None) -> None:
         lib = self._library()
-        report = lib.trash(paths, groups if groups is not None else lib.duplicates())
+        report = lib.trash(paths, groups if groups is not None else lib.find_duplicates().groups)
         emit(self.cleaned, "trash", report)
         emit(self.changed)
 

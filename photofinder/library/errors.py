@@ -1,48 +1,13 @@
-"""What the door hands out besides the Library: its errors and small records."""
+"""The door's errors: one line for the user, never a traceback."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
-import numpy as np
-
 from photofinder.errors import PhotofinderError
+
 
 class LibraryError(PhotofinderError):
     """A user error: one line, no traceback."""
 
 
 class LibraryBusy(LibraryError):
-    pass
-
-
-@dataclass
-class Match:
-    path: str
-    score: float
-    photo_id: int
-    mark: str | None = None  # the user's "similar" / "not_similar" on this result
-
-
-@dataclass(frozen=True)
-class LibraryMap:
-    """Photos on the library's 2-D map: ``paths[i]`` sits at ``xy[i]`` (0..1000)."""
-    paths: list[str]
-    xy: np.ndarray
-    space: str
-
-
-@dataclass(frozen=True)
-class FolderInfo:
-    id: int
-    path: str
-    online: bool
-    photos: int
-
-
-def normpath(path: str | os.PathLike) -> str:
-    return os.path.abspath(os.path.expanduser(os.fspath(path)))
-
-
-# -- the model ------------------------------------------------------------------------------
+    """Another process is writing the library (it holds ``write.lock``)."""

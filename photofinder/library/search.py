@@ -1,82 +1,103 @@
-"""Find similar through the door: query vectors, search with the user's marks,
-evaluation."""
+"""Find similar: the query (a photo, a part of one), its place in the vector space, the best
+photos by cosine, re-ranked by local features and by the user's marks; and its evaluation."""
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
+from photofinder.dedup import features as F
+from photofinder.library.errors import LibraryError
+from photofinder.library.records import Match, normpath
+from photofinder.library.space import VectorSpace
+from photofinder.library.writer import Writer
 from photofinder.pixels import imaging
 from photofinder.pixels.embedding import preprocess
+from photofinder.retrieval import evaluate as ev
+from photofinder.retrieval import feedback
+from photofinder.retrieval.rerank import TOP as RERANK_TOP
+from photofinder.retrieval.search import DEFAULT
+from photofinder.store.catalog import Catalog
+from photofinder.store.feedback import MARKS, NOT_SIMILAR, SIMILAR
 from photofinder.work import scanner
-from photofinder.work.indexer import Progress
-from photofinder.library.errors import LibraryError, Match, normpath
+
+_TURNS = (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270)
 
 
-class SearchMixin:
-    # -- queries ------------------------------------------------------------------------
+@dataclass
+class Query:
+    """What a search looks with: the vectors of the photo (or of a part of it) and of its
+    turned views, its local features, its own catalogue entry (left out of the results)
+    and the user's marks on its earlier results."""
+    path: str
+    vectors: np.ndarray                      # (n, d) raw vectors: the photo, then turned views
+    features: F.Features | None              # to re-rank the best results by
+    own_id: int | None = None
+    marks: feedback.QueryFeedback | None = None
+
+
+class Search:
+    def __init__(self, catalog: Catalog, space: VectorSpace, writer: Writer):
+        self.catalog = catalog
+        self.space = space
+        self.writer = writer  # marks are written
+
+    def similar(self, path: str | os.PathLike, top: int = 20,
+                region: tuple[int, int, int, int] | None = None) -> list[Match]:
+        """The photos most like ``path`` (or, with ``region``, like that part of it: X, Y, W, H
+        in its pixels after EXIF orientation), best first. The score is the final one: the
+        cosine, lifted toward 1 for the best results whose local features agree with the
+        query's (retrieval/rerank.py)."""
+        q = self.region_query(path, region) if region is not None else self.query(path)
+        return self.matches(q, top)
+
+    def matches(self, q: Query, top: int, rerank: bool = True) -> list[Match]:
+        """The ``top`` best photos for a query, best first (``rerank``: by local features too)."""
+        if top <= 0:
+            return []
+        vectors = feedback.adjust_query(q.vectors, q.marks) if q.marks else q.vectors
+        exclude = {q.path, os.path.realpath(q.path)}  # the query itself, by any name
+        hits = self.space.rank(vectors, top + 1 + len(exclude))        # HNSW, projected space
+        rows = self.catalog.photos.by_labels([label for label, _ in hits])
+        hits = [(label, score) for label, score in hits if label in rows
+                and rows[label].id != q.own_id and rows[label].path not in exclude][:top]
+        if rerank:
+            hits = self.space.rerank(q.features, hits)                 # local features agree
+        got = [Match(rows[label].path, min(1.0, max(-1.0, score)), rows[label].id)
+               for label, score in hits]
+        if not q.marks:
+            return got
+        return feedback.pin(got, self.catalog.photos.hashes([m.photo_id for m in got]), q.marks)
+
     def is_catalogued(self, path: str | os.PathLike) -> bool:
         return self.catalog.photos.by_path(normpath(path)) is not None
 
-    def embed_file(self, path: str | os.PathLike) -> tuple[np.ndarray, str]:
-        """Embed an outside image: (vector, content hash). Raises LibraryError for bad input."""
-        try:
-            decoded, digest, _ = imaging.load(path, need=preprocess.LONG_SIDE)
-        except imaging.ImageError as e:
-            raise LibraryError(f"{path}: {e}") from None
-        return self.embedder.embed([preprocess.prepare(decoded.image)])[0], digest
-
-    def query_vector(self, path: str | os.PathLike) -> tuple[np.ndarray, int | None]:
-        """The vector to search with for a file; reuses the stored one when it is catalogued
-        and unchanged. Returns (vector, photo id or None)."""
+    # -- the query ------------------------------------------------------------------------------
+    def query(self, path: str | os.PathLike) -> Query:
+        """A photo as a query: its stored vector when it is catalogued and unchanged, else
+        embedded now; the turned views; its local features (decoded beside, on a thread)."""
         p = normpath(path)
         if not os.path.isfile(p):
             raise LibraryError(f"no such file: {p}")
-        model_id = self.embedder.model_id  # a missing model is the first thing to say
-        row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
-        if row and row.status == "indexed":
-            st = os.stat(p)
-            emb = self.catalog.embeddings.of_photo(row.id, model_id)
-            if emb and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
-                return np.frombuffer(emb.vector, np.float16).astype(np.float32), row.id
-        vec, _ = self.embed_file(p)
-        return vec, row.id if row else None
+        with ThreadPoolExecutor(1) as pool:
+            feats = pool.submit(F.compute, p)
+            vec, own_id = self._vector(p)
+            vectors = vec[None]
+            if self.space.turned_views():
+                try:
+                    decoded, _, _ = imaging.load(p, need=preprocess.LONG_SIDE)
+                    vectors = np.vstack([vectors, self._turned(decoded.image)])
+                except imaging.ImageError:  # a stored vector of a file unreadable now
+                    pass
+            return Query(p, vectors, feats.result(), own_id, self._marks(p))
 
-    def query_vectors(self, path: str | os.PathLike) -> tuple[np.ndarray, int | None]:
-        """The query for a file, (n, d): its vector, then (with the rotations option) the
-        photo turned 90, 180 and 270 degrees, so a photo stored sideways finds its scene."""
-        vec, own_id = self.query_vector(path)
-        if not self._turned_views():
-            return vec[None], own_id
-        try:
-            decoded, _, _ = imaging.load(normpath(path), need=preprocess.LONG_SIDE)
-        except imaging.ImageError:  # a stored vector of a file unreadable now: search with it
-            return vec[None], own_id
-        return np.vstack([vec[None], self._embed_turned(decoded.image)]), own_id
-
-    def _turned_views(self) -> bool:
-        # turned views help plain vectors (holidays-dev +0.012 mAP) but not whitened ones
-        # (-0.022 together): a whitened library queries with the photo as it is
-        from photofinder.retrieval.projection import whitens
-
-        return self.searcher().options.rotations and not whitens(self.index.projection)
-
-    def _embed_turned(self, img) -> np.ndarray:
-        from PIL import Image
-
-        return self.embedder.embed([preprocess.prepare(img.transpose(t)) for t in
-                                    (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
-                                     Image.Transpose.ROTATE_270)])
-
-    def region_query(self, path: str | os.PathLike, region: tuple[int, int, int, int]
-                     ) -> tuple[np.ndarray, object, int | None]:
-        """The query for a region (x, y, w, h in the picture's pixels after EXIF orientation):
-        the crop's vectors (turned as ``query_vectors``), its local features, the photo's id."""
-        from photofinder.dedup import features as F
-
+    def region_query(self, path: str | os.PathLike, region: tuple[int, int, int, int]) -> Query:
+        """A part of a photo as a query (x, y, w, h in the picture's pixels after EXIF
+        orientation): the crop's vectors (turned as ``query``), its local features."""
         p = normpath(path)
         if not os.path.isfile(p):
             raise LibraryError(f"no such file: {p}")
@@ -84,7 +105,7 @@ class SearchMixin:
         if w < 1 or h < 1 or x < 0 or y < 0:
             raise LibraryError(f"a region is X,Y,W,H with X, Y >= 0 and W, H >= 1, not "
                                f"{x},{y},{w},{h}")
-        self.embedder.model_id  # a missing model is the first thing to say
+        embedder = self.space.embedder  # a missing model is the first thing to say
         # decoded large enough that the crop keeps the local features' size (F.SIDE px on its
         # longer side) where the file has the pixels, at most 4096 px: a small part of a big
         # photo is decoded a second time, larger
@@ -108,79 +129,37 @@ class SearchMixin:
         sx, sy = img.width / decoded.width, img.height / decoded.height
         crop = img.crop((round(x * sx), round(y * sy), max(round((x + w) * sx), round(x * sx) + 1),
                          max(round((y + h) * sy), round(y * sy) + 1)))
-        vecs = self.embedder.embed([preprocess.prepare(crop)])
-        if self._turned_views():
-            vecs = np.vstack([vecs, self._embed_turned(crop)])
+        vecs = embedder.embed([preprocess.prepare(crop)])
+        if self.space.turned_views():
+            vecs = np.vstack([vecs, self._turned(crop)])
         row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
-        return vecs, F.from_image(np.asarray(crop.convert("L"))), row.id if row else None
+        return Query(p, vecs, F.from_image(np.asarray(crop.convert("L"))), row.id if row else None)
 
-    def similar(self, path: str | os.PathLike, top: int = 20,
-                region: tuple[int, int, int, int] | None = None) -> list[Match]:
-        """The photos most like ``path`` (or, with ``region``, like that part of it: X, Y, W, H
-        in its pixels after EXIF orientation), best first. The score is the final one: the
-        cosine, lifted toward 1 for the best results whose local features agree with the
-        query's (retrieval/rerank.py)."""
-        exclude = {normpath(path), os.path.realpath(path)}
-        if region is not None:
-            vecs, feats, own_id = self.region_query(path, region)
-            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id,
-                                          query_features=feats)
-        # the query's local features are decoded while its turned views are embedded
-        with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(self.query_features, path)
-            vecs, own_id = self.query_vectors(path)
-            feats = pending.result()
-        fb = self._query_feedback(path)
-        if not fb:
-            return self.similar_to_vector(vecs, top, exclude=exclude, exclude_id=own_id,
-                                          query_features=feats)
-        from photofinder.retrieval import feedback
+    def _vector(self, p: str) -> tuple[np.ndarray, int | None]:
+        """The photo's raw vector (the stored one when catalogued and unchanged), its id."""
+        model_id = self.space.embedder.model_id  # a missing model is the first thing to say
+        row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
+        if row and row.status == "indexed":
+            st = os.stat(p)
+            stored = self.catalog.embeddings.of_photo(row.id, model_id)
+            if stored and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
+                return np.frombuffer(stored.vector, np.float16).astype(np.float32), row.id
+        try:
+            decoded, _, _ = imaging.load(p, need=preprocess.LONG_SIDE)
+        except imaging.ImageError as e:
+            raise LibraryError(f"{p}: {e}") from None
+        return self.space.embedder.embed([preprocess.prepare(decoded.image)])[0], \
+            row.id if row else None
 
-        # the user's marks on this query's results re-rank it at once (retrieval/feedback.py)
-        got = self.similar_to_vector(feedback.adjust_query(vecs, fb), top, exclude=exclude,
-                                     exclude_id=own_id, query_features=feats)
-        return feedback.pin(got, self.catalog.photos.hashes([m.photo_id for m in got]), fb)
+    def _turned(self, img) -> np.ndarray:
+        return self.space.embedder.embed([preprocess.prepare(img.transpose(t)) for t in _TURNS])
 
-    def query_features(self, path: str | os.PathLike):
-        """The local features of a query file (dedup/features.py), None when unreadable."""
-        from photofinder.dedup import features as F
-
-        return F.compute(normpath(path))
-
-    def features_of(self, labels: list[int]) -> dict:
-        """Re-ranking features of indexed photos by label (retrieval/rerank.py): the
-        duplicates check's cached ones, else decoded small now; kept in memory."""
-        from photofinder.retrieval.rerank import FeatureCache
-
-        if getattr(self, "_features", None) is None:
-            self._features = FeatureCache(self._load_features)
-        return self._features(labels)
-
-    def _load_features(self, labels: list[int]) -> dict:
-        from photofinder.dedup import features as F
-
-        rows = self.catalog.photos.by_labels(labels)
-        blobs = self.catalog.dedup.features([r.hash for r in rows.values() if r.hash], F.VERSION)
-        out, todo = {}, []
-        for label in labels:
-            row = rows.get(label)
-            f = F.Features.from_blob(blobs[row.hash]) if row and row.hash in blobs else None
-            if f is not None:
-                out[label] = f
-            elif row is not None:
-                todo.append((label, row.path))
-            else:
-                out[label] = None
-        out.update(F.compute_many(todo, workers=max(1, min(4, os.cpu_count() or 1))))
-        return out
-
+    # -- the user's marks -----------------------------------------------------------------------
     def mark_result(self, query: str | os.PathLike, result: str | os.PathLike,
                     mark: str | None) -> None:
         """The user's verdict on a result of "Find similar": "similar", "not_similar", or None
         to forget it. Stored by content (a decision); it re-ranks that query at once and feeds
-        the next ``train_projection``."""
-        from photofinder.store.feedback import MARKS
-
+        the next ``Projections.train``."""
         if mark is not None and mark not in MARKS:
             raise LibraryError(f"a mark is one of {', '.join(MARKS)}, not {mark!r}")
         hashes = []
@@ -189,57 +168,31 @@ class SearchMixin:
             if row is None or not row.hash:
                 raise LibraryError(f"not an indexed photo of this library: {normpath(p)}")
             hashes.append(row.hash)
-        self.lock()
-        self.catalog.feedback.set_mark(hashes[0], hashes[1], mark)
+        with self.writer.held():
+            self.catalog.feedback.set_mark(hashes[0], hashes[1], mark)
 
-    def _query_feedback(self, path: str | os.PathLike):
-        from photofinder.retrieval.feedback import QueryFeedback
-
-        row = self.catalog.photos.by_path(normpath(path))
-        marked = self.catalog.feedback.marked_vectors(self.embedder.model_id, row.hash) \
+    def _marks(self, path: str) -> feedback.QueryFeedback | None:
+        """The user's marks on this query's results, with the marked photos' vectors."""
+        row = self.catalog.photos.by_path(path)
+        marked = self.catalog.feedback.marked_vectors(self.space.embedder.model_id, row.hash) \
             if row is not None and row.hash else []
         if not marked:
             return None
         sides = {m: [r.result_label for r in marked if r.mark == m and r.result_label]
-                 for m in ("similar", "not_similar")}
-        vecs = {m: self.stored_vectors(ls) if ls else np.empty((0, self.embedder.dim), np.float32)
-                for m, ls in sides.items()}
-        return QueryFeedback(vecs["similar"], vecs["not_similar"],
-                             frozenset(r.result_hash for r in marked if r.mark == "similar"),
-                             frozenset(r.result_hash for r in marked if r.mark == "not_similar"))
+                 for m in MARKS}
+        vecs = {m: self.space.stored_vectors(ls) if ls else
+                np.empty((0, self.space.embedder.dim), np.float32) for m, ls in sides.items()}
+        return feedback.QueryFeedback(
+            vecs[SIMILAR], vecs[NOT_SIMILAR],
+            frozenset(r.result_hash for r in marked if r.mark == SIMILAR),
+            frozenset(r.result_hash for r in marked if r.mark == NOT_SIMILAR))
 
-    def similar_to_vector(self, vec: np.ndarray, top: int = 20, exclude: set[str] = frozenset(),
-                          exclude_id: int | None = None, query_features=None) -> list[Match]:
-        """``vec``: a vector, or several views of one query (n, d) whose best score counts;
-        ``query_features``: its local features, to re-rank the best by (rerank.py)."""
-        from photofinder.retrieval.rerank import rerank
-
-        if top <= 0:
-            return []
-        hits = self.searcher().rank(vec, top + 1 + len(exclude))
-        rows = self.catalog.photos.by_labels([label for label, _ in hits])
-        hits = [(label, score) for label, score in hits if label in rows
-                and rows[label].id != exclude_id and rows[label].path not in exclude][:top]
-        hits = rerank(query_features, hits, self.features_of)
-        return [Match(rows[label].path, min(1.0, max(-1.0, score)), rows[label].id)
-                for label, score in hits]
-
-    # -- evaluation -----------------------------------------------------------------------
-    def evaluate(self, folder: str | os.PathLike,
-                 progress: Callable[[Progress], None] | None = None):
-        """Index ``folder`` (one sub-folder per group) into this library and measure how
-        "Find similar" ranks each photo's group-mates: a retrieval.evaluate.Report."""
-        from photofinder.retrieval import evaluate as ev
-        from photofinder.retrieval.rerank import TOP as RERANK_TOP
-
-        root = normpath(folder)
-        if not os.path.isdir(root):
-            raise LibraryError(f"not a folder: {root}")
-        if not any(root == f.path or root.startswith(f.path.rstrip(os.sep) + os.sep)
-                   for f in self.folders()):
-            self.add_folder(root)
-        self.update(progress, duplicates=False)
-        model = self.embedder.model_id
+    # -- evaluation -----------------------------------------------------------------------------
+    def evaluate(self, root: str, projection: str) -> ev.Report:
+        """How "Find similar" ranks each photo's group-mates in ``root`` (one sub-folder per
+        group, indexed in this library): a retrieval.evaluate.Report. ``projection``: the
+        version searched in, for the report."""
+        model = self.space.embedder.model_id
 
         def lookup(path: str) -> dict | None:
             row = self.catalog.photos.by_path(path)
@@ -247,35 +200,20 @@ class SearchMixin:
                 return None
             if row.status == "failed":
                 return {"error": row.error}
-            emb = self.catalog.embeddings.of_photo(row.id, model)
-            return {"label": emb.label} if emb else {"error": "not indexed yet"}
+            stored = self.catalog.embeddings.of_photo(row.id, model)
+            return {"label": stored.label} if stored else {"error": "not indexed yet"}
 
         try:
             plan = ev.plan(root, list(scanner.walk(root)), lookup)
         except ev.EvaluationError as e:
             raise LibraryError(str(e)) from None
-        searcher = self.searcher()
-        settings = {"model": model, "provider": self.embedder.provider,
-                    "projection": self.projection_status()["version"],
-                    "query_expansion": searcher.options.describe(),
-                    "rotations": "4-rotation max" if self._turned_views() else "off",
+        settings = {"model": model, "provider": self.space.embedder.provider,
+                    "projection": projection, "query_expansion": DEFAULT.describe(),
+                    "rotations": "4-rotation max" if self.space.turned_views() else "off",
                     "rerank": f"spatial verification of the top {RERANK_TOP} (ORB + RANSAC)"}
 
-        from photofinder.retrieval.rerank import rerank
-
         def rank_query(q, k):
-            hits = searcher.rank(self.query_vectors(q.path)[0], k, {q.label})
-            return rerank(self.query_features(q.path), hits, self.features_of)
+            query = self.query(q.path)
+            return self.space.rerank(query.features, self.space.rank(query.vectors, k, {q.label}))
 
-        return ev.run(plan, rank_query, len(self.index), settings)
-
-    def stored_vectors(self, labels: list[int]) -> np.ndarray:
-        """The catalogue's vectors for ``labels`` (float32 rows, in the order asked)."""
-        got = dict(self.catalog.embeddings.vectors(labels))
-        return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
-
-    def searcher(self):
-        """The "Find similar" pipeline over this library's index (retrieval.search)."""
-        from photofinder.retrieval.search import DEFAULT, Searcher
-
-        return Searcher(self.index, self.stored_vectors, DEFAULT)
+        return ev.run(plan, rank_query, len(self.space.index), settings)
