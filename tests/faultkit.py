@@ -45,6 +45,24 @@ def sha(path) -> str:
     return h.hexdigest()
 
 
+def permissions_hold():
+    """A ``preexec_fn`` for a child that must meet file permissions as any user does: as root
+    it drops the capabilities that read and write past them (CAP_DAC_OVERRIDE,
+    CAP_DAC_READ_SEARCH, from the bounding set, so the child's exec never has them); not
+    root: None (they hold already)."""
+    if os.geteuid() != 0:
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def drop() -> None:
+        for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+            if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+    return drop
+
+
 def mount_problem() -> str | None:
     """None when small filesystems can be mounted here, else why not."""
     if os.geteuid() != 0:

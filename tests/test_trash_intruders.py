@@ -322,3 +322,16 @@ def test_a_symlink_planted_in_a_registered_folder_does_not_lead_out(trashed, tmp
     dbutil.execute(lib, "UPDATE journal SET path=?", [str(tmp_path / "photos" / "door" / "x.jpg")])
     back = lib.undo(reindex=False)
     assert back == [] and os.listdir(outside) == []
+
+
+def test_a_keeper_in_a_folder_that_cannot_be_read_counts_as_offline(tmp_path, xdg):
+    """A copy to keep under an unreadable subfolder is offline like an unplugged drive's:
+    nothing in its group is trashed until it reads again."""
+    g, copy = _one_copy(tmp_path, tmp_path / "photos")
+    with library(tmp_path, tmp_path / "photos") as lib:
+        (folder,) = lib.catalog.folders.all()
+        lib.catalog.folders.set_unreadable(folder.id, {str(tmp_path / "photos"): "I/O error"})
+        rep = lib.trash([copy], [g])
+        assert rep.trashed == [] and "offline" in rep.refused[copy]
+        lib.catalog.folders.set_unreadable(folder.id, {})
+        assert lib.trash([copy], [g]).trashed == [copy]

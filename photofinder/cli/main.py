@@ -72,6 +72,8 @@ def _index_now(lib, quiet: bool = False) -> None:
               + (f" ({prog.rate:.1f} photos/s)" if prog.done else "")
               + f"; library: {st['indexed']} photos indexed, {st['failed']} unreadable"
               + (f"; offline: {', '.join(report.offline)}" if report.offline else ""))
+        for line in report.unreadable_lines():
+            print(f"photofinder: {line}", file=sys.stderr)
         found = lib.stored_duplicates() if prog.done > prog.failed else None  # checked as it ended
         if found is not None and (found.groups or found.similar_shots):
             print(f"duplicates: {len(found.groups)} group{'s' if len(found.groups) != 1 else ''} "

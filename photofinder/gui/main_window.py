@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
         self.folders_panel.set_folders(self.folders)
         self.errors_panel.set_errors(status["errors"])
         c = status["photos"]
-        self.index_status.set_summary(c["indexed"], c["pending"], c["failed"])
+        self.index_status.set_summary(c["indexed"], c["pending"], len(status["errors"]))
         only_demo = bool(self.folders) and all(demo.is_demo_folder(f["path"]) for f in self.folders)
         self.library.banner.setVisible(only_demo)
         if first:

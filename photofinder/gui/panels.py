@@ -101,10 +101,14 @@ class ErrorsPanel(QWidget):
         if errors:
             self.table.resizeColumnToContents(0)
             self.table.setColumnWidth(1, max(220, int(self.table.viewport().width() * 0.3)))
-        n = len(errors)
-        self.summary.setText("No problems." if not n else
-                             f"{n} file{'s' if n != 1 else ''} could not be indexed. They stay "
-                             "listed here until they are fixed or removed.")
+        folders = sum(e.get("kind") == "folder" for e in errors)
+        n = len(errors) - folders
+        said = ([f"{n} file{'s' if n != 1 else ''} could not be indexed"] if n else []) + \
+            ([f"{folders} folder{'s' if folders != 1 else ''} cannot be read (the photos "
+              "known in them are kept, offline)"] if folders else [])
+        self.summary.setText("No problems." if not said else
+                             "; ".join(said) + ". They stay listed here until they are fixed "
+                             "or removed.")
 
     def paths(self) -> list[str]:
         return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)

@@ -33,7 +33,8 @@ class Cleanup:
     def trash(self, paths: list[str], groups: list[Group], dry_run: bool = False) -> TrashReport:
         """Move copies of ``groups`` to the system trash (journaled, undoable; never the last
         copy of a photo)."""
-        offline = [f.path for f in self.indexing.folders() if not f.online]
+        offline = [f.path for f in self.indexing.folders() if not f.online] + \
+            [u.path for u in self.catalog.folders.unreadable()]  # offline too: unreadable
         targets = [normpath(p) for p in paths]
         if dry_run:
             return cleanup.trash(self.catalog, self.space.loaded, targets, groups, True, offline,

@@ -35,7 +35,7 @@ from photofinder.retrieval.evaluate import Report
 from photofinder.store.catalog import Catalog
 from photofinder.store.records import Listing
 from photofinder.work.indexer import Progress
-from photofinder.work.scanner import ScanReport
+from photofinder.work.scanner import ScanReport, unreadable_message
 
 
 class Library:
@@ -97,7 +97,10 @@ class Library:
         return {
             "photos": {"indexed": counts["indexed"], "pending": counts["pending"],
                        "failed": counts["failed"]},
-            "errors": [{"path": e.path, "error": e.error} for e in self.catalog.photos.errors()],
+            "errors": [{"path": e.path, "error": e.error} for e in self.catalog.photos.errors()]
+            + [{"path": u.path, "error": unreadable_message(
+                u.reason, self.catalog.photos.count_under(u.path)), "kind": "folder"}
+               for u in self.catalog.folders.unreadable()],
             "folders": [{"path": f.path, "online": f.online, "photos": f.photos}
                         for f in self.folders()],
             "model": model,

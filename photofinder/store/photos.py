@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Iterable, Iterator
 
@@ -57,6 +58,13 @@ class Photos(Repository):
         for r in self.db.conn.execute(
                 "SELECT id, path, taken_at, mtime_ns, status FROM photos ORDER BY path"):
             yield Listing(*r)
+
+    def count_under(self, folder: str) -> int:
+        """How many photos lie under ``folder`` (at any depth)."""
+        base = folder.rstrip(os.sep)
+        return self.db.execute(
+            f"SELECT count(*) FROM photos WHERE path >= {PATH_PARAM} AND path < {PATH_PARAM}",
+            [bind_path(base + os.sep), bind_path(base + chr(ord(os.sep) + 1))]).fetchone()[0]
 
     def pending(self, limit: int | None = None) -> list[Pending]:
         return [Pending(r["id"], r["path"]) for r in self.db["photos"].rows_where(

@@ -7,6 +7,11 @@ embedding and decisions; vanished files leave the catalogue. A folder whose driv
 (the folder is not there; or it had photos and none is found while it is empty of photos or
 on another device: an empty mount point) is marked offline and its photos are kept and stay
 searchable; ``remove FOLDER`` forgets them.
+
+A folder that cannot be read (no permission, an I/O error) is the same: a problem shown to
+the user (``report.unreadable``, kept in the catalogue until it reads again), and the photos
+known under it stay as they are, offline, never counted as removed. A registered folder
+that cannot be read at all is marked offline.
 """
 
 from __future__ import annotations
@@ -49,6 +54,20 @@ class ScanReport:
     unsettled: int = 0  # files modified too recently (still being written): left for later
     removed_labels: list[int] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # folders that could not be read: (path, why, photos kept under it)
+    unreadable: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def unreadable_lines(self) -> list[str]:
+        """One line for the user per folder that could not be read."""
+        return [f"{path}: {unreadable_message(why, kept)}" for path, why, kept in self.unreadable]
+
+
+def unreadable_message(why: str, kept: int) -> str:
+    """What a folder that cannot be read means for its photos, in one line."""
+    if kept:
+        return (f"folder cannot be read ({why}); its {kept} photo{'s' if kept != 1 else ''} "
+                "are kept, offline, until it can be read")
+    return f"folder cannot be read ({why}); its photos are left out until it can be read"
 
 
 
@@ -68,7 +87,7 @@ def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | N
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
             if problems is not None:
-                problems.append((folder, f"folder unreadable: {e.strerror or e}"))
+                problems.append((folder, e.strerror or str(e)))
             continue
         subdirs = []
         for entry in entries:
@@ -96,6 +115,10 @@ def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | N
             found[entry.path] = FileInfo(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
         stack.extend(reversed(subdirs))
     return found
+
+
+def _under(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _hash_file(path: str) -> str | None:
@@ -149,11 +172,27 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
             report.offline.append(folder.path)
     known_paths = set(known)
     mine: dict[int, list[str]] = {}
+    unreadable: dict[int, dict[str, str]] = {}
     for folder in online:
         if progress:
             progress(f"scanning {folder.path}")
-        walk(folder.path, report.problems, found, owners, known_paths)
+        problems: list[tuple[str, str]] = []
+        walk(folder.path, problems, found, owners, known_paths)
+        report.problems += problems
+        unreadable[folder.id] = dict(problems)
         mine[folder.id] = [p for p in found if folder_of.setdefault(p, folder.id) == folder.id]
+    # what lies under a folder that could not be read stays as it is (offline), never "gone"
+    blind = [p for places in unreadable.values() for p in places]
+    kept = {p for p in known if p not in found and any(_under(p, b) for b in blind)}
+    for folder in online:
+        for place, why in unreadable[folder.id].items():
+            report.unreadable.append((place, why, sum(_under(p, place) for p in kept)))
+        catalog.folders.set_unreadable(folder.id, unreadable[folder.id])
+    for folder in [f for f in online if f.path in unreadable[f.id]]:
+        online.remove(folder)  # not readable at all: offline, like an unplugged drive
+        catalog.folders.set_online(folder.id, online=False)
+        report.offline.append(folder.path)
+    known = {p: r for p, r in known.items() if p not in kept}
     seen_files = {(i.dev, i.ino) for i in found.values()}
     for folder in list(online):
         rows = [r for r in known.values() if r.folder_id == folder.id]
