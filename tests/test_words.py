@@ -77,7 +77,7 @@ def test_a_known_synonym_and_inflections_reach_the_class():
 
 def test_an_unknown_word_says_so_and_suggests_near_words():
     voc = words.Vocabulary.shipped()
-    with pytest.raises(words.WordError, match=r"does not know the word 'dgo'; near words: .*dog"):
+    with pytest.raises(words.WordError, match=r"'dgo' is not a word photofinder knows; near words: .*dog"):
         voc.parse("dgo")
     with pytest.raises(words.WordError, match="no words"):
         voc.parse("  ,, ")
@@ -115,9 +115,9 @@ def test_ship_finds_the_liner_first_and_a_word_without_classes_says_so():
     assert {lab for lab, _ in s.rank("cat", 2)} == {100, 103}
     full = s.rank("cat", 4)
     assert len(full) == 4 and [h[1] for h in full] == sorted((h[1] for h in full), reverse=True)
-    with pytest.raises(words.WordError, match="knows the word 'idea' but none of the 1000"):
+    with pytest.raises(words.WordError, match="'idea' is a word photofinder knows, but none of the 1000"):
         s.rank("idea", 3)
-    with pytest.raises(words.WordError, match="does not know the word 'shpi'"):
+    with pytest.raises(words.WordError, match="'shpi' is not a word photofinder knows; near words: ship"):
         s.rank("shpi", 3)
 
 

@@ -1,7 +1,11 @@
-"""``photofinder evaluate DIR [--json] [--plot FILE.png]``: how well "Find similar" ranks.
+"""``photofinder evaluate DIR [--json] [--plot FILE.png] [--words LABELS.json]``: how well
+"Find similar" ranks, and with ``--words`` how well search by words does.
 
 Each sub-folder of DIR is a group of photos of one scene or object; every photo queries the
-rest. Without ``--library`` the photos are indexed into a temporary library, thrown away after.
+rest. LABELS.json is ``{"words": {"WORD": ["relative/path.jpg", ...]}}`` (paths relative to
+DIR): each word is searched over the whole library and scored by AP and P@10 against its
+photos. Without ``--library`` the photos are indexed into a temporary library, thrown away
+after.
 """
 
 from __future__ import annotations
@@ -16,6 +20,25 @@ def add_arguments(s) -> None:
     s.add_argument("folder", metavar="DIR", help="a folder with one sub-folder per group")
     s.add_argument("--json", action="store_true", help="print the figures as JSON")
     s.add_argument("--plot", metavar="FILE.png", help="write the precision-recall curve")
+    s.add_argument("--words", metavar="LABELS.json",
+                   help='search by words too: {"words": {"WORD": ["relative/path.jpg", ...]}}')
+
+
+def _read_word_labels(path: str) -> dict[str, list[str]]:
+    from photofinder.cli.main import UserError
+
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+    except OSError as e:
+        raise UserError(f"cannot read the word labels {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise UserError(f"the word labels {path} are not JSON: {e}") from None
+    labels = data.get("words") if isinstance(data, dict) else None
+    if not isinstance(labels, dict) or not labels or not all(
+            isinstance(v, list) and all(isinstance(p, str) for p in v) for v in labels.values()):
+        raise UserError(f'the word labels {path} want {{"words": {{"WORD": ["relative/path.jpg", '
+                        '...]}}}')
+    return labels
 
 
 def _print_text(d: dict) -> None:
@@ -26,6 +49,9 @@ def _print_text(d: dict) -> None:
           f"recall@10 {d['recall_at_10']:.4f}")
     print(f"model {d.get('model', '?')}, projection {d.get('projection', 'none')}, "
           f"query expansion {d.get('query_expansion', 'off')}")
+    if "words_map" in d:
+        print(f"words: {len(d['words'])}, mAP {d['words_map']:.4f}   "
+              f"P@10 {d['words_p_at_10']:.4f}")
     for f in d["failed"]:
         print(f"skipped: {f['path']}: {f['error']}", file=sys.stderr)
 
@@ -39,13 +65,17 @@ def run_cli(args) -> int:
         raise UserError(f"not a folder: {folder}")
     if args.plot and plot_problem():  # say it before indexing for minutes
         raise UserError(plot_problem())
+    labels = _read_word_labels(args.words) if getattr(args, "words", None) else None
     with tempfile.TemporaryDirectory(prefix="photofinder-eval-") as tmp:
         path = args.library if getattr(args, "library_given", False) else tmp
         with Library(path, provider=args.provider) as lib:
             bar = ProgressBar("indexing")
             report = lib.evaluate(folder, progress=bar)
             bar.close()
+            scored = lib.evaluate_words(folder, labels) if labels else None
     d = report.as_dict()
+    if scored:
+        d.update(scored)
     if args.plot:
         write_pr_curve(args.plot, report,
                        f"{os.path.basename(folder)}: mAP {d['map']:.3f}, {d['queries']} queries",

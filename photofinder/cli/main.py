@@ -155,6 +155,24 @@ def cmd_similar(args) -> int:
     return 0
 
 
+def cmd_search(args) -> int:
+    if args.top < 1:
+        raise UserError("--top must be at least 1")
+    query = " ".join(args.words)
+    with _open_library(args) as lib:
+        matches = lib.search_words(query, args.top)
+    if args.json:
+        print(json.dumps({"query": query,
+                          "results": [{"path": m.path, "score": round(m.score, 6)} for m in matches]},
+                         indent=2))
+    else:
+        if not matches:
+            print("no photos yet (is the library empty? `photofinder add FOLDER`)")
+        for m in matches:
+            print(f"{m.score:6.3f}  {m.path}")
+    return 0
+
+
 def cmd_duplicates(args) -> int:
     from photofinder.cli.duplicates import run_cli
 
@@ -243,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="find this part of IMAGE (in its pixels after EXIF orientation)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_similar)
+    s = sub.add_parser("search", help="photos by words: what they show (offline)")
+    s.add_argument("words", metavar="WORDS", nargs="+", help='e.g. dog, "sports car", beach sunset')
+    s.add_argument("--top", type=int, default=20, metavar="K",
+                   help="how many photos (as many as the library holds: the full ranking)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
     s = sub.add_parser("duplicates", help="groups of duplicate photos")
     s.add_argument("--json", action="store_true")
     from photofinder.cli.duplicates import add_arguments as _duplicates_arguments

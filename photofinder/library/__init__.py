@@ -3,7 +3,7 @@
 The CLI and the GUI call this package and nothing below it. A Library holds a few
 services, each in its own module and each declaring what it holds: ``space`` (the vector
 space: model, projection, HNSW index, re-ranking), ``writer`` (the write lock),
-``search``, ``duplicates``, ``projections``, ``indexing``, ``cleanup``. ``tools.py`` holds
+``search``, ``words``, ``duplicates``, ``projections``, ``indexing``, ``cleanup``. ``tools.py`` holds
 what needs no library (the model, pictures for display, watching, plotting); ``records.py``
 and ``errors.py`` what the door hands out.
 """
@@ -17,7 +17,8 @@ from photofinder.library.errors import LibraryBusy, LibraryError
 from photofinder.library.records import FolderInfo, LibraryMap, Match, normpath
 from photofinder.library.tools import (Picture, PictureError, build_model, folder_watcher,
                                        is_photo_name, load_model, model_info, open_picture,
-                                       plot_problem, thumbnail, write_pr_curve)
+                                       plot_problem, thumbnail, warm_words,
+                                       word_suggestions, write_pr_curve)
 from photofinder.store.records import Listing
 from photofinder.work.indexer import Progress
 
@@ -25,4 +26,4 @@ __all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "LibraryMap", "Fol
            "Findings", "TrashReport", "UndoReport", "Progress", "Listing", "normpath", "load_model",
            "model_info", "build_model", "DEFAULT_SENSITIVITY", "PictureError", "Picture",
            "is_photo_name", "open_picture", "thumbnail", "folder_watcher", "plot_problem",
-           "write_pr_curve"]
+           "write_pr_curve", "word_suggestions", "warm_words"]

@@ -3,7 +3,8 @@
     catalog ─┬─ space (model, projection, HNSW index, re-ranking) ─┐
              └─ writer (write.lock) ───────────────────────────────┤
     search(catalog, space, writer)          duplicates(catalog, space, writer)
-    projections(catalog, space, writer)     indexing(catalog, space, writer, projections, duplicates)
+    words(catalog, space, writer, search)   projections(catalog, space, writer)
+    indexing(catalog, space, writer, projections, duplicates, words)
     cleanup(catalog, space, writer, indexing)
 
 Each service declares what it holds and calls nothing above it; the Library's methods
@@ -29,6 +30,7 @@ from photofinder.library.records import FolderInfo, LibraryMap, Match, normpath
 from photofinder.library.search import Search
 from photofinder.library.space import VectorSpace
 from photofinder.library.tools import load_model
+from photofinder.library.words import Words
 from photofinder.library.writer import Writer, prepare_folder
 from photofinder.pixels.embedding.model import BUILD_HINT, Embedder
 from photofinder.retrieval.evaluate import Report
@@ -61,8 +63,9 @@ class Library:
         self.duplicates = Duplicates(self.catalog, self.space, self.writer)
         self.projections = Projections(self.catalog, self.space, self.writer,
                                        self.path / "map.npz")
+        self.words = Words(self.catalog, self.space, self.writer, self.search)
         self.indexing = Indexing(self.catalog, self.space, self.writer, self.projections,
-                                 self.duplicates)
+                                 self.duplicates, self.words)
         self.cleanup = Cleanup(self.catalog, self.space, self.writer, self.indexing,
                                cleanup_steps)
         self.recovered = self.cleanup.recover(wait=False)
@@ -106,6 +109,7 @@ class Library:
             "model": model,
             "provider": provider,
             "projection": self.projections.status(),
+            "words": self.words.status() if model not in ("not built", "unavailable") else None,
         }
 
     def counts(self) -> dict[str, int]:
@@ -142,8 +146,9 @@ class Library:
              progress: Callable[[str], None] | None = None, settle: float = 0.0) -> ScanReport:
         return self.indexing.scan(folders, progress, settle)
 
-    def index_pending(self, progress: Callable[[Progress], None] | None = None) -> Progress:
-        return self.indexing.index_pending(progress)
+    def index_pending(self, progress: Callable[[Progress], None] | None = None,
+                      tagging: Callable[[int, int], None] | None = None) -> Progress:
+        return self.indexing.index_pending(progress, tagging)
 
     def update(self, progress: Callable[[Progress], None] | None = None,
                folders: list[FolderInfo] | None = None, settle: float = 0.0,
@@ -187,6 +192,24 @@ class Library:
             self.add_folder(root)
         self.update(progress, duplicates=False)
         return self.search.evaluate(root, self.projections.status()["version"])
+
+    # -- search by words ------------------------------------------------------------------------
+    def search_words(self, query: str, top: int = 20) -> list[Match]:
+        """Photos that show what ``query`` names, best first (retrieval/words.py)."""
+        return self.words.find(query, top)
+
+    def similar_with_words(self, path: str | os.PathLike, query: str, top: int = 20
+                           ) -> list[Match]:
+        return self.words.similar(path, query, top)
+
+    def photo_tags(self, path: str | os.PathLike, n: int = 5) -> list[tuple[str, float]]:
+        return self.words.photo_tags(path, n)
+
+    def tag_photos(self, progress: Callable[[int, int], None] | None = None) -> int:
+        return self.words.backfill(progress)
+
+    def evaluate_words(self, folder: str | os.PathLike, labels: dict[str, list[str]]) -> dict:
+        return self.words.evaluate(folder, labels)
 
     # -- projections and the map ----------------------------------------------------------------
     def projection_status(self) -> dict:

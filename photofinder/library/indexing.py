@@ -1,6 +1,7 @@
 """Indexing: the folders of the library, scanning them against the catalogue, embedding
 what is pending (work/indexer.py), and what follows as indexing ends: the whitening refitted
-when the library has grown, the new photos checked for duplicates. Watching runs it per
+when the library has grown, the tags of photos indexed before the model had its class
+output, the new photos checked for duplicates. Watching runs it per
 burst of changes."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from photofinder.library.errors import LibraryError
 from photofinder.library.projections import Projections
 from photofinder.library.records import FolderInfo, normpath
 from photofinder.library.space import VectorSpace
+from photofinder.library.words import Words
 from photofinder.library.writer import Writer
 from photofinder.store.catalog import Catalog
 from photofinder.store.records import Folder
@@ -23,12 +25,13 @@ from photofinder.work.indexer import BATCH, Indexer, Progress
 
 class Indexing:
     def __init__(self, catalog: Catalog, space: VectorSpace, writer: Writer,
-                 projections: Projections, duplicates: Duplicates):
+                 projections: Projections, duplicates: Duplicates, words: Words):
         self.catalog = catalog
         self.space = space
         self.writer = writer
         self.projections = projections  # refitted as indexing ends
         self.duplicates = duplicates    # the new photos checked as indexing ends
+        self.words = words              # photos indexed before the class output get tags
         self.indexer: Indexer | None = None  # the run in progress (pause, resume, cancel)
 
     # -- folders ----------------------------------------------------------------------------
@@ -78,9 +81,11 @@ class Indexing:
                 self.space.index.remove(report.removed_labels)
         return report
 
-    def index_pending(self, progress: Callable[[Progress], None] | None = None) -> Progress:
+    def index_pending(self, progress: Callable[[Progress], None] | None = None,
+                      tagging: Callable[[int, int], None] | None = None) -> Progress:
         """Embed every pending photo (the index follows batch by batch), then refit the
-        whitening if the library has grown enough."""
+        whitening if the library has grown enough, and tag the photos indexed before the
+        model had its class output from their stored vectors (``tagging(done, total)``)."""
         with self.writer.held():
             self.duplicates.stop.clear()
             emb = self.space.embedder  # decode workers and batch size suit its provider
@@ -92,6 +97,7 @@ class Indexing:
             finally:
                 self.indexer = None
             self.projections.refit()
+            self.words.backfill(tagging, self.duplicates.stop.is_set)
         return done
 
     def update(self, progress: Callable[[Progress], None] | None = None,

@@ -82,3 +82,21 @@ def write_pr_curve(path: str | os.PathLike, report, title: str, label: str = "")
 
     plot.pr_png(path, report.summary.curve_recall, report.summary.curve_precision, title,
                 label=label)
+
+
+def warm_words() -> None:
+    """Load the word table (about a second) before the search box needs it; call it off the
+    UI thread."""
+    from photofinder.retrieval.words import Vocabulary
+
+    Vocabulary.shipped().complete("a")
+
+
+def word_suggestions(prefix: str, n: int = 12) -> list[str]:
+    """Words photofinder can search for that start with ``prefix`` (the search box's
+    suggestions); [] until ``warm_words`` has loaded the table, so the UI never waits."""
+    from photofinder.retrieval.words import Vocabulary
+
+    if not Vocabulary.is_loaded():
+        return []
+    return Vocabulary.shipped().complete(prefix, n)

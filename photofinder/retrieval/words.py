@@ -15,15 +15,19 @@ import difflib
 import gzip
 import json
 import re
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from photofinder.errors import PhotofinderError
+from photofinder.pixels.embedding.classes import (TAG_BYTES, TAGS_FROM_EMBEDDING,  # noqa: F401
+                                                  TAGS_FROM_MODEL, TOP_K, decode_tags,
+                                                  encode_tags, probs_from_embeddings,
+                                                  top_classes)
 
 TABLE_FILE = "wordnet-imagenet.json.gz"
 CURATED_FILE = "curated.json"
@@ -35,6 +39,11 @@ _WORD = re.compile(r"[\w'-]+", re.UNICODE)
 # words that join the others in a query ("dog on the beach"), skipped unless part of a phrase
 _JOINING = set("""a an the of on in at by with and or to from near under over at for my our
 some photo photos picture pictures image images""".split())
+
+
+EXAMPLES = ("beach", "dog", "car", "sunset", "food")
+_SHIPPED: "Vocabulary | None" = None
+_SHIPPED_LOCK = threading.Lock()
 
 
 class WordError(PhotofinderError):
@@ -82,9 +91,17 @@ class Vocabulary:
         return cls(data, extra)
 
     @staticmethod
-    @lru_cache(maxsize=1)
     def shipped() -> "Vocabulary":
-        return Vocabulary.load(_root() / TABLE_FILE, _root() / CURATED_FILE)
+        """The table in resources/, loaded once a process (thread-safe)."""
+        global _SHIPPED
+        with _SHIPPED_LOCK:
+            if _SHIPPED is None:
+                _SHIPPED = Vocabulary.load(_root() / TABLE_FILE, _root() / CURATED_FILE)
+            return _SHIPPED
+
+    @staticmethod
+    def is_loaded() -> bool:
+        return _SHIPPED is not None and _SHIPPED._sorted is not None
 
     # -- words ---------------------------------------------------------------------------
     def knows(self, word: str) -> bool:
@@ -123,7 +140,9 @@ class Vocabulary:
                     continue
                 near = self.near(tokens[i])
                 hint = f"; near words: {', '.join(near)}" if near else ""
-                raise WordError(f"photofinder does not know the word {tokens[i]!r}{hint}")
+                if not near:
+                    hint = f"; try words like {', '.join(EXAMPLES)}"
+                raise WordError(f"{tokens[i]!r} is not a word photofinder knows{hint}")
         if not out:
             raise WordError("no words to search for")
         return out
@@ -247,59 +266,6 @@ def class_scores(tags: Tags, weights: np.ndarray) -> np.ndarray:
     return (weights[tags.classes.astype(np.int64)] * tags.probs).sum(axis=1)
 
 
-# -- tags: each photo's top classes, compactly ----------------------------------------------
-TOP_K = 10           # classes kept a photo (10 against all 1000: -0.01 mAP on the tuned words)
-TAGS_FROM_MODEL, TAGS_FROM_EMBEDDING = 1, 2
-# softmax(T * head(embedding)) stands in for the head's output on a photo indexed before the
-# model had it: the stored embedding is GeM-pooled and unit length, the head was trained on
-# average pooling; T = 17 matches the probabilities best (KL) on 35 photos outside
-# holidays-dev (top-1 agrees on 89%), and word search scores the same with them
-# (benchmarks/words_quality.py: "tags from embeddings").
-TEMPERATURE = 17.0
-_TAG_DTYPE = np.dtype([("cls", "<u2"), ("p", "<u2")])
-TAG_BYTES = 1 + TOP_K * _TAG_DTYPE.itemsize
-
-
-def top_classes(probs: np.ndarray, k: int = TOP_K) -> tuple[np.ndarray, np.ndarray]:
-    """(classes (n, k) int16, probabilities (n, k) float32), most probable first."""
-    probs = np.asarray(probs, np.float32)
-    idx = np.argpartition(-probs, k - 1, axis=1)[:, :k]
-    p = np.take_along_axis(probs, idx, 1)
-    order = np.argsort(-p, axis=1)
-    return (np.take_along_axis(idx, order, 1).astype(np.int16),
-            np.take_along_axis(p, order, 1))
-
-
-def encode_tags(classes: np.ndarray, probs: np.ndarray, kind: int) -> bytes:
-    """One photo's top classes as 41 bytes: the kind (from the model's class output, or
-    from its stored embedding), then (class, probability x 65535) as little-endian uint16."""
-    rec = np.zeros(TOP_K, _TAG_DTYPE)
-    rec["cls"][:len(classes)] = classes
-    rec["p"][:len(probs)] = np.round(np.clip(probs, 0, 1) * 65535)
-    return bytes([kind]) + rec.tobytes()
-
-
-def decode_tags(blobs: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Many photos' tags at once: (classes (n, k), probs (n, k), kinds (n,))."""
-    if not blobs:
-        return np.zeros((0, TOP_K), np.int16), np.zeros((0, TOP_K), np.float32), \
-            np.zeros(0, np.uint8)
-    raw = np.frombuffer(b"".join(blobs), np.uint8).reshape(len(blobs), TAG_BYTES)
-    rec = raw[:, 1:].copy().view(_TAG_DTYPE)
-    return rec["cls"].astype(np.int16), rec["p"].astype(np.float32) / 65535, raw[:, 0].copy()
-
-
-def probs_from_embeddings(vectors: np.ndarray, head: tuple[np.ndarray, np.ndarray]
-                          ) -> np.ndarray:
-    """Class probabilities of photos from their stored (GeM, unit) embeddings: see
-    ``TEMPERATURE``."""
-    weight, bias = head
-    z = TEMPERATURE * (np.asarray(vectors, np.float32) @ weight.T) + bias
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 # -- the search ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WordOptions:
@@ -312,6 +278,9 @@ class WordOptions:
     feedback: int = 5       # pseudo-relevance feedback: the mean embedding of the best N
     beta: float = 0.7       # ... and how much its cosine counts
     candidates: int = 300   # photos looked at beyond the classes' best (neighbours in the index)
+
+
+SURE = 0.25  # a class at this probability in the best photo: sure of the query
 
 
 class WordSearcher:
@@ -340,21 +309,25 @@ class WordSearcher:
             if not self.vocabulary.reaches_classes(lem):
                 near = [w for w in self.vocabulary.near(lem) if w != lem]
                 hint = f"; try: {', '.join(near)}" if near else ""
-                raise WordError(f"photofinder knows the word {lem!r} but none of the 1000 "
+                raise WordError(f"{lem!r} is a word photofinder knows, but none of the 1000 "
                                 f"things it recognises in photos fits it{hint}")
         if k <= 0 or len(self.tags) == 0:
             return []
         full = k >= len(self.tags)
         for lem in lemmas:
             if not self.vocabulary.class_weights(lem, self.weights).any():
-                raise WordError(f"photofinder knows the word {lem!r} but none of the 1000 "
+                raise WordError(f"{lem!r} is a word photofinder knows, but none of the 1000 "
                                 "things it recognises in photos fits it")
-        per_word = [self._word(lem, k, full) for lem in lemmas]
+        got = [self._word(lem, k, full) for lem in lemmas]
+        per_word = [g[0] for g in got]
+        # the scores rank within a query; scaled by how sure the classes are of the best photo
+        # (a library without a dog still ranks its photos for "dog", all low)
+        sure = float(np.exp(np.mean(np.log([max(g[1], 1e-3) for g in got]))))
         labels = set().union(*[set(s) for s in per_word])
         scores = {}
         for label in labels:
             vals = [max(s.get(label, 0.0), 1e-3) for s in per_word]
-            scores[label] = float(np.exp(np.mean(np.log(vals))))
+            scores[label] = sure * float(np.exp(np.mean(np.log(vals))))
         return sorted(scores.items(), key=lambda h: (-h[1], h[0]))[:k]
 
     def scores(self, query: str, labels: list[int]) -> dict[int, float]:
@@ -362,11 +335,14 @@ class WordSearcher:
         got = dict(self.rank(query, len(self.tags)))
         return {lab: got.get(lab, 0.0) for lab in labels}
 
-    def _word(self, lemma: str, k: int, full: bool) -> dict[int, float]:
+    def _word(self, lemma: str, k: int, full: bool) -> tuple[dict[int, float], float]:
+        """(label -> score in about 0..1 for the candidates, how sure: 1 when the best photo
+        has the word's classes at probability 0.25 or more)."""
         o = self.options
         w = self.vocabulary.class_weights(lemma, self.weights)
         cls = (w[self.tags.classes.astype(np.int64)] * self._flat).sum(axis=1)
         top = float(cls.max())
+        sure = min(1.0, top / SURE ** o.tau)
         cls = cls / top if top > 0 else cls
         labels = self.tags.labels
         if full:
@@ -405,4 +381,4 @@ class WordSearcher:
                     s = np.concatenate([s, more])
             top = float(s.max())
             s = (1 - o.beta) * (s / top if top > 0 else s) + o.beta * (vecs @ m)
-        return dict(zip(order, s.tolist()))
+        return dict(zip(order, s.tolist())), sure

@@ -45,11 +45,55 @@ class Embeddings(Repository):
         return [r["id"] for r in self.db["embeddings"].rows_where(
             f"photo_id IN ({marks(len(photo_ids))})", photo_ids, select="id")]
 
+    def labels_by_photo(self, photo_ids: list[int]) -> dict[int, int]:
+        """{photo id: label} of these photos that have a vector."""
+        out: dict[int, int] = {}
+        for chunk in chunks(list(photo_ids)):
+            out.update((r["photo_id"], r["id"]) for r in self.db["embeddings"].rows_where(
+                f"photo_id IN ({marks(len(chunk))})", chunk, select="id, photo_id"))
+        return out
+
+    # -- top classes (search by words) ---------------------------------------------------------
+    def tags_after(self, model: str, after: int) -> list[tuple[int, bytes]]:
+        """(label, classes) of the vectors of ``model`` with a label above ``after`` that
+        have their classes, by label."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, classes FROM embeddings WHERE model = ? AND id > ? AND classes IS NOT "
+            "NULL ORDER BY id", [model, after])]
+
+    def tags_of(self, labels: list[int]) -> dict[int, bytes]:
+        out: dict[int, bytes] = {}
+        for chunk in chunks(list(labels)):
+            out.update((r[0], r[1]) for r in self.db.execute(
+                f"SELECT id, classes FROM embeddings WHERE id IN ({marks(len(chunk))}) "
+                "AND classes IS NOT NULL", chunk))
+        return out
+
+    def tagged_count(self, model: str) -> int:
+        return self.db["embeddings"].count_where("model = ? AND classes IS NOT NULL", [model])
+
+    def untagged(self, model: str, limit: int) -> list[tuple[int, bytes]]:
+        """(label, vector) of up to ``limit`` vectors of ``model`` without their classes."""
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT id, vector FROM embeddings WHERE model = ? AND classes IS NULL ORDER BY id "
+            "LIMIT ?", [model, limit])]
+
+    def untagged_count(self, model: str) -> int:
+        return self.db["embeddings"].count_where("model = ? AND classes IS NULL", [model])
+
+    def set_tags(self, tags: dict[int, bytes]) -> None:
+        """Store the classes of these labels (one transaction)."""
+        with self.transaction():
+            self.db.conn.executemany("UPDATE embeddings SET classes = ? WHERE id = ?",
+                                     [(blob, label) for label, blob in tags.items()])
+
     # -- written with the photo's row (photos.Photos.record_result) ---------------------------
-    def add(self, photo_id: int, model: str, vector: bytes) -> int:
-        """Store a photo's vector; returns its label."""
+    def add(self, photo_id: int, model: str, vector: bytes, classes: bytes | None = None) -> int:
+        """Store a photo's vector (and its top classes, when the model gave them); returns
+        its label."""
         return self.db["embeddings"].insert(
-            {"photo_id": photo_id, "model": model, "vector": vector}).last_rowid
+            {"photo_id": photo_id, "model": model, "vector": vector, "classes": classes}
+        ).last_rowid
 
     def drop(self, photo_id: int) -> int | None:
         """Forget a photo's vector; returns the label it had, if any."""

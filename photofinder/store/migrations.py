@@ -233,6 +233,13 @@ def v9_folder_history_unreadable_copies(db: sqlite_utils.Database) -> None:
     db["journal"].add_column("how", str, not_null_default="move")
 
 
+def v10_tags(db: sqlite_utils.Database) -> None:
+    """Each embedding gets its photo's top ImageNet classes (search by words: 41 bytes,
+    pixels/embedding/classes.encode_tags), made in the same pass as the vector; NULL for the photos
+    indexed before, which get them from their stored vector (Library.tag_photos)."""
+    db["embeddings"].add_column("classes", bytes)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     v1_catalogue,
     v2_signatures,
@@ -243,5 +250,6 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     v7_tentative_verdicts,
     v8_colourfulness,
     v9_folder_history_unreadable_copies,
+    v10_tags,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

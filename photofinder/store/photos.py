@@ -143,10 +143,11 @@ class Photos(Repository):
         return cur.rowcount
 
     # -- what indexing finds ----------------------------------------------------------------
-    def record_result(self, photo_id: int, meta: dict, model: str, vector: bytes
-                      ) -> tuple[int | None, int | None]:
-        """A photo embedded: its facts, signature and vector; returns (new label, replaced
-        label). A photo whose row is gone meanwhile (its folder removed) gives (None, None)."""
+    def record_result(self, photo_id: int, meta: dict, model: str, vector: bytes,
+                      classes: bytes | None = None) -> tuple[int | None, int | None]:
+        """A photo embedded: its facts, signature, vector and top classes; returns (new label,
+        replaced label). A photo whose row is gone meanwhile (its folder removed) gives (None,
+        None)."""
         with self.transaction():
             if not self.db["photos"].count_where("id = ?", [photo_id]):
                 return None, None
@@ -154,7 +155,7 @@ class Photos(Repository):
             if meta.get("signature") is not None:
                 self.signatures.set(photo_id, meta["signature"], meta.get("colour"))
             old = self.embeddings.drop(photo_id)
-            return self.embeddings.add(photo_id, model, vector), old
+            return self.embeddings.add(photo_id, model, vector, classes), old
 
     def record_failure(self, photo_id: int, error: str, meta: dict | None = None) -> int | None:
         """A photo that cannot be used; returns the label of a vector it had, if any."""

@@ -3,7 +3,9 @@
 Decoding runs in a thread pool (Pillow releases the GIL while decoding; JPEGs decode in draft
 mode at reduced scale) and stays a window ahead, so decoding batch k+1 overlaps inference on
 batch k (onnxruntime releases the GIL too). Each batch is one catalogue transaction, and its
-vectors go to the index right after, so a crash loses at most the batch in flight.
+vectors go to the index right after, so a crash loses at most the batch in flight. The same
+pass over the model gives each photo's top ImageNet classes, stored beside its vector (search
+by words).
 
 The duplicates check's local features (dedup/features.py: ORB keypoints and a small grey
 picture, about 3 ms) are computed from the same decoded picture, and kept for the photos
@@ -29,7 +31,7 @@ from photofinder.dedup import features as dedup_features
 from photofinder.dedup import signature
 from photofinder.dedup.finder import DEFAULT_SENSITIVITY, thresholds
 from photofinder.work.decodepool import DecodePool, DecodeTimeout
-from photofinder.pixels.embedding import preprocess
+from photofinder.pixels.embedding import classes, preprocess
 from photofinder.pixels.embedding.model import Embedder
 from photofinder.store.index import VectorIndex, encode_vector
 
@@ -176,9 +178,13 @@ class Indexer:
 
     def _commit(self, items: list[_Item]) -> int:
         good = [it for it in items if it.array is not None]
-        vectors = None
+        vectors, tags = None, [None] * len(good)
         if good:  # what the index holds is exactly what the catalogue stores (float16)
-            vectors = self.embedder.embed([it.array for it in good]).astype(np.float16)
+            vectors, probs = self.embedder.embed_and_classify([it.array for it in good])
+            vectors = vectors.astype(np.float16)
+            if probs is not None:  # the top classes, from the same pass (search by words)
+                top, p = classes.top_classes(probs)
+                tags = [classes.encode_tags(c, q, classes.TAGS_FROM_MODEL) for c, q in zip(top, p)]
         labels, added, removed, failed = [], [], [], 0
         kept = []  # (item, label) of the photos now in the index
         with self.catalog.transaction():
@@ -190,9 +196,9 @@ class Indexer:
                     failed += 1
                     if old:
                         removed.append(old)
-            for it, vec in zip(good, vectors if vectors is not None else []):
-                label, old = self.catalog.photos.record_result(it.photo_id, it.meta, self.embedder.model_id,
-                                                        encode_vector(vec))
+            for it, vec, tag in zip(good, vectors if vectors is not None else [], tags):
+                label, old = self.catalog.photos.record_result(
+                    it.photo_id, it.meta, self.embedder.model_id, encode_vector(vec), tag)
                 if label is not None:
                     labels.append(label)
                     added.append(vec)
