@@ -92,7 +92,7 @@ def test_a_library_indexed_before_the_class_output_gets_its_tags_without_decodin
             assert lib.status()["words"]["untagged"] == 0
             assert _names(lib.search_words("pussycat", 2))[0] == "chelsea.jpg"
             assert lib.photo_tags(photo_set / "originals" / "chelsea.jpg")[0][0].endswith("cat")
-            assert sorted(lib.catalog.embeddings.labels(model_id)) == sorted(lib.index.live)
+            assert sorted(lib.catalog.embeddings.labels(model_id)) == sorted(lib.space.index.live)
         conn = sqlite3.connect(lib_dir / "catalog.sqlite")
         kinds = {r[0] for r in conn.execute("SELECT substr(classes, 1, 1) FROM embeddings")}
         assert kinds == {b"\x02"}  # from the stored embedding
