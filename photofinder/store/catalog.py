@@ -70,13 +70,13 @@ class Meta(Repository):
     """Settings as text by key: the schema version, the keeper rules (JSON)."""
 
     def get(self, key: str, default: str | None = None) -> str | None:
-        for row in self.db["meta"].rows_where("key = ?", [key], select="value"):
+        for row in self.db.table("meta").rows_where("key = ?", [key], select="value"):
             return row["value"]
         return default
 
     def set(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+            self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
 
 class Catalog:

@@ -25,21 +25,21 @@ class Dedup(Repository):
     def features(self, hashes: list[str], version: int) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
         for part in chunks(list(hashes)):
-            out.update((r["hash"], r["data"]) for r in self.db["dedup_features"].rows_where(
+            out.update((r["hash"], r["data"]) for r in self.db.table("dedup_features").rows_where(
                 f"version = ? AND hash IN ({marks(len(part))})", [version, *part],
                 select="hash, data"))
         return out
 
     def set_features(self, items: dict[str, bytes], version: int) -> None:
         with self.transaction():
-            self.db["dedup_features"].insert_all(
+            self.db.table("dedup_features").insert_all(
                 ({"hash": h, "version": version, "data": d} for h, d in items.items()),
                 replace=True)
 
     # -- verdicts and searches, under one set of parameters ------------------------------------
     def verdicts(self, params: str, hashes: set[str] | None = None) -> list[PairVerdict]:
         """Every stored verdict under ``params`` (between live ``hashes`` when given)."""
-        rows = self.db["dedup_pairs"].rows_where(
+        rows = self.db.table("dedup_pairs").rows_where(
             "params = ?", [params], select="hash_a, hash_b, kind, score, why, geometry, tentative")
         out = [PairVerdict(r["hash_a"], r["hash_b"], r["kind"], r["score"], r["why"],
                            r["geometry"], bool(r["tentative"])) for r in rows]
@@ -49,30 +49,30 @@ class Dedup(Repository):
 
     def add_verdicts(self, params: str, verdicts: list[PairVerdict]) -> None:
         with self.transaction():
-            self.db["dedup_pairs"].insert_all(
+            self.db.table("dedup_pairs").insert_all(
                 ({"params": params, "hash_a": v.hash_a, "hash_b": v.hash_b, "kind": v.kind,
                   "score": v.score, "why": v.why, "geometry": v.geometry,
                   "tentative": int(v.tentative)} for v in verdicts), replace=True)
 
     def searched(self, params: str) -> set[str]:
         """The content hashes whose candidates were searched under ``params``."""
-        return {r["hash"] for r in self.db["dedup_searched"].rows_where(
+        return {r["hash"] for r in self.db.table("dedup_searched").rows_where(
             "params = ?", [params], select="hash")}
 
     def add_searched(self, params: str, hashes: list[str]) -> None:
         with self.transaction():
-            self.db["dedup_searched"].insert_all(
+            self.db.table("dedup_searched").insert_all(
                 ({"params": params, "hash": h} for h in hashes), ignore=True)
 
     # -- the last results -----------------------------------------------------------------------
     def save_results(self, params: str, data: str) -> None:
         with self.transaction():
-            self.db["dedup_results"].insert(
+            self.db.table("dedup_results").insert(
                 {"id": 1, "params": params, "created_at": time.time(), "data": data},
                 replace=True)
 
     def results(self) -> StoredFindings | None:
-        for r in self.db["dedup_results"].rows_where("id = 1"):
+        for r in self.db.table("dedup_results").rows_where("id = 1"):
             return StoredFindings(r["params"], r["created_at"], r["data"])
         return None
 
@@ -82,14 +82,14 @@ class Dedup(Repository):
                         [bind_path(path), time.time()])
 
     def keeper_paths(self) -> dict[str, float]:
-        return {r["path"]: r["chosen_at"] for r in self.db["keeper_paths"].rows}
+        return {r["path"]: r["chosen_at"] for r in self.db.table("keeper_paths").rows}
 
     def add_not_duplicates(self, hash_a: str, hash_b: str) -> None:
         a, b = sorted([hash_a, hash_b])
         with self.transaction():
-            self.db["decisions"].insert({"hash_a": a, "hash_b": b, "decision": NOT_DUPLICATE,
+            self.db.table("decisions").insert({"hash_a": a, "hash_b": b, "decision": NOT_DUPLICATE,
                                          "created_at": time.time()}, replace=True)
 
     def not_duplicate_pairs(self) -> set[frozenset]:
-        return {frozenset((r["hash_a"], r["hash_b"])) for r in self.db["decisions"].rows_where(
+        return {frozenset((r["hash_a"], r["hash_b"])) for r in self.db.table("decisions").rows_where(
             "decision = ?", [NOT_DUPLICATE], select="hash_a, hash_b")}

@@ -11,7 +11,7 @@ from photofinder.store.sql import Repository, chunks, marks
 
 class Embeddings(Repository):
     def labels(self, model: str) -> list[int]:
-        return [r["id"] for r in self.db["embeddings"].rows_where("model = ?", [model],
+        return [r["id"] for r in self.db.table("embeddings").rows_where("model = ?", [model],
                                                                    select="id")]
 
     def vectors(self, labels: list[int]) -> Iterator[tuple[int, bytes]]:
@@ -21,17 +21,17 @@ class Embeddings(Repository):
                 f"SELECT id, vector FROM embeddings WHERE id IN ({marks(len(chunk))})", chunk)
 
     def of_photo(self, photo_id: int, model: str) -> StoredVector | None:
-        for r in self.db["embeddings"].rows_where("photo_id = ? AND model = ?", [photo_id, model],
+        for r in self.db.table("embeddings").rows_where("photo_id = ? AND model = ?", [photo_id, model],
                                                   select="id, vector"):
             return StoredVector(r["id"], r["vector"])
         return None
 
     def count(self, model: str) -> int:
-        return self.db["embeddings"].count_where("model = ?", [model])
+        return self.db.table("embeddings").count_where("model = ?", [model])
 
     def sample(self, model: str, n: int) -> list[bytes]:
         """Up to ``n`` stored vectors of ``model`` drawn at random (to fit a projection)."""
-        return [r["vector"] for r in self.db["embeddings"].rows_where(
+        return [r["vector"] for r in self.db.table("embeddings").rows_where(
             "model = ?", [model], select="vector", order_by="random()", limit=n)]
 
     def items(self, model: str) -> list[IndexedItem]:
@@ -42,14 +42,14 @@ class Embeddings(Repository):
             [model, INDEXED])]
 
     def labels_of_photos(self, photo_ids: list[int]) -> list[int]:
-        return [r["id"] for r in self.db["embeddings"].rows_where(
+        return [r["id"] for r in self.db.table("embeddings").rows_where(
             f"photo_id IN ({marks(len(photo_ids))})", photo_ids, select="id")]
 
     def labels_by_photo(self, photo_ids: list[int]) -> dict[int, int]:
         """{photo id: label} of these photos that have a vector."""
         out: dict[int, int] = {}
         for chunk in chunks(list(photo_ids)):
-            out.update((r["photo_id"], r["id"]) for r in self.db["embeddings"].rows_where(
+            out.update((r["photo_id"], r["id"]) for r in self.db.table("embeddings").rows_where(
                 f"photo_id IN ({marks(len(chunk))})", chunk, select="id, photo_id"))
         return out
 
@@ -70,7 +70,7 @@ class Embeddings(Repository):
         return out
 
     def tagged_count(self, model: str) -> int:
-        return self.db["embeddings"].count_where("model = ? AND classes IS NOT NULL", [model])
+        return self.db.table("embeddings").count_where("model = ? AND classes IS NOT NULL", [model])
 
     def untagged(self, model: str, limit: int) -> list[tuple[int, bytes]]:
         """(label, vector) of up to ``limit`` vectors of ``model`` without their classes."""
@@ -79,7 +79,7 @@ class Embeddings(Repository):
             "LIMIT ?", [model, limit])]
 
     def untagged_count(self, model: str) -> int:
-        return self.db["embeddings"].count_where("model = ? AND classes IS NULL", [model])
+        return self.db.table("embeddings").count_where("model = ? AND classes IS NULL", [model])
 
     def set_tags(self, tags: dict[int, bytes]) -> None:
         """Store the classes of these labels (one transaction)."""
@@ -91,14 +91,15 @@ class Embeddings(Repository):
     def add(self, photo_id: int, model: str, vector: bytes, classes: bytes | None = None) -> int:
         """Store a photo's vector (and its top classes, when the model gave them); returns
         its label."""
-        return self.db["embeddings"].insert(
-            {"photo_id": photo_id, "model": model, "vector": vector, "classes": classes}
-        ).last_rowid
+        table = self.db.table("embeddings").insert(
+            {"photo_id": photo_id, "model": model, "vector": vector, "classes": classes})
+        assert table.last_rowid is not None  # set by every insert
+        return table.last_rowid
 
     def drop(self, photo_id: int) -> int | None:
         """Forget a photo's vector; returns the label it had, if any."""
-        label = next((r["id"] for r in self.db["embeddings"].rows_where(
+        label = next((r["id"] for r in self.db.table("embeddings").rows_where(
             "photo_id = ?", [photo_id], select="id")), None)
         if label is not None:
-            self.db["embeddings"].delete_where("id = ?", [label])
+            self.db.table("embeddings").delete_where("id = ?", [label])
         return label

@@ -23,10 +23,10 @@ class Feedback(Repository):
             raise ValueError(f"unknown mark {mark!r}")
         with self.transaction():
             if mark is None:
-                self.db["feedback"].delete_where("query_hash = ? AND result_hash = ?",
+                self.db.table("feedback").delete_where("query_hash = ? AND result_hash = ?",
                                                  [query_hash, result_hash])
             else:
-                self.db["feedback"].insert({"query_hash": query_hash, "result_hash": result_hash,
+                self.db.table("feedback").insert({"query_hash": query_hash, "result_hash": result_hash,
                                             "mark": mark, "created_at": time.time()},
                                            replace=True)
 

@@ -53,10 +53,18 @@ class VectorIndex:
         self.rebuilt = False
 
     # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def graph(self) -> hnswlib.Index:
+        """The open HNSW graph (``open`` makes it)."""
+        if self.index is None:
+            raise RuntimeError("the vector index is used before it is opened")
+        return self.index
+
     def _new(self, capacity: int) -> hnswlib.Index:
         idx = hnswlib.Index(space="ip", dim=self.dim)
+        # (hnswlib's stubs predate allow_replace_deleted, which 0.8 takes)
         idx.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M,
-                       allow_replace_deleted=True)
+                       allow_replace_deleted=True)  # pyright: ignore[reportCallIssue]
         idx.set_ef(EF_SEARCH)
         return idx
 
@@ -75,7 +83,7 @@ class VectorIndex:
                 return False
             idx = hnswlib.Index(space="ip", dim=self.dim)
             idx.load_index(str(self.path), max_elements=int(meta["capacity"]),
-                           allow_replace_deleted=True)
+                           allow_replace_deleted=True)  # pyright: ignore[reportCallIssue]
             idx.set_ef(EF_SEARCH)
             ids = idx.get_ids_list()
             if len(ids) != idx.get_current_count():
@@ -88,7 +96,7 @@ class VectorIndex:
             log.warning("index file %s unusable (%s); rebuilding from stored vectors", self.path, e)
             return False
 
-    def open(self, labels: list[int], vectors: "VectorSource") -> dict:
+    def open(self, labels: list[int], vectors: VectorSource) -> dict:
         """Load the file and reconcile it with the catalogue's ``labels``; returns a report."""
         wanted = set(labels)
         if not (self.path.exists() and self._load()):
@@ -97,7 +105,7 @@ class VectorIndex:
             self.rebuilt = bool(wanted)
         return self.reconcile(wanted, vectors)
 
-    def reconcile(self, wanted: set[int], vectors: "VectorSource") -> dict:
+    def reconcile(self, wanted: set[int], vectors: VectorSource) -> dict:
         """Make the live labels equal ``wanted``: add the missing, mark the extra deleted."""
         missing = sorted(wanted - self.live)
         extra = sorted(self.live - wanted)
@@ -117,7 +125,7 @@ class VectorIndex:
         self.index.save_index(str(tmp))
         all_ids = set(int(i) for i in self.index.get_ids_list())
         meta = {"model": self.model, "dim": self.dim, "space": self.space,
-                "capacity": self.index.get_max_elements(),
+                "capacity": self.graph.get_max_elements(),
                 "count": len(self.live), "deleted": sorted(all_ids - self.live),
                 "bytes": tmp.stat().st_size, "sha256": file_digest(tmp)}
         tmp_meta = self.meta_path.with_name(self.meta_path.name + ".tmp")
@@ -134,16 +142,16 @@ class VectorIndex:
         if not labels:
             return
         assert self.index is not None
-        need = self.index.get_current_count() + len(labels)
-        if need > self.index.get_max_elements():
-            self.index.resize_index(max(need, int(self.index.get_max_elements() * 1.5)))
-        self.index.add_items(self._to_space(vectors), np.asarray(labels), replace_deleted=True)
+        need = self.graph.get_current_count() + len(labels)
+        if need > self.graph.get_max_elements():
+            self.graph.resize_index(max(need, int(self.graph.get_max_elements() * 1.5)))
+        self.graph.add_items(self._to_space(vectors), np.asarray(labels), replace_deleted=True)
         self.live.update(labels)
         self.dirty = True
 
     def _mark_deleted(self, label: int) -> None:
         try:
-            self.index.mark_deleted(label)
+            self.graph.mark_deleted(label)
         except RuntimeError:
             pass
         self.live.discard(label)
@@ -171,14 +179,14 @@ class VectorIndex:
         if n == 0 or k <= 0:
             return []
         vector = np.asarray(vector, np.float32).reshape(1, -1)
-        p = self.projection
-        rerank = p is not None and p.index_dim < p.dim and self.raw_vectors is not None
+        p, raw_vectors = self.projection, self.raw_vectors
+        rerank = p is not None and p.index_dim < p.dim and raw_vectors is not None
         want = max(k + RERANK_EXTRA, RERANK_FACTOR * k) if rerank else k
         labels, sims = self._knn(self._to_space(vector), want, ef)
-        if not rerank or labels.shape[1] == 0:
+        if p is None or raw_vectors is None or not rerank or labels.shape[1] == 0:
             return [(int(l), float(s)) for l, s in zip(labels[0][:k], sims[0][:k])]
         cand = [int(l) for l in labels[0]]
-        full = p.full(self.raw_vectors(cand)) @ p.full(vector)[0]
+        full = p.full(raw_vectors(cand)) @ p.full(vector)[0]
         order = np.argsort(-full, kind="stable")[:k]
         return [(cand[i], float(full[i])) for i in order]
 
@@ -201,8 +209,8 @@ class VectorIndex:
             return labels, sims
         # re-score the candidates with the raw vectors, and order them by that
         uniq, inverse = np.unique(labels, return_inverse=True)
-        raw = self.raw_vectors([int(u) for u in uniq])
-        cand = raw[inverse.reshape(labels.shape)]             # (n, k, D)
+        rows = self.raw_vectors([int(u) for u in uniq])
+        cand = rows[inverse.reshape(labels.shape)]            # (n, k, D)
         sims = np.einsum("nkd,nd->nk", cand, vectors).astype(np.float32)
         order = np.argsort(-sims, axis=1, kind="stable")
         return np.take_along_axis(labels, order, 1), np.take_along_axis(sims, order, 1)
@@ -215,9 +223,9 @@ class VectorIndex:
             return np.empty((len(vectors), 0), np.int64), np.empty((len(vectors), 0), np.float32)
         ef = max(ef or (EF_SEARCH if len(self.live) < LARGE else EF_SEARCH_LARGE), k)
         while True:
-            self.index.set_ef(ef)
+            self.graph.set_ef(ef)
             try:
-                labels, dist = self.index.knn_query(vectors, k=k)
+                labels, dist = self.graph.knn_query(vectors, k=k)
                 break
             except RuntimeError:
                 # Many deleted elements can leave fewer than k reachable: search wider, and
@@ -329,7 +337,7 @@ def verify(path: Path, meta: dict) -> str | None:
     return None
 
 
-VectorSource = "Callable[[list[int]], Iterator[tuple[list[int], np.ndarray]]]"
+VectorSource = Callable[[list[int]], Iterator[tuple[list[int], np.ndarray]]]
 
 
 def decode_vectors(rows: Iterator[tuple[int, bytes]], chunk: int = 2048

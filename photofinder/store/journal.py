@@ -18,7 +18,7 @@ import sqlite_utils
 
 from photofinder.store.photos import Photos
 from photofinder.store.records import JournalEntry
-from photofinder.store.sql import PATH_PARAM, Repository, bind_path, marks
+from photofinder.store.sql import PATH_PARAM, Repository, bind_path, marks, rowid
 
 INTENT, MOVED, FAILED, RESTORING, UNDONE, GONE = (
     "intent", "moved", "failed", "restoring", "undone", "gone")
@@ -50,12 +50,12 @@ class Journal(Repository):
         if self.db.conn.in_transaction:
             raise RuntimeError("a journal intent must be committed on its own")
         now = time.time()
-        return self.db.execute(
+        return rowid(self.db.execute(
             "INSERT INTO journal(at, action, path, hash, batch, detail, state, trash_dir, "
             f"trash_name, size, mtime_ns, updated_at, how) VALUES (?, 'trash', {PATH_PARAM}, "
             f"?, ?, '{{}}', 'intent', {PATH_PARAM}, {PATH_PARAM}, ?, ?, ?, ?)",
             [now, bind_path(path), hash_, batch, bind_path(trash_dir) if trash_dir else None,
-             bind_path(trash_name), size, mtime_ns, now, how]).lastrowid
+             bind_path(trash_name), size, mtime_ns, now, how]))
 
     def set_state(self, entry_id: int, state: str, reason: str | None = None) -> None:
         now = time.time()
@@ -80,12 +80,12 @@ class Journal(Repository):
                              list(OPEN_STATES))
 
     def has_open(self) -> bool:
-        return bool(self.db["journal"].count_where(f"state IN ({marks(len(OPEN_STATES))})",
+        return bool(self.db.table("journal").count_where(f"state IN ({marks(len(OPEN_STATES))})",
                                                    list(OPEN_STATES)))
 
     def last_batch(self) -> str | None:
         """The newest batch with something still in the trash."""
-        for r in self.db["journal"].rows_where("action = 'trash' AND state = ?", [MOVED],
+        for r in self.db.table("journal").rows_where("action = 'trash' AND state = ?", [MOVED],
                                                select="batch", order_by="id DESC", limit=1):
             return r["batch"]
         return None
@@ -96,7 +96,7 @@ class Journal(Repository):
                              [batch, *states])
 
     def batch_exists(self, batch: str) -> bool:
-        return bool(self.db["journal"].count_where("batch = ?", [batch]))
+        return bool(self.db.table("journal").count_where("batch = ?", [batch]))
 
     def entries(self) -> list[JournalEntry]:
         """Every trash entry ever journaled, oldest first (checks and tests)."""

@@ -89,13 +89,13 @@ def v2_signatures(db: sqlite_utils.Database) -> None:
         );
         """
     )
-    db["journal"].create_index(["batch"], index_name="journal_batch")
+    db.table("journal").create_index(["batch"], index_name="journal_batch")
 
 
 def v3_journal_states(db: sqlite_utils.Database) -> None:
     """The journal becomes write-ahead: each entry's state, the exact trash entry, the
     file's facts (journal.py says what the states mean)."""
-    journal = db["journal"]
+    journal = db.table("journal")
     journal.add_column("state", str, not_null_default="moved")
     for name, kind in (("trash_dir", str), ("trash_name", str), ("size", int),
                        ("mtime_ns", int), ("reason", str), ("updated_at", float)):
@@ -196,13 +196,13 @@ def v6_feedback(db: sqlite_utils.Database) -> None:
 def v7_tentative_verdicts(db: sqlite_utils.Database) -> None:
     """A "similar" verdict on weak evidence (verify.Verdict.tentative) is stored as such: the
     next run must not take it for "these two groups are other shots of each other"."""
-    db["dedup_pairs"].add_column("tentative", int, not_null_default=0)
+    db.table("dedup_pairs").add_column("tentative", int, not_null_default=0)
 
 
 def v8_colourfulness(db: sqlite_utils.Database) -> None:
     """Each signature gets its picture's colourfulness (signature.colourfulness; NULL for
     the photos indexed before: unknown)."""
-    db["signatures"].add_column("colour", float)
+    db.table("signatures").add_column("colour", float)
 
 
 def v9_folder_history_unreadable_copies(db: sqlite_utils.Database) -> None:
@@ -230,14 +230,14 @@ def v9_folder_history_unreadable_copies(db: sqlite_utils.Database) -> None:
         );
         """
     )
-    db["journal"].add_column("how", str, not_null_default="move")
+    db.table("journal").add_column("how", str, not_null_default="move")
 
 
 def v10_tags(db: sqlite_utils.Database) -> None:
     """Each embedding gets its photo's top ImageNet classes (search by words: 41 bytes,
     pixels/embedding/classes.encode_tags), made in the same pass as the vector; NULL for the photos
     indexed before, which get them from their stored vector (Library.tag_photos)."""
-    db["embeddings"].add_column("classes", bytes)
+    db.table("embeddings").add_column("classes", bytes)
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (

@@ -12,7 +12,7 @@ from photofinder.store.embeddings import Embeddings
 from photofinder.store.records import (FAILED, INDEXED, PENDING, Folder, Listing, MemberState,
                                        Pending, Photo, PhotoError, RegisteredFolder, Unreadable)
 from photofinder.store.signatures import Signatures
-from photofinder.store.sql import PATH_PARAM, Repository, bind_path, chunks, marks
+from photofinder.store.sql import PATH_PARAM, Repository, bind_path, chunks, marks, rowid
 
 # what indexing learns about a file (``record_result``'s ``meta`` keys that are columns)
 _FACTS = ("hash", "width", "height", "orientation", "taken_at", "format", "size", "mtime_ns")
@@ -35,7 +35,7 @@ class Photos(Repository):
     def by_ids(self, ids: Iterable[int]) -> dict[int, Photo]:
         out = {}
         for chunk in chunks(list(ids)):
-            for r in self.db["photos"].rows_where(f"id IN ({marks(len(chunk))})", chunk):
+            for r in self.db.table("photos").rows_where(f"id IN ({marks(len(chunk))})", chunk):
                 out[r["id"]] = Photo.from_row(r)
         return out
 
@@ -50,7 +50,7 @@ class Photos(Repository):
         return out
 
     def in_folder(self, folder_id: int) -> Iterator[Photo]:
-        for r in self.db["photos"].rows_where("folder_id = ?", [folder_id]):
+        for r in self.db.table("photos").rows_where("folder_id = ?", [folder_id]):
             yield Photo.from_row(r)
 
     def listing(self) -> Iterator[Listing]:
@@ -67,7 +67,7 @@ class Photos(Repository):
             [bind_path(base + os.sep), bind_path(base + chr(ord(os.sep) + 1))]).fetchone()[0]
 
     def pending(self, limit: int | None = None) -> list[Pending]:
-        return [Pending(r["id"], r["path"]) for r in self.db["photos"].rows_where(
+        return [Pending(r["id"], r["path"]) for r in self.db.table("photos").rows_where(
             "status = ?", [PENDING], select="id, path", order_by="id", limit=limit or None)]
 
     def counts(self) -> dict[str, int]:
@@ -78,14 +78,14 @@ class Photos(Repository):
         return out
 
     def errors(self) -> list[PhotoError]:
-        return [PhotoError(r["path"], r["error"]) for r in self.db["photos"].rows_where(
+        return [PhotoError(r["path"], r["error"]) for r in self.db.table("photos").rows_where(
             "status = ?", [FAILED], select="path, error", order_by="path")]
 
     def hashes(self, photo_ids: list[int]) -> dict[int, str]:
         """The content hash of each of these photos that has one."""
         out: dict[int, str] = {}
         for chunk in chunks(list(photo_ids)):
-            out.update((r["id"], r["hash"]) for r in self.db["photos"].rows_where(
+            out.update((r["id"], r["hash"]) for r in self.db.table("photos").rows_where(
                 f"id IN ({marks(len(chunk))}) AND hash IS NOT NULL", chunk, select="id, hash"))
         return out
 
@@ -101,7 +101,7 @@ class Photos(Repository):
 
     def smaller_than(self, min_side: int) -> set[int]:
         """Ids of the indexed photos whose shorter side is under ``min_side`` px."""
-        return {r["id"] for r in self.db["photos"].rows_where(
+        return {r["id"] for r in self.db.table("photos").rows_where(
             "status = ? AND min(width, height) < ?", [INDEXED, min_side], select="id")}
 
     # -- what the scanner finds -------------------------------------------------------------
@@ -111,7 +111,7 @@ class Photos(Repository):
             "INSERT INTO photos(folder_id, path, size, mtime_ns, dev, ino, status) "
             f"VALUES (?, {PATH_PARAM}, ?, ?, ?, ?, 'pending')",
             [folder_id, bind_path(path), size, mtime_ns, dev, ino])
-        return cur.lastrowid
+        return rowid(cur)
 
     def mark_changed(self, photo_id: int, size: int, mtime_ns: int, dev: int, ino: int) -> None:
         """The file changed on disk: it is embedded again (the old vector stays searchable
@@ -132,7 +132,7 @@ class Photos(Repository):
         with self.transaction():
             for chunk in chunks(list(ids)):
                 labels += self.embeddings.labels_of_photos(chunk)
-                self.db["photos"].delete_where(f"id IN ({marks(len(chunk))})", chunk)
+                self.db.table("photos").delete_where(f"id IN ({marks(len(chunk))})", chunk)
         return labels
 
     def requeue_other_models(self, model: str) -> int:
@@ -149,7 +149,7 @@ class Photos(Repository):
         replaced label). A photo whose row is gone meanwhile (its folder removed) gives (None,
         None)."""
         with self.transaction():
-            if not self.db["photos"].count_where("id = ?", [photo_id]):
+            if not self.db.table("photos").count_where("id = ?", [photo_id]):
                 return None, None
             self._set_facts(photo_id, meta, INDEXED, None)
             if meta.get("signature") is not None:
@@ -178,7 +178,7 @@ class Folders(Repository):
         self.photos = photos
 
     def all(self) -> list[Folder]:
-        return [Folder.from_row(r) for r in self.db["folders"].rows_where(order_by="path")]
+        return [Folder.from_row(r) for r in self.db.table("folders").rows_where(order_by="path")]
 
     def by_path(self, path: str) -> Folder | None:
         rows = self._rows(f"SELECT * FROM folders WHERE path={PATH_PARAM}", [bind_path(path)])
@@ -204,12 +204,12 @@ class Folders(Repository):
         """Forget a folder and its photos (its history remembers it was registered);
         returns the vector labels gone."""
         with self.transaction():
-            labels = self.photos.delete(r["id"] for r in self.db["photos"].rows_where(
+            labels = self.photos.delete(r["id"] for r in self.db.table("photos").rows_where(
                 "folder_id = ?", [folder_id], select="id"))
             self.db.execute("UPDATE folder_history SET removed_at=? WHERE removed_at IS NULL "
                             "AND path=(SELECT path FROM folders WHERE id=?)",
                             [time.time(), folder_id])
-            self.db["folders"].delete_where("id = ?", [folder_id])
+            self.db.table("folders").delete_where("id = ?", [folder_id])
         return labels
 
     def registered_at(self, when: float) -> list[RegisteredFolder]:
@@ -224,9 +224,9 @@ class Folders(Repository):
         dropped; one still unreadable keeps the time it was first seen)."""
         with self.transaction():
             now = time.time()
-            kept = {r["path"]: r["since"] for r in self.db["unreadable"].rows_where(
+            kept = {r["path"]: r["since"] for r in self.db.table("unreadable").rows_where(
                 "folder_id = ?", [folder_id])}
-            self.db["unreadable"].delete_where("folder_id = ?", [folder_id])
+            self.db.table("unreadable").delete_where("folder_id = ?", [folder_id])
             for path, why in places.items():
                 self.db.execute("INSERT OR REPLACE INTO unreadable(path, folder_id, reason, since) "
                                 f"VALUES ({PATH_PARAM}, ?, ?, ?)",

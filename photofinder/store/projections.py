@@ -15,7 +15,7 @@ from photofinder.store.sql import Repository
 
 class Projections(Repository):
     def active(self, model: str) -> ProjectionRecord | None:
-        for r in self.db["projections"].rows_where(
+        for r in self.db.table("projections").rows_where(
                 "model = ? AND active = 1", [model], order_by="id DESC", limit=1,
                 select="model, version, kind, trained_on, created_at, data"):
             return ProjectionRecord(**r)
@@ -30,7 +30,7 @@ class Projections(Repository):
                 "INSERT OR REPLACE INTO projections(model, version, kind, trained_on, "
                 "created_at, active, data) VALUES (?, ?, ?, ?, ?, 1, ?)",
                 [model, version, kind, trained_on, time.time(), data])
-            self.db["projections"].delete_where(
+            self.db.table("projections").delete_where(
                 "model = ? AND id NOT IN (SELECT id FROM projections WHERE model = ? "
                 "ORDER BY id DESC LIMIT ?)", [model, model, keep])
 
@@ -39,7 +39,7 @@ class Projections(Repository):
         kind becomes active again, if any (its version is returned), else none is."""
         with self.transaction():
             self.db.execute("UPDATE projections SET active=0 WHERE model=?", [model])
-            for r in self.db["projections"].rows_where("model = ? AND kind <> ?", [model, kind],
+            for r in self.db.table("projections").rows_where("model = ? AND kind <> ?", [model, kind],
                                                        select="id, version", order_by="id DESC",
                                                        limit=1):
                 self.db.execute("UPDATE projections SET active=1 WHERE id=?", [r["id"]])

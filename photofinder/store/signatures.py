@@ -25,13 +25,13 @@ class Signatures(Repository):
         self.read_only = read_only
 
     def set(self, photo_id: int, sig: bytes, colour: float | None = None) -> None:
-        self.db["signatures"].insert({"photo_id": photo_id, "sig": sig, "colour": colour},
+        self.db.table("signatures").insert({"photo_id": photo_id, "sig": sig, "colour": colour},
                                      replace=True)
 
     def of(self, photo_ids: list[int]) -> dict[int, bytes]:
         out: dict[int, bytes] = {}
         for part in chunks(list(photo_ids)):
-            out.update((r["photo_id"], r["sig"]) for r in self.db["signatures"].rows_where(
+            out.update((r["photo_id"], r["sig"]) for r in self.db.table("signatures").rows_where(
                 f"photo_id IN ({marks(len(part))})", part, select="photo_id, sig"))
         return out
 
@@ -39,7 +39,7 @@ class Signatures(Repository):
         """(ids of the photos without colour, ids of the photos in colour); a photo whose
         colourfulness is not known is in neither."""
         grey, colour = set(), set()
-        for r in self.db["signatures"].rows_where("colour IS NOT NULL",
+        for r in self.db.table("signatures").rows_where("colour IS NOT NULL",
                                                   select="photo_id, colour"):
             (grey if r["colour"] < colourless else colour).add(r["photo_id"])
         return grey, colour

@@ -3,7 +3,7 @@
 A repository (``photos.Photos``, ``journal.Journal``, ...) owns some tables and is the only
 code that speaks SQL to them. Each holds the catalogue's one ``sqlite_utils.Database`` (and
 the other repositories it needs, named in its constructor), uses sqlite-utils' table API
-where it fits (``db["t"].insert_all``, ``upsert``, ``rows_where``, ``count_where``) and raw
+where it fits (``db.table("t").insert_all``, ``upsert``, ``rows_where``, ``count_where``) and raw
 SQL where that is clearer (joins, ``IN`` lists, paths that are not UTF-8). It hands out
 typed records (``records.py``), never a connection or a cursor.
 """
@@ -30,6 +30,14 @@ def bind_path(path: str) -> str | bytes:
         return path
     except UnicodeEncodeError:
         return os.fsencode(path)
+
+
+def rowid(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just made (sqlite3 types it Optional: None only where
+    no row was inserted, which an INSERT that returned cannot be)."""
+    if cur.lastrowid is None:
+        raise sqlite3.OperationalError("the INSERT made no row")
+    return cur.lastrowid
 
 
 def marks(n: int) -> str:
