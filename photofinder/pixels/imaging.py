@@ -268,12 +268,13 @@ def _reduce_in_bands(img: Image.Image, factor: int) -> Image.Image:
     because Pillow reduces only some modes and converts the whole picture first."""
     w, h = img.size
     rows = factor * max(1, BAND_PIXELS // (w * factor))
-    out = None
+    out: Image.Image | None = None
     for top in range(0, h, rows):
         band = _reducible(img.crop((0, top, w, min(h, top + rows)))).reduce(factor)
         if out is None:
             out = Image.new(band.mode, (-(-w // factor), -(-h // factor)))
         out.paste(band, (0, top // factor))
+    assert out is not None  # h >= 1: one band at least
     out.info = {k: v for k, v in img.info.items() if k != "transparency"}
     return out
 
@@ -330,11 +331,13 @@ def decode(data: bytes, need: int = 512, name: str | os.PathLike | None = None) 
                 if img is None or raw_kind == "DNG":
                     raise
                 # a camera-made TIFF that LibRaw does not take: read it as the TIFF it is
+        assert img is not None  # a RAW kind returned or raised above
         fmt = img.format
         orientation, taken = _exif_info(img)
         meta = {}
-        if getattr(img, "n_frames", 1) > 1:
-            meta["frames"] = img.n_frames  # animated GIF/WebP/APNG, multipage TIFF, MPO
+        frames = getattr(img, "n_frames", 1)
+        if frames > 1:
+            meta["frames"] = frames  # animated GIF/WebP/APNG, multipage TIFF, MPO
         full_w, full_h = img.size
         out, by_plugin = _pixels(img, need, orientation, held=len(data))
         if orientation >= 5 and not by_plugin:
@@ -372,6 +375,7 @@ def _decode_raw(data: bytes, need: int, kind: str, tiff: Image.Image | None) -> 
         img = _pixels(preview, need, own if own != 1 else pic.orientation)[0]
         taken = taken or preview_taken
     else:
+        assert pic.pixels is not None  # rawformat.read gives a preview or the pixels
         img = _apply_orientation(Image.fromarray(pic.pixels, "RGB"), pic.orientation)
         if need and max(img.size) > 2 * need:
             img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)

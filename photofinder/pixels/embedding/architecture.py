@@ -32,9 +32,9 @@ BN_EPS = 1e-3
 
 def _round_filters(filters: int, width: float) -> int:
     divisor = 8
-    filters *= width
-    new = max(divisor, int(filters + divisor / 2) // divisor * divisor)
-    if new < 0.9 * filters:
+    scaled = filters * width
+    new = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    if new < 0.9 * scaled:
         new += divisor
     return int(new)
 

@@ -90,7 +90,7 @@ class Embedder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         asked = choose_providers(provider)
 
-        def session(file: Path):
+        def session(file: Path) -> ort.InferenceSession:
             with providers.quiet_onnxruntime() if providers.CUDA in asked else nullcontext():
                 return ort.InferenceSession(str(file), opts, providers=asked)
 
@@ -141,8 +141,10 @@ class Embedder:
         built without it."""
         if self._head is None:
             info = self.manifest.get("head")
-            path = self.folder / info["file"] if info else None
-            if path is None or not path.is_file() or file_sha256(path) != info["sha256"]:
+            if not info:
+                return None
+            path = self.folder / info["file"]
+            if not path.is_file() or file_sha256(path) != info["sha256"]:
                 return None
             with np.load(path, allow_pickle=False) as z:
                 self._head = (z["weight"].astype(np.float32), z["bias"].astype(np.float32))
@@ -169,7 +171,8 @@ class Embedder:
             by_shape.setdefault(a.shape, []).append(i)
         out: list[np.ndarray] = []
         for idx in by_shape.values():
-            got = self.session.run(names, {self.input_name: np.stack([arrays[i] for i in idx])})
+            got = [np.asarray(g) for g in
+                   self.session.run(names, {self.input_name: np.stack([arrays[i] for i in idx])})]
             if not out:
                 out = [np.empty((len(arrays), g.shape[1]), np.float32) for g in got]
             for o, g in zip(out, got):

@@ -14,12 +14,14 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from photofinder.checksums import file_sha256
 
 log = logging.getLogger(__name__)
+Session = TypeVar("Session")  # an onnxruntime.InferenceSession (onnxruntime is imported late)
 
 FP16_FILE = "model-fp16.onnx"
 CHECK_FILE = "fp16-check.json"
@@ -77,8 +79,8 @@ def min_cosine(reference, candidate, inputs: list[np.ndarray]) -> float:
     return worst
 
 
-def choose(folder: Path, manifest: dict, reference, make_session: Callable[[Path], object],
-           provider_key: str, threshold: float = MIN_COSINE):
+def choose(folder: Path, manifest: dict, reference, make_session: Callable[[Path], Session],
+           provider_key: str, threshold: float = MIN_COSINE) -> Session | None:
     """An fp16 session when it keeps cosine >= ``threshold`` against ``reference`` here,
     else None (the caller keeps fp32)."""
     folder = Path(folder)

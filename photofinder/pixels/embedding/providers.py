@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Sequence
 
 from photofinder.errors import PhotofinderError
 
@@ -79,7 +80,7 @@ def quiet_onnxruntime():
         ort.set_default_logger_severity(3)
 
 
-def check(prefer: str | None, asked: list[str], active: list[str]) -> str:
+def check(prefer: str | None, asked: list[str], active: Sequence[str]) -> str:
     """'CUDA' or 'CPU' for a session that was asked for ``asked`` and runs ``active``; a CUDA
     request that ended on the CPU is an error (``cuda``) or one warning line (``auto``)."""
     if CUDA in asked and (not active or active[0] != CUDA):

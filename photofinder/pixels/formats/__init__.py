@@ -7,6 +7,8 @@ the layering; nothing here decodes pixels.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from photofinder.errors import PhotofinderError
 
 
@@ -85,7 +87,8 @@ def sniff(data: bytes) -> str | None:
 
 def tiff_ifd0_tags(data: bytes) -> set[int]:
     """The tag numbers in a TIFF's first IFD (empty when the header does not parse)."""
-    order = {b"II": "little", b"MM": "big"}.get(data[:2])
+    orders: dict[bytes, Literal["little", "big"]] = {b"II": "little", b"MM": "big"}
+    order = orders.get(data[:2])
     if order is None or len(data) < 8:
         return set()
     offset = int.from_bytes(data[4:8], order)

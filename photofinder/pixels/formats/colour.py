@@ -11,8 +11,8 @@ from PIL import Image, ImageCms
 
 from photofinder.pixels.formats import ImageError
 
-_SRGB = None
-_TRANSFORMS: dict[tuple[bytes, str, str], object] = {}  # a library has few distinct profiles
+_SRGB: ImageCms.ImageCmsProfile | None = None
+_TRANSFORMS: dict[tuple[bytes, str, str], ImageCms.ImageCmsTransform] = {}  # a library has few distinct profiles
 DEEP = ("I;16", "I;16B", "I;16L", "I;16N", "I;16S", "I;16BS", "I;32", "I;32B", "I", "F",
          "F;32BF")
 
@@ -29,13 +29,13 @@ def to_srgb(img: Image.Image) -> Image.Image:
         transform = _TRANSFORMS.get(key)
         if transform is None:
             if _SRGB is None:
-                _SRGB = ImageCms.createProfile("sRGB")
+                _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             transform = ImageCms.buildTransform(src, _SRGB, img.mode, out_mode)
             if len(_TRANSFORMS) > 64:
                 _TRANSFORMS.clear()
             _TRANSFORMS[key] = transform
-        return ImageCms.applyTransform(img, transform)
+        return transform.apply(img)  # (applyTransform's own path, typed: never None)
     except Exception:  # a damaged or mismatched profile: show the pixels as they are
         return img
 
@@ -88,8 +88,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
         return Image.alpha_composite(bg, img).convert("RGB")
     if mode == "LAB":
-        return ImageCms.applyTransform(img, ImageCms.buildTransform(
-            ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))
+        return ImageCms.buildTransform(ImageCms.createProfile("LAB"),
+                                       ImageCms.createProfile("sRGB"), "LAB", "RGB").apply(img)
     try:
         return img.convert("RGB")
     except (ValueError, OSError) as e:
