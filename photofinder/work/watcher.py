@@ -9,7 +9,9 @@ a message instead of failing.
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import threading
 import time
 from typing import Callable
@@ -17,7 +19,47 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from photofinder.errors import PhotofinderError
 from photofinder.pixels import imaging
+
+
+def _unwritable(folder: str) -> str | None:
+    """Why nothing can be written in ``folder`` now (a file made and removed to find out), or
+    None when it can be."""
+    probe = os.path.join(folder, f".photofinder-write-probe-{os.getpid()}")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    except OSError as e:
+        if e.errno == errno.EROFS:
+            return "its drive is read-only"
+        if e.errno in (errno.EACCES, errno.EPERM):
+            return "it is read-only for you (no write permission)"
+        if e.errno == errno.ENOSPC:
+            return "its disk is full"
+        return e.strerror or str(e)
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def failure_message(e: BaseException) -> str:
+    """One line for a pass that failed while watching, naming the cause where it can be
+    found: a library folder that turned read-only says so, not the temporary file whose
+    write failed (``FileNotFoundError: index.hnsw.tmp``)."""
+    if isinstance(e, PhotofinderError):
+        return str(e)
+    if isinstance(e, OSError) and e.filename:
+        folder = os.path.dirname(os.fsdecode(e.filename))
+        why = _unwritable(folder) if folder else None
+        if why:
+            return (f"the library cannot be written: {folder}: {why}; changes are indexed "
+                    "once it can be written again")
+    if isinstance(e, sqlite3.OperationalError) and "readonly" in str(e).replace("-", ""):
+        return (f"the library's catalogue cannot be written (read-only: {e}); changes are "
+                "indexed once it can be written again")
+    return f"{type(e).__name__}: {e}"
 
 
 class _Handler(FileSystemEventHandler):
@@ -90,7 +132,7 @@ class FolderWatcher:
                 try:
                     self.on_burst()
                 except Exception as e:  # keep watching whatever one pass does
-                    self.log(f"update failed: {type(e).__name__}: {e}")
+                    self.log(f"update failed: {failure_message(e)}")
 
     def stop(self) -> None:
         self.stop_event.set()
