@@ -304,8 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print as they are
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="surrogateescape")
+        reconfigure = getattr(stream, "reconfigure", None)  # (a TextIOWrapper's; not TextIO's)
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

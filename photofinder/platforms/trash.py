@@ -46,12 +46,19 @@ class Entry:
     name: str
 
     @property
+    def folder(self) -> str:
+        """The trash folder (a freedesktop trash's); ValueError where the system keeps it."""
+        if self.trash_dir is None:
+            raise ValueError(f"the system keeps the trash of {self.name}: it has no folder here")
+        return self.trash_dir
+
+    @property
     def file(self) -> str:
-        return os.path.join(self.trash_dir, "files", self.name)
+        return os.path.join(self.folder, "files", self.name)
 
     @property
     def info(self) -> str:
-        return os.path.join(self.trash_dir, "info", self.name + ".trashinfo")
+        return os.path.join(self.folder, "info", self.name + ".trashinfo")
 
 
 def home_trash() -> str:
@@ -330,7 +337,7 @@ def recorded_path(entry: Entry) -> str | None:
                             .encode("utf-8", "surrogateescape"))
             if os.path.isabs(p):
                 return p
-            top = _top_of(entry.trash_dir)
+            top = _top_of(entry.folder)
             return os.path.normpath(os.path.join(top, p)) if top else None
     return None
 

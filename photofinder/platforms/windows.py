@@ -9,6 +9,7 @@ file; the single-instance hand-over gathers them into the one running window.
 from __future__ import annotations
 
 import sys
+import types
 from dataclasses import dataclass
 
 from photofinder.platforms import ACTION_NAME, APP_ID
@@ -121,7 +122,7 @@ class Explorer(Integration):
         return Status(self.name, self.title, True, found == len(plan), same == len(plan), where)
 
 
-def _winreg():
+def _winreg() -> types.ModuleType:
     if sys.platform != "win32":
         raise IntegrationError("the Explorer menu is written on Windows only; "
                                "`photofinder integrate export` writes its .reg file anywhere")

@@ -78,7 +78,9 @@ def tsne(vectors: np.ndarray, progress: Progress | None = None, seed: int = 0,
             progress("arranging the map", min(iteration, iters), iters)
         return False
 
-    emb = TSNE(perplexity=float(min(30.0, max(1.0, (n - 1) / 3.0))), metric="cosine",
+    # (openTSNE annotates perplexity as int; it takes a float, and a small library's is one)
+    emb = TSNE(perplexity=float(min(30.0, max(1.0, (n - 1) / 3.0))),  # pyright: ignore[reportArgumentType]
+               metric="cosine",
                n_jobs=n_jobs, random_state=seed, verbose=False, callbacks=cb,
                callbacks_every_iters=25).fit(np.asarray(vectors, np.float32))
     return _fit_box(np.asarray(emb, np.float64))

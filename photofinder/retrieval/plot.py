@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from photofinder.errors import PhotofinderError
-
+import os
 from pathlib import Path
+
+from photofinder.errors import PhotofinderError
 
 
 class PlotError(PhotofinderError):
@@ -21,7 +22,7 @@ def available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def pr_png(path: str | Path, recall: list[float], precision: list[float], title: str,
+def pr_png(path: str | os.PathLike, recall: list[float], precision: list[float], title: str,
            label: str = "") -> Path:
     try:
         import matplotlib

@@ -258,7 +258,7 @@ def write(table: dict, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     root = Path(__file__).resolve().parents[2] / "resources" / "words"
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--wordnet", default="/usr/share/wordnet",
                     help="folder with index.noun, data.noun and noun.exc (WordNet 3.0)")
     ap.add_argument("--synsets", default=str(root / "imagenet_synsets.txt"))

@@ -177,16 +177,18 @@ class Indexer:
         return report
 
     def _commit(self, items: list[_Item]) -> int:
-        good = [it for it in items if it.array is not None]
+        # (an item whose decoding failed after its array was made is a failure, not a result)
+        good = [(it, it.array, it.meta) for it in items
+                if it.error is None and it.array is not None and it.meta is not None]
         vectors, tags = None, [None] * len(good)
         if good:  # what the index holds is exactly what the catalogue stores (float16)
-            vectors, probs = self.embedder.embed_and_classify([it.array for it in good])
+            vectors, probs = self.embedder.embed_and_classify([array for _, array, _ in good])
             vectors = vectors.astype(np.float16)
             if probs is not None:  # the top classes, from the same pass (search by words)
                 top, p = classes.top_classes(probs)
                 tags = [classes.encode_tags(c, q, classes.TAGS_FROM_MODEL) for c, q in zip(top, p)]
         labels, added, removed, failed = [], [], [], 0
-        kept = []  # (item, label) of the photos now in the index
+        kept: list[tuple[_Item, int, str]] = []  # (item, label, hash): now in the index
         with self.catalog.transaction():
             for it in items:
                 if it.error == VANISHED:  # gone between scan and decode: not a photo any more
@@ -196,13 +198,13 @@ class Indexer:
                     failed += 1
                     if old:
                         removed.append(old)
-            for it, vec, tag in zip(good, vectors if vectors is not None else [], tags):
+            for (it, _, meta), vec, tag in zip(good, vectors if vectors is not None else [], tags):
                 label, old = self.catalog.photos.record_result(
-                    it.photo_id, it.meta, self.embedder.model_id, encode_vector(vec), tag)
+                    it.photo_id, meta, self.embedder.model_id, encode_vector(vec), tag)
                 if label is not None:
                     labels.append(label)
                     added.append(vec)
-                    kept.append((it, label))
+                    kept.append((it, label, meta["hash"]))
                 if old:
                     removed.append(old)
         self.index.remove(removed)
@@ -211,18 +213,19 @@ class Indexer:
             self._keep_candidate_features(kept, np.asarray(added, dtype=np.float32))
         return failed
 
-    def _keep_candidate_features(self, kept: list[tuple[_Item, int]], vectors: np.ndarray) -> None:
+    def _keep_candidate_features(self, kept: list[tuple[_Item, int, str]], vectors: np.ndarray
+                                 ) -> None:
         """Store the features of this batch's photos that have a near neighbour in the index,
         and make them for such neighbours indexed earlier without them (read once, now)."""
         near = thresholds(DEFAULT_SENSITIVITY)["cosine"]
         found, sims = self.index.search_many(vectors, NEAR_K + 1, 4 * (NEAR_K + 1))
         keep: dict[str, bytes] = {}
         others: set[int] = set()
-        own = {label for _, label in kept}
-        for (it, label), row, row_sims in zip(kept, found, sims):
+        own = {label for _, label, _ in kept}
+        for (it, label, hash_), row, row_sims in zip(kept, found, sims):
             close = [int(lab) for lab, s in zip(row, row_sims) if s >= near and int(lab) != label]
             if close and it.features is not None:
-                keep[it.meta["hash"]] = it.features
+                keep[hash_] = it.features
             others.update(lab for lab in close if lab not in own)
             if close and it.features is None:
                 others.add(label)
