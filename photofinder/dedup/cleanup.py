@@ -145,10 +145,21 @@ def _check_member(m: "Member") -> tuple[str | None, os.stat_result | None]:
 
 
 # -- trash ---------------------------------------------------------------------------------
-def _plan(paths: list[str], groups: list["Group"], offline: list[str]):
+def _own(path: str) -> "Member":
+    """A photo the user trashes by hand (no group): its facts are read at the move."""
+    from photofinder.dedup.model import Member
+
+    return Member(path, "own", 1.0, [], 0, "")
+
+
+def _plan(paths: list[str], groups: list["Group"], offline: list[str], by_hand: bool = False):
     """Which copies may go at all (never a keeper, never the last copy, nothing of a group
-    whose keeper is on an offline drive), in order."""
+    whose keeper is on an offline drive), in order. ``by_hand``: the user's own choice, as
+    in a file manager: every photo that is on disk goes (its group is None)."""
     wanted = list(dict.fromkeys(os.path.abspath(p) for p in paths))
+    if by_hand:
+        missing = {p: "no longer on disk" for p in wanted if not os.path.lexists(p)}
+        return [(None, _own(p)) for p in wanted if p not in missing], missing
     where = {m.path: (g, m) for g in groups for m in g.members}
     refused: dict[str, str] = {}
     plan: list[tuple] = []
@@ -186,11 +197,14 @@ def _plan(paths: list[str], groups: list["Group"], offline: list[str]):
 
 
 def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool = False,
-          offline: list[str] = (), step: Step = no_step) -> TrashReport:
+          offline: list[str] = (), step: Step = no_step, by_hand: bool = False) -> TrashReport:
     """Move duplicate copies to the system trash (module docstring). The caller holds the
     writer lock and has run recovery. ``index`` may be None (not loaded: it reconciles with
-    the catalogue when it is); ``offline``: folders whose drive is gone."""
-    plan, refused = _plan(paths, groups, list(offline))
+    the catalogue when it is); ``offline``: folders whose drive is gone. ``by_hand``: photos
+    the user trashes themselves (``groups`` unused): no keeper or last-copy rule, the same
+    journal, the same checks of the trash, the same undo; each file's hash is read at its
+    move and journaled."""
+    plan, refused = _plan(paths, groups, list(offline), by_hand)
     if dry_run or not plan:
         return TrashReport(None, [m.path for _, m in plan], refused, dry_run)
     batch = uuid.uuid4().hex[:12]
@@ -199,20 +213,8 @@ def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool
     keepers: dict[int, tuple] = {}
     error = None
     for n, (g, m) in enumerate(plan):
-        if id(g) not in keepers:
-            keepers[id(g)] = _check_keeper(g, list(offline))
-        why, facts = keepers[id(g)]
-        if why is None:
-            try:
-                st = os.stat(g.keep)
-                if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != facts:
-                    why = f"the copy to keep ({g.keep}) changed meanwhile; find duplicates again"
-            except OSError:
-                why = f"the copy to keep ({g.keep}) is gone; nothing in its group is trashed"
-            if why:
-                keepers[id(g)] = (why, None)
-        if why is None:
-            why, st = _check_member(m)
+        # by hand: the file as it is now is what goes (and what undo checks)
+        why, st = _read_own(m) if g is None else _verify(g, m, keepers, list(offline))
         if why:
             refused[m.path] = why
             continue
@@ -264,6 +266,40 @@ def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool
     step("indexed")
     return TrashReport(batch if trashed else None, trashed, refused, error=error,
                        by_hand=bool(trashed) and not T.FREEDESKTOP)
+
+
+def _verify(g: "Group", m: "Member", keepers: dict, offline: list[str]
+            ) -> tuple[str | None, os.stat_result | None]:
+    """A copy of a group, right before its move: its keeper is there as judged (checked once
+    a group, its stat facts again each time), the copy is the file that was compared."""
+    if id(g) not in keepers:
+        keepers[id(g)] = _check_keeper(g, offline)
+    why, facts = keepers[id(g)]
+    if why is None:
+        try:
+            st = os.stat(g.keep)
+            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != facts:
+                why = f"the copy to keep ({g.keep}) changed meanwhile; find duplicates again"
+        except OSError:
+            why = f"the copy to keep ({g.keep}) is gone; nothing in its group is trashed"
+        if why:
+            keepers[id(g)] = (why, None)
+    if why:
+        return why, None
+    return _check_member(m)
+
+
+def _read_own(m: "Member") -> tuple[str | None, os.stat_result | None]:
+    """A photo trashed by hand: on disk and readable; its hash (for undo) read now."""
+    try:
+        st = os.stat(m.path)
+        m.hash = file_hash(m.path)
+    except FileNotFoundError:
+        return "no longer on disk", None
+    except OSError as e:
+        return f"cannot be read: {e.strerror or e}", None
+    m.size, m.mtime_ns = st.st_size, st.st_mtime_ns
+    return None, st
 
 
 def _stop(rest, refused: dict, error: str) -> None:

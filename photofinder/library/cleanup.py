@@ -1,6 +1,7 @@
 """Clean-up: copies to the system trash (journaled, undoable, never the last copy of a
-photo) and back (dedup/cleanup.py does the moves), and recovery of a clean-up a crash cut
-short (dedup/recovery.py), all under the writer lock."""
+photo), photos the user trashes by hand (journaled, undoable, as in a file manager), and back
+(dedup/cleanup.py does the moves), and recovery of a clean-up a crash cut short
+(dedup/recovery.py), all under the writer lock."""
 
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ class Cleanup:
             self.recover()
             return cleanup.trash(self.catalog, self.space.loaded, targets, groups, False,
                                  offline, self.steps)
+
+    def trash_photos(self, paths: list[str], dry_run: bool = False) -> TrashReport:
+        """Move photos the user chose by hand to the system trash, as a file manager would:
+        no duplicate rule applies (it is their photo), but the same journal, the same checks
+        of the trash at each move and the same undo."""
+        targets = [normpath(p) for p in paths]
+        if dry_run:
+            return cleanup.trash(self.catalog, self.space.loaded, targets, [], True,
+                                 step=self.steps, by_hand=True)
+        with self.writer.held():
+            self.recover()
+            return cleanup.trash(self.catalog, self.space.loaded, targets, [], False,
+                                 step=self.steps, by_hand=True)
 
     def trash_groups(self, groups: list[Group], dry_run: bool = False,
                      include_edits: bool = False) -> TrashReport:

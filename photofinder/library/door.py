@@ -252,5 +252,9 @@ class Library:
                      include_edits: bool = False) -> TrashReport:
         return self.cleanup.trash_groups(groups, dry_run, include_edits)
 
+    def trash_photos(self, paths: list[str], dry_run: bool = False) -> TrashReport:
+        """Photos the user trashes by hand (no duplicate rule; journaled, undoable)."""
+        return self.cleanup.trash_photos(paths, dry_run)
+
     def undo(self, batch: str | None = None, reindex: bool = True) -> UndoReport:
         return self.cleanup.undo(batch, reindex)
