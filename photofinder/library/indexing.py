@@ -74,10 +74,12 @@ class Indexing:
              ) -> scanner.ScanReport:
         """Bring the catalogue up to date with the disk (``folders``, else all)."""
         with self.writer.held():
-            self.catalog.photos.requeue_other_models(self.space.embedder.model_id)
+            model_id = self.space.model_id()  # None before the model is built: photos are
+            if model_id:                        # listed, and indexed once it is
+                self.catalog.photos.requeue_other_models(model_id)
             report = scanner.scan(self.catalog, self._catalog_folders(folders), progress,
                                   settle=settle)
-            if report.removed_labels:
+            if report.removed_labels and model_id:  # (else reconciled when the index opens)
                 self.space.index.remove(report.removed_labels)
         return report
 

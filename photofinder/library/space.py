@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from photofinder.dedup import features as F
+from photofinder.library.errors import LibraryError
 from photofinder.pixels.embedding.model import Embedder
 from photofinder.retrieval import projection as P
 from photofinder.retrieval.rerank import FeatureCache, rerank
@@ -38,6 +39,14 @@ class VectorSpace:
     @property
     def embedder(self) -> Embedder:
         return self._model()
+
+    def model_id(self) -> str | None:
+        """The model's id, or None while no model can be loaded (scanning and browsing need
+        none; indexing says why it cannot run)."""
+        try:
+            return self.embedder.model_id
+        except LibraryError:
+            return None
 
     # -- the projection -----------------------------------------------------------------------
     def projection(self):
