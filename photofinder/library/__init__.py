@@ -17,7 +17,7 @@ from photofinder.library.errors import LibraryBusy, LibraryError
 from photofinder.library.records import FolderInfo, LibraryMap, Match, normpath
 from photofinder.library.tools import (Picture, PictureError, build_model, folder_watcher,
                                        is_photo_name, load_model, model_info, open_picture,
-                                       plot_problem, thumbnail, warm_words,
+                                       plot_problem, similarity_percent, thumbnail, warm_words,
                                        word_suggestions, write_pr_curve)
 from photofinder.store.records import Listing
 from photofinder.work.indexer import Progress
@@ -26,4 +26,4 @@ __all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "LibraryMap", "Fol
            "Findings", "TrashReport", "UndoReport", "Progress", "Listing", "normpath", "load_model",
            "model_info", "build_model", "DEFAULT_SENSITIVITY", "PictureError", "Picture",
            "is_photo_name", "open_picture", "thumbnail", "folder_watcher", "plot_problem",
-           "write_pr_curve", "word_suggestions", "warm_words"]
+           "write_pr_curve", "word_suggestions", "warm_words", "similarity_percent"]

@@ -42,6 +42,14 @@ def build_model(progress: Callable[[str], None] = lambda m: None) -> dict:
     return export(progress=progress)
 
 
+def similarity_percent(score: float) -> int:
+    """A "Find similar" score as people see it: the calibrated chance, in percent, that the
+    photo shows the same place or object (retrieval/calibration.py)."""
+    from photofinder.retrieval.calibration import same_scene_chance
+
+    return round(100 * same_scene_chance(score))
+
+
 # -- pictures and watching, for the GUI (which imports nothing below this door) -------------
 PictureError = imaging.ImageError
 Picture = imaging.Decoded
