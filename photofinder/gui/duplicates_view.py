@@ -1,19 +1,25 @@
 """Duplicates review: groups on the left; on the right the chosen group's copies as cards
 (the suggested keeper marked, with the reasons), a side-by-side compare of the keeper and a
-copy, and the clean-up buttons: "Move others to trash" (one group or all), "Keep this one
-instead", "Not duplicates". Undo is Edit › Undo (Ctrl+Z). Below the copy groups, apart,
-"Similar shots" (bursts, other views): compared, never offered for the trash. The view
-opens at once on the stored results and shows the check's progress while it runs."""
+copy, and the clean-up: each copy's "Move to trash" mark (the pre-selected copies marked to
+begin with), "Move marked to trash" (one group or all), "Keep this", "Not a copy". All of it
+by keyboard too (gui/shortcuts.py: REVIEW): Up/Down groups, Left/Right copies, Space marks,
+K keeps, N not a copy, Delete trashes the marked, +/-/0/1 zoom the compare; Undo is
+Ctrl+Z. Below the copy groups, apart, "Similar shots" (bursts, other views): compared, never
+offered for the trash. The view opens at once on the stored results and shows the check's
+progress while it runs."""
 
 from __future__ import annotations
 
 import os
+import re
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtGui import QIcon, QPixmap, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QSplitter, QVBoxLayout,
+                               QWidget)
 
+from photofinder.gui import shortcuts as K
 from photofinder.gui.compare import CompareView
 from photofinder.gui.icons import icon
 from photofinder.gui.signals import emit
@@ -24,6 +30,24 @@ CARD_THUMB = 112
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+_ALIKE = re.compile(r"looks alike -?[0-9.]+( \(not checked\))?(, |; )?")
+
+
+def plain_reason(reason: str) -> str:
+    """A reason without the raw cosine ("looks alike 0.89"): a number on another scale than
+    the one the app shows would contradict it (issue 23)."""
+    return _ALIKE.sub("", reason).replace(": , ", ": ").rstrip(" ,;:")
+
+
+def kind_words(member) -> str:
+    """What a member is, in words (no number: a copy is a copy; a similar shot is not)."""
+    if member.kind == "similar":
+        return "similar shot"
+    if member.kind == "exact":
+        return "exact copy"
+    return f"{member.edit} edit" if member.edit else "edited copy"
 
 
 def _folder(path: str) -> str:
@@ -43,12 +67,7 @@ class _Card(QFrame):
         self.setFixedWidth(CARD_THUMB + 72)
         lay = QVBoxLayout(self)
         similar = member.kind == "similar"
-        if similar:
-            text = "BEST SHOT" if keeper else f"similar shot · {member.score * 100:.0f}%"
-        else:
-            text = "KEEP" if keeper else ("exact copy" if member.kind == "exact"
-                                          else f"{member.edit} edit" if member.edit
-                                          else f"copy · {member.score * 100:.0f}% alike")
+        text = "BEST SHOT" if keeper and similar else "KEEP" if keeper else kind_words(member)
         badge = QLabel(text)
         badge.setStyleSheet("font-weight: bold; color: %s;" % ("#2f855a" if keeper else "#555"))
         lay.addWidget(badge)
@@ -64,11 +83,12 @@ class _Card(QFrame):
         where.setStyleSheet("color: palette(placeholder-text);")
         where.setToolTip(os.path.dirname(member.path))
         lay.addWidget(where)
-        text = [r.removeprefix("keep: ").removeprefix("edited copy: ")
+        text = [plain_reason(r).removeprefix("keep: ").removeprefix("edited copy: ")
                 .removeprefix("another shot of the same scene: ") for r in member.reasons]
+        text = [t[:1].upper() + t[1:] for t in text if t]
         reasons = QLabel("\n".join(text[:2]))
         reasons.setWordWrap(True)
-        reasons.setToolTip("\n".join(member.reasons))
+        reasons.setToolTip("\n".join(plain_reason(r) for r in member.reasons))
         small = reasons.font()
         small.setPixelSize(11)
         reasons.setFont(small)  # (a style sheet's size would not be in fontMetrics() yet)
@@ -80,7 +100,14 @@ class _Card(QFrame):
             self.setCursor(Qt.CursorShape.PointingHandCursor)
             self.setToolTip("Click to compare with the copy to keep")
             self._compare = lambda: view.compare(group, member.path)
+        self.mark = None
         if not keeper and not similar:
+            self.mark = QCheckBox("Move to trash")
+            self.mark.setToolTip("Marked copies go to the trash with Delete or “Move marked to "
+                                 "trash” (Space marks or unmarks the copy shown)")
+            self.mark.setChecked(member.path in view.marked_in(group))
+            self.mark.toggled.connect(lambda on: view.set_marked(group, member.path, on))
+            lay.addWidget(self.mark)
             row = QHBoxLayout()
             keep = QPushButton("Keep this")
             keep.setToolTip("Keep this copy instead of the suggested one (remembered)")
@@ -122,6 +149,10 @@ class DuplicatesView(QWidget):
         self.similar: list = []  # similar shots: shown apart, never offered for the trash
         self.checking = False
         self.cards: list[_Card] = []
+        # each group's copies marked for the trash (by its keeper's path): the pre-selected
+        # ones until the user marks or unmarks one (Space, or the card's box)
+        self.marks: dict[str, set[str]] = {}
+        self.shown: str | None = None  # the copy compared with the keeper (Left, Right)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
@@ -133,8 +164,9 @@ class DuplicatesView(QWidget):
         bar.addWidget(self.summary, 1)
         self.refresh = QPushButton(icon("refresh"), "Look again")
         self.refresh.clicked.connect(lambda _=False: emit(self.refresh_requested))
-        self.trash_all = QPushButton(icon("trash"), "Move all other copies to trash…")
-        self.trash_all.setToolTip("Every copy but the one marked KEEP, in every group")
+        self.trash_all = QPushButton(icon("trash"), "Move all marked copies to trash…")
+        self.trash_all.setToolTip("Every copy marked “Move to trash”, in every group (never the "
+                                  "one marked KEEP, never a similar shot)")
         self.trash_all.clicked.connect(lambda _=False: self._trash(self.groups))
         bar.addWidget(self.refresh)
         bar.addWidget(self.trash_all)
@@ -150,8 +182,9 @@ class DuplicatesView(QWidget):
         head = QHBoxLayout()
         self.group_title = QLabel("")
         head.addWidget(self.group_title, 1)
-        self.trash_group = QPushButton(icon("trash"), "Move others to trash…")
-        self.trash_group.clicked.connect(lambda _=False: self._trash([self.current_group()]))
+        self.trash_group = QPushButton(icon("trash"), "Move marked to trash…")
+        self.trash_group.setToolTip("The copies marked “Move to trash” in this group (Delete)")
+        self.trash_group.clicked.connect(lambda _=False: self.trash_marked())
         head.addWidget(self.trash_group)
         rl.addLayout(head)
         self.cards_area = QScrollArea()
@@ -177,6 +210,84 @@ class DuplicatesView(QWidget):
         loader.ready.connect(self._on_thumb)
         self.progressed.connect(self.set_progress)
         self.set_groups([], searching=True)
+        self._keys()
+
+    # -- the keyboard review (gui/shortcuts.py: REVIEW) -------------------------------------
+    def _keys(self) -> None:
+        """The review's keys, anywhere in this view (Delete and Ctrl+Z are the window's
+        actions: Delete comes to ``trash_marked``)."""
+        z = self.compare_view
+        for key, slot in ((K.NEXT_GROUP, lambda: self.step_group(1)),
+                          (K.PREV_GROUP, lambda: self.step_group(-1)),
+                          (K.NEXT_MEMBER, lambda: self.step_member(1)),
+                          (K.PREV_MEMBER, lambda: self.step_member(-1)),
+                          (K.KEEP, self.keep_shown), (K.MARK, self.toggle_shown),
+                          (K.NOT_COPY, self.not_copy_shown),
+                          (K.ZOOM_IN, lambda: z.zoom(1.25)), (K.ZOOM_OUT, lambda: z.zoom(0.8)),
+                          (K.ZOOM_FIT, z.fit), (K.ZOOM_100, z.actual_size)):
+            for seq in key.sequences():
+                sc = QShortcut(seq, self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                sc.activated.connect(slot)
+
+    def _group_rows(self) -> list[int]:
+        return [r for r in range(self.list.count()) if self._row_group(r) is not None]
+
+    def step_group(self, step: int) -> None:
+        """Down/Up: the next or previous group (copies, then similar shots)."""
+        rows = self._group_rows()
+        if not rows:
+            return
+        row = self.list.currentRow()
+        later = [r for r in rows if (r > row if step > 0 else r < row)]
+        if later:
+            self.list.setCurrentRow(later[0] if step > 0 else later[-1])
+
+    def step_member(self, step: int) -> None:
+        """Right/Left: the next or previous photo of the group, compared with the keeper."""
+        g = self.current_group()
+        if g is None or not g.others:
+            return
+        paths = [m.path for m in g.others]
+        i = paths.index(self.shown) if self.shown in paths else -1
+        self.compare(g, paths[max(0, min(len(paths) - 1, i + step))])
+
+    def marked_in(self, group) -> set[str]:
+        if group is None or group in self.similar:
+            return set()
+        return self.marks.setdefault(group.keep, {m.path for m in group.preselected})
+
+    def set_marked(self, group, path: str, on: bool) -> None:
+        marks = self.marked_in(group)
+        (marks.add if on else marks.discard)(path)
+        for card in self.cards:
+            if card.path == path and card.mark is not None and card.mark.isChecked() != on:
+                card.mark.setChecked(on)
+        if group is self.current_group():
+            self.trash_group.setEnabled(bool(marks))
+        self.trash_all.setEnabled(any(self.marked_in(g) for g in self.groups))
+        self._summarise(False)
+
+    def toggle_shown(self) -> None:
+        """Space: mark or unmark the copy shown for the trash."""
+        g = self.current_group()
+        if g is not None and g not in self.similar and self.shown:
+            self.set_marked(g, self.shown, self.shown not in self.marked_in(g))
+
+    def keep_shown(self) -> None:
+        """K: keep the photo shown instead of the suggested one (remembered)."""
+        g = self.current_group()
+        if g is not None and g not in self.similar and self.shown:
+            emit(self.keep_requested, self.shown)
+
+    def not_copy_shown(self) -> None:
+        """N: the photo shown is not a copy of the keeper: never group them again."""
+        g = self.current_group()
+        if g is not None and g not in self.similar and self.shown:
+            emit(self.not_duplicates_requested, g.keep, self.shown)
+
+    def trash_marked(self) -> None:
+        """Delete, or "Move marked to trash…": the marked copies of the group shown."""
+        self._trash([self.current_group()])
 
     def _add_group_item(self, g, similar: bool) -> None:
         """One row of the list: the kept photo's thumbnail, name and what is with it (counts
@@ -215,14 +326,14 @@ class DuplicatesView(QWidget):
         self._summarise(False)
 
     def _summarise(self, searching: bool) -> None:
-        copies = sum(len(g.preselected) for g in self.groups)
+        copies = sum(len(self.marked_in(g)) for g in self.groups)
         if searching:
             text = "Looking for duplicates…"
         elif not self.groups and not self.similar:
             text = "No duplicates found"
         else:
             text = (f"{plural(len(self.groups), 'photo')} with copies"
-                    f" · {plural(copies, 'copy', 'copies')} can go")
+                    f" · {plural(copies, 'copy', 'copies')} marked for the trash")
             if self.similar:
                 text += f" · {plural(len(self.similar), 'set')} of similar shots"
         if self.checking and not searching:
@@ -234,7 +345,9 @@ class DuplicatesView(QWidget):
         self.groups = list(groups)
         if searching:
             self.similar = []
-        copies = sum(len(g.preselected) for g in self.groups)
+        live = {g.keep: {m.path for m in g.members} for g in self.groups}
+        self.marks = {k: v & live[k] for k, v in self.marks.items() if k in live}
+        copies = sum(len(self.marked_in(g)) for g in self.groups)
         self._summarise(searching)
         self.trash_all.setEnabled(copies > 0)
         shown = bool(self.groups or self.similar)
@@ -280,7 +393,7 @@ class DuplicatesView(QWidget):
         if g is None:
             return
         similar = g in self.similar
-        self.trash_group.setEnabled(not similar and bool(g.preselected))
+        self.trash_group.setEnabled(not similar and bool(self.marked_in(g)))
         if similar:
             self.group_title.setText(f"<b>{len(g.members)} similar shots</b> (not copies) — best "
                                      f"shot <b>{os.path.basename(g.keep)}</b>")
@@ -297,17 +410,19 @@ class DuplicatesView(QWidget):
             self.cards.append(card)
         h.addStretch()
         self.cards_area.setWidget(holder)
+        self.shown = None
         if g.others:
             self.compare(g, g.others[0].path)
 
     def compare(self, group, path: str) -> None:
         member = next(m for m in group.members if m.path == path)
+        self.shown = path
         for card in self.cards:
             card.setProperty("comparing", card.path == path)
             card.setStyleSheet(card.styleSheet())  # re-polish: the property changed
         self.compare_view.show_pair(group.keep, path, (
             f"KEEP: {os.path.basename(group.keep)}",
-            f"{os.path.basename(path)} ({member.kind}, {member.score * 100:.0f}% alike)"))
+            f"{os.path.basename(path)} ({kind_words(member)})"))
 
     def _on_thumb(self, path: str) -> None:
         for card in self.cards:
@@ -322,6 +437,7 @@ class DuplicatesView(QWidget):
 
     def _trash(self, groups: list) -> None:
         groups = [g for g in groups if g is not None and g not in self.similar]
-        paths = [m.path for g in groups for m in g.preselected]  # never a deliberate edit
+        # the marked copies: the pre-selected (never a deliberate edit) unless the user said
+        paths = [m.path for g in groups for m in g.others if m.path in self.marked_in(g)]
         if paths:
             emit(self.trash_requested, paths, groups)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
@@ -94,3 +96,64 @@ class DemoBanner(QFrame):
         remove.clicked.connect(self.remove_requested)
         lay.addWidget(add)
         lay.addWidget(remove)
+
+
+class ModelBanner(QFrame):
+    """Shown over every view while there is no model: what happened (photos are listed but
+    cannot be indexed or searched) and what to do, with the button that does it."""
+
+    build_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("modelBanner")
+        self.setStyleSheet("#modelBanner { background: #fdecea; border: 1px solid #d08770;"
+                           " border-radius: 6px; } #modelBanner QLabel { color: #5c1f13; }")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 8, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        lay.addWidget(self.label, 1)
+        self.button = QPushButton("Build the model")
+        self.button.setToolTip("Make photofinder's model on this computer, once (no network: "
+                               "its weights come with the app's export extra)")
+        self.button.clicked.connect(lambda _=False: self._build())
+        lay.addWidget(self.button)
+        self.building = False
+        self.hide()
+
+    def set_missing(self, why: str = "") -> None:
+        """No model: say so (``why``: the library's reason when it is not simply unbuilt)."""
+        if self.building:
+            return
+        text = ("<b>The model is not built yet</b>, so photos are listed but not indexed, "
+                "and Find similar and Duplicates wait. It is built once, on this computer, "
+                "in a minute or two.")
+        if why and "not built" not in why:
+            text = f"<b>The model cannot be used:</b> {html.escape(why)}"
+        self.label.setText(text)
+        self.button.setText("Build the model")
+        self.button.setEnabled(True)
+        self.show()
+
+    def _build(self) -> None:
+        self.building = True
+        self.button.setEnabled(False)
+        self.label.setText("<b>Building the model…</b> this takes a minute or two; the photos "
+                           "are indexed as soon as it is ready.")
+        emit(self.build_requested)
+
+    def set_step(self, step: str) -> None:
+        self.label.setText(f"<b>Building the model…</b> {html.escape(step)}")
+
+    def set_failed(self, message: str) -> None:
+        self.building = False
+        self.label.setText(f"<b>The model could not be built:</b> {html.escape(message)}")
+        self.button.setText("Try again")
+        self.button.setEnabled(True)
+        self.show()
+
+    def set_built(self) -> None:
+        self.building = False
+        self.hide()

@@ -66,9 +66,9 @@ class ThumbDelegate(QStyledItemDelegate):
         if state in ("pending", "failed"):
             self._badge(p, box, "not indexed yet" if state == "pending" else "failed",
                         QColor("#d08770") if state == "failed" else QColor(0, 0, 0, 150), left=True)
-        score = value(index, ScoreRole)
-        if score is not None:
-            self._badge(p, box, f"{score * 100:.0f}%", _score_colour(score))
+        percent = value(index, ScoreRole)  # calibrated: the chance of the same place/object
+        if percent is not None:
+            self._badge(p, box, f"{percent}%", SCORE_COLOUR)
         fm = option.fontMetrics
         line = fm.height()
         name_rect = QRect(r.x() + 4, box.bottom() + 6, r.width() - 8, line)
@@ -102,12 +102,9 @@ class ThumbDelegate(QStyledItemDelegate):
         p.setFont(QFont())
 
 
-def _score_colour(score: float) -> QColor:
-    if score >= 0.9:
-        return QColor("#2f855a")
-    if score >= 0.75:
-        return QColor("#5e81ac")
-    return QColor("#6b7280")
+# one colour for every score: the number says how likely (a colour per band said nothing more
+# and needed a legend)
+SCORE_COLOUR = QColor(0, 0, 0, 150)
 
 
 class PhotoGrid(QListView):

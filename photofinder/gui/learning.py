@@ -123,7 +123,8 @@ def _finished(w) -> None:
 
 
 def _open_grid(w, paths: list[str]) -> None:
-    w.results.set_results(paths[0], [Match(p, 1.0, -1) for p in paths], outside=False)
+    w.results.set_results(paths[0], [Match(p, 1.0, -1) for p in paths], outside=False,
+                          scored=False)  # chosen, not found: no score, no slider
     w.results.title.setText(f"{len(paths)} photos chosen on the map")
     w.results.query = None  # not a search: no marks to give
     w.show_view(w.results)

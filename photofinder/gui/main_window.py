@@ -4,18 +4,19 @@ errors panels, the status bar; wires user actions to the two workers and their a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QMainWindow, QMenu,
-                               QMessageBox, QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QMainWindow,
+                               QMenu, QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from photofinder import demo
 from photofinder.gui import file_actions, learning
 from photofinder.gui.cleanup import Cleanup
 from photofinder.gui.duplicates_view import DuplicatesView
-from photofinder.gui.empty_state import EmptyState
+from photofinder.gui.empty_state import EmptyState, ModelBanner
 from photofinder.gui.help import GuideDialog, ShortcutsSheet
 from photofinder.gui.icons import icon
 from photofinder.gui.library_view import LibraryView
@@ -25,7 +26,7 @@ from photofinder.gui.preview import PreviewDialog
 from photofinder.gui import queries
 from photofinder.gui.queries import Failure
 from photofinder.gui.multi_search import similar_many
-from photofinder.library import folder_watcher
+from photofinder.library import Group, folder_watcher
 from photofinder.gui.results_view import ResultsView
 from photofinder.gui.status import IndexStatus
 from photofinder.gui.thumbnails import ThumbnailLoader
@@ -76,7 +77,17 @@ class MainWindow(QMainWindow):
         self.duplicates = DuplicatesView(self.loader)
         for w in (self.empty, self.library, self.results, self.duplicates):
             self.stack.addWidget(w)
-        self.setCentralWidget(self.stack)
+        self.model_banner = ModelBanner()  # over every view while there is no model
+        central = QWidget()
+        col = QVBoxLayout(central)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(8, 6, 8, 0)
+        banner_row.addWidget(self.model_banner)
+        col.addLayout(banner_row)
+        col.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.preview = PreviewDialog(self)
         self._build_panels()
         self._build_actions()
@@ -91,6 +102,11 @@ class MainWindow(QMainWindow):
         self.indexer.checked.connect(self._on_duplicates_checked)
         self.indexer.busy.connect(lambda m: self.statusBar().showMessage(m, 15000))
         self.indexer.failed.connect(self._show_failure)
+        self.indexer.needs_model.connect(self._on_needs_model)
+        self.indexer.building.connect(self.model_banner.set_step)
+        self.indexer.built.connect(self._on_model_built)
+        self.model_banner.build_requested.connect(
+            lambda: self.indexer.submit(self.indexer.do_build_model))
         self.query.answered.connect(self._on_answer)
         self.query.failed.connect(self._show_failure)
         self._status_timer = QTimer(self, singleShot=True, interval=500)
@@ -131,6 +147,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.errors_dock], [170], Qt.Orientation.Vertical)
         self.errors_dock.hide()
         self.index_status = IndexStatus()
+        self.statusBar().addPermanentWidget(self.cleanup.note)  # "3 files moved… · Undo"
         self.statusBar().addPermanentWidget(self.index_status, 1)
         self.index_status.pause_toggled.connect(self._on_pause)
         self.index_status.errors_clicked.connect(lambda: self.errors_dock.show())
@@ -192,10 +209,10 @@ class MainWindow(QMainWindow):
             if isinstance(result, Failure):
                 self.duplicates.set_error(result.message)
             else:
-                self.duplicates.set_findings(result)
+                self.duplicates.set_findings(self._without_demo(result))
         elif job is queries.stored_duplicates:
             if result is not None and not isinstance(result, Failure) and self.duplicates.checking:
-                self.duplicates.set_findings(result, checking=True)
+                self.duplicates.set_findings(self._without_demo(result), checking=True)
         elif job is queries.warm and isinstance(result, Failure):
             self.statusBar().showMessage(result.message, 20000)
 
@@ -210,6 +227,11 @@ class MainWindow(QMainWindow):
         self.errors_panel.set_errors(status["errors"])
         c = status["photos"]
         self.index_status.set_summary(c["indexed"], c["pending"], len(status["errors"]))
+        if status.get("model") in ("not built", "unavailable"):
+            self.model_banner.set_missing(status.get("provider", "")
+                                          if status.get("model") == "unavailable" else "")
+        elif not self.model_banner.building:
+            self.model_banner.set_built()
         only_demo = bool(self.folders) and all(demo.is_demo_folder(f["path"]) for f in self.folders)
         self.library.banner.setVisible(only_demo)
         if first:
@@ -229,12 +251,61 @@ class MainWindow(QMainWindow):
 
     _adding = False
 
+    # -- the demo photos beside the user's own --------------------------------------------
+    def _demo_roots(self) -> list[str]:
+        """The demo folders, while the library also holds the user's own folders (then the
+        demo photos stay out of their duplicates and their Find similar)."""
+        folders = [f["path"] for f in self.folders or []]
+        demo_roots = [p for p in folders if demo.is_demo_folder(p)]
+        return demo_roots if len(demo_roots) < len(folders) else []
+
+    def _in_demo(self, path: str, roots: list[str]) -> bool:
+        return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+    def _without_demo(self, found):
+        """Duplicates less the demo photos: a group kept by one of them is not the user's to
+        clean; one kept by the user's photo loses its demo members (and goes if it has no
+        copy left)."""
+        roots = self._demo_roots()
+        if not roots:
+            return found
+
+        def mine(groups):
+            out = []
+            for g in groups:
+                if self._in_demo(g.keep, roots):
+                    continue
+                members = [m for m in g.members if not self._in_demo(m.path, roots)]
+                if len(members) == len(g.members):
+                    out.append(g)
+                elif len(members) > 1:
+                    out.append(Group(g.keep, members))
+            return out
+
+        return dataclasses.replace(found, groups=mine(found.groups),
+                                   similar_shots=mine(found.similar_shots))
+
+    def _offer_demo_removal(self) -> None:
+        """The user added a folder of their own: the demo photos may go now."""
+        if not any(demo.is_demo_folder(f["path"]) for f in self.folders or []):
+            return
+        ok = QMessageBox.question(
+            self, "Remove the demo photos?",
+            "Your own photos are being added. Remove the demo photos from the library?\n\n"
+            "Until you do, they stay out of your duplicates and your Find similar results; "
+            "Remove demo (in the Folders panel) takes them out later.")
+        if ok == QMessageBox.StandardButton.Yes:
+            self.remove_demo()
+
     def _on_similar(self, token, result) -> None:
         if token != self._search_token:
             return  # an older search; a newer one is on its way
         if isinstance(result, Failure):
             self.results.set_error(self._search_query, result.message)
             return
+        roots = self._demo_roots()
+        if roots and not self._in_demo(result.query, roots):
+            result.matches = [m for m in result.matches if not self._in_demo(m.path, roots)]
         self.results.set_results(result.query, result.matches, result.outside, result.seconds,
                                  getattr(result, "region", None))
         if len(getattr(result, "queries", ())) > 1:  # several photos at once (search_many)
@@ -342,8 +413,13 @@ class MainWindow(QMainWindow):
             self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
 
     def trash_selected(self) -> None:
-        if self.stack.currentWidget() in (self.library, self.results):
-            self.cleanup.ask_trash(self.current_grid().selected_paths())
+        """Delete: in a grid, the selected photos go (as in a file manager, undoable); in the
+        duplicates review, the copies marked in the group shown."""
+        here = self.stack.currentWidget()
+        if here in (self.library, self.results):
+            self.cleanup.trash_photos(self.current_grid().selected_paths())
+        elif here is self.duplicates:
+            self.duplicates.trash_marked()
 
     def _on_trashed(self, paths: list) -> None:
         self.results.model.remove_paths(set(paths))
@@ -364,7 +440,7 @@ class MainWindow(QMainWindow):
         m.addAction(icon("open-external"), "Open with default app",
                     lambda: file_actions.open_external(path))
         m.addSeparator()
-        m.addAction(icon("trash"), "Move to trash…", self.trash_selected)
+        m.addAction(icon("trash"), "Move to trash", self.trash_selected)
         learning.add_result_marks(self, m, path)
         self.context_menu = m  # tests drive it
         m.popup(pos)
@@ -379,6 +455,8 @@ class MainWindow(QMainWindow):
         self._adding = True
         self.stack.setCurrentWidget(self.library)
         self.indexer.submit(self.indexer.do_add_folder, os.path.abspath(path))
+        if not demo.is_demo_folder(path):
+            self._offer_demo_removal()
 
     def add_demo(self) -> None:
         self._adding = True
@@ -445,7 +523,19 @@ class MainWindow(QMainWindow):
         (self.indexer.pause if paused else self.indexer.resume)()
 
     def _show_failure(self, message: str) -> None:
+        if self.model_banner.building:  # the build failed: the banner says why, and Try again
+            self.model_banner.set_failed(message)
         self.statusBar().showMessage(message, 20000)
+
+    def _on_needs_model(self, why: str) -> None:
+        """Photos wait to be indexed and there is no model: the banner says what to do."""
+        self.model_banner.set_missing(why)
+        self._ask(queries.status)
+
+    def _on_model_built(self, message: str) -> None:
+        self.model_banner.set_built()
+        self.statusBar().showMessage(message + "; indexing the photos.", 15000)
+        self._ask(queries.status)
 
     def _restart_watcher(self) -> None:
         if not self.watch_enabled:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
 from photofinder.gui.queries import PhotoTable
 from photofinder.gui.thumbnails import ThumbnailLoader
-from photofinder.library import Match
+from photofinder.library import Match, similarity_percent
 from photofinder.gui.signals import emit
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -130,12 +130,15 @@ class LibraryModel(_ThumbModel):
 
 
 class ResultsModel(_ThumbModel):
-    """A search's matches, best first, showing those at or above ``threshold``."""
+    """A search's matches, best first, showing those at or above ``threshold`` (a fraction
+    of the calibrated scale: the chance of the same place or object; library's
+    ``similarity_percent``). ``scored`` False: photos without a score (the map's choice)."""
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(loader, parent)
         self.matches: list[Match] = []
         self.threshold = 0.0
+        self.scored = True
         self._shown: list[Match] = []
 
     def rowCount(self, parent=QModelIndex()) -> int:
@@ -153,16 +156,20 @@ class ResultsModel(_ThumbModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             said = {"similar": "\nyou marked it similar",
                     "not_similar": "\nyou marked it not similar"}.get(m.mark, "")
-            return f"{m.path}\nsimilarity {m.score:.3f}{said}"
+            if not self.scored:
+                return m.path
+            return (f"{m.path}\n{similarity_percent(m.score)}% likely the same place or "
+                    f"object{said}")
         if role == PathRole:
             return m.path
         if role == ScoreRole:
-            return m.score
+            return similarity_percent(m.score) if self.scored else None
         return self._thumb(m.path, role)
 
-    def set_matches(self, matches: list[Match]) -> None:
+    def set_matches(self, matches: list[Match], scored: bool = True) -> None:
         # the user's marks first ("similar") and last ("not similar"), then by score
         first_last = {"similar": -1, "not_similar": 1}
+        self.scored = scored
         self.matches = sorted(matches, key=lambda m: (first_last.get(m.mark, 0), -m.score))
         self._refresh()
 
@@ -173,7 +180,8 @@ class ResultsModel(_ThumbModel):
 
     def _refresh(self) -> None:
         self.beginResetModel()
-        self._shown = [m for m in self.matches if m.score >= self.threshold]
+        self._shown = [m for m in self.matches if not self.scored
+                       or similarity_percent(m.score) >= round(self.threshold * 100)]
         self._index_paths()
         self.endResetModel()
 

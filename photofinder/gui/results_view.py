@@ -15,7 +15,7 @@ from photofinder.gui.models import ResultsModel
 from photofinder.gui.thumbnails import ThumbnailLoader
 from photofinder.gui.widgets import ElidedLabel
 
-DEFAULT_THRESHOLD = 50  # percent
+DEFAULT_THRESHOLD = 10  # percent: hide only the photos very unlikely to show the same thing
 
 
 class ResultsView(QWidget):
@@ -57,12 +57,14 @@ class ResultsView(QWidget):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         h.addLayout(titles, 1)
-        h.addWidget(QLabel("Similarity at least"))
+        self.slider_caption = QLabel("Similarity at least")
+        h.addWidget(self.slider_caption)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(DEFAULT_THRESHOLD)
         self.slider.setFixedWidth(200)
-        self.slider.setToolTip("Hide matches below this similarity")
+        self.slider.setToolTip("Hide the photos less likely than this to show the same place "
+                               "or object (90% = about 9 in 10 such photos do)")
         self.slider.valueChanged.connect(self._on_slider)
         h.addWidget(self.slider)
         self.slider_label = QLabel(f"{DEFAULT_THRESHOLD}%")
@@ -91,12 +93,16 @@ class ResultsView(QWidget):
         self._update_thumb()
 
     def set_results(self, query: str, matches, outside: bool, seconds: float = 0.0,
-                    region=None) -> None:
+                    region=None, scored: bool = True) -> None:
+        """``scored`` False: photos shown together without a score (the map's choice): no
+        percentages, no slider."""
         self.query = query
         self.title.setText(self._title(query, region))
         self.title.setToolTip(query)
         self.outside = outside
-        self.model.set_matches(matches)
+        for w in (self.slider_caption, self.slider, self.slider_label):
+            w.setVisible(scored)
+        self.model.set_matches(matches, scored)
         self._update_thumb()
         self._update_counts()
         if self.model.rowCount():
@@ -123,6 +129,8 @@ class ResultsView(QWidget):
             text = message
         elif total == 0:
             text = "No photos in the library to compare with yet."
+        elif not self.model.scored:
+            text = f"{total} photo{'s' if total != 1 else ''}"
         else:
             text = f"{shown} of the {total} closest photos at {self.slider.value()}% or more{where}"
         self.subtitle.setText(text)

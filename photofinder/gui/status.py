@@ -57,12 +57,15 @@ class IndexStatus(QWidget):
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
-        busy = phase in ("scanning", "indexing", "paused", "duplicates")
+        busy = phase in ("scanning", "indexing", "paused", "duplicates", "building")
         self.bar.setVisible(busy)
         self.pause.setVisible(phase in ("indexing", "paused"))
         if phase == "scanning":
             self.bar.setRange(0, 0)
             self.label.setText("Looking for new and changed photos…")
+        elif phase == "building":
+            self.bar.setRange(0, 0)
+            self.label.setText("Building the model…")
         elif phase == "duplicates":
             self.bar.setRange(0, 0)
             self.label.setText("Checking the new photos for duplicates…")

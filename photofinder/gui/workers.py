@@ -26,7 +26,8 @@ from photofinder import demo
 from photofinder.errors import PhotofinderError
 from photofinder.gui import queries
 from photofinder.gui.signals import emit
-from photofinder.library import FolderInfo, Library, LibraryBusy, LibraryError, load_model
+from photofinder.library import (FolderInfo, Library, LibraryBusy, LibraryError, build_model,
+                                 load_model)
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,9 @@ class IndexWorker(_QueueThread):
     indexed = Signal()  # a batch of vectors was committed: searches see more
     busy = Signal(str)  # another process holds the write lock
     cleaned = Signal(str, object)  # "trash" TrashReport | "undo" [paths] | "keep"/"not_dup" None
+    needs_model = Signal(str)  # photos wait to be indexed: there is no model (why)
+    building = Signal(str)  # "Build the model": a step of it
+    built = Signal(str)  # the model is built (its description); indexing goes on
 
     def __init__(self, library_path: str, provider: str | None = None, parent=None):
         super().__init__(parent)
@@ -136,10 +140,21 @@ class IndexWorker(_QueueThread):
     # -- the thread -----------------------------------------------------------------------
     def _library(self) -> Library:
         if self._lib is None:
-            emb = shared_embedder(self.provider)
+            try:
+                emb = shared_embedder(self.provider)
+            except LibraryError:  # no model yet: folders are added and listed, not indexed
+                emb = None
             with _open_lock:
-                self._lib = Library(self.library_path, embedder=emb)
+                self._lib = Library(self.library_path, embedder=emb, provider=self.provider)
         return self._lib
+
+    def _model_missing(self) -> str | None:
+        """Why photos cannot be indexed now (no model built, or one that cannot run)."""
+        try:
+            shared_embedder(self.provider)
+            return None
+        except LibraryError as e:
+            return str(e)
 
     def _close(self) -> None:
         if self._lib is not None:
@@ -190,6 +205,21 @@ class IndexWorker(_QueueThread):
             demo.remove(path)
         emit(self.changed)
 
+    def do_build_model(self) -> None:
+        """Build the model (torch exports it once); then index what waits."""
+        emit(self.phase, "building")
+        manifest = build_model(progress=lambda m: emit(self.building, m))
+        with _embedder_lock:
+            _embedders.pop(self.provider, None)
+        self._close()  # the next Library takes the new model
+        emit(self.built, f"The model is built ({manifest.get('name', 'the model')})")
+        self.do_update()
+
+    def do_trash_photos(self, paths: list[str]) -> None:
+        report = self._library().trash_photos(paths)
+        emit(self.cleaned, "trash", report)
+        emit(self.changed)
+
     def do_trash(self, paths: list[str], groups=None) -> None:
         lib = self._library()
         report = lib.trash(paths, groups if groups is not None else lib.find_duplicates().groups)
@@ -221,6 +251,10 @@ class IndexWorker(_QueueThread):
             emit(self.changed)
         if not lib.counts()["pending"]:
             return  # nothing to embed: do not load the writer's copy of the index
+        missing = self._model_missing()
+        if missing:
+            emit(self.needs_model, missing)
+            return
         emit(self.phase, "paused" if self._paused else "indexing")
         self._last_emit = 0.0
         final = lib.index_pending(self._on_progress)

@@ -53,7 +53,7 @@ def test_duplicates_view_groups_copies_and_trashes_with_undo(make_window, wait_i
     d.trash_group.click()
     qtbot.waitUntil(lambda: not any(os.path.exists(p) for p in others), timeout=30_000)
     assert os.path.exists(group.keep)
-    assert "Move these 2 photos to the system trash?" in answers[0]
+    assert "Move these 2 copies to the system trash?" in answers[0]
     trash = tmp_path / "xdg" / "Trash" / "files"
     assert len(list(trash.iterdir())) == 2
     qtbot.waitUntil(lambda: d.groups == [] and "No duplicates" in d.summary.text(),
@@ -63,22 +63,42 @@ def test_duplicates_view_groups_copies_and_trashes_with_undo(make_window, wait_i
     qtbot.waitUntil(lambda: len(d.groups) == 1, timeout=60_000)
 
 
-def test_delete_key_never_trashes_the_last_copy(make_window, wait_indexed, qtbot, copies,
-                                                answers):
+def test_delete_trashes_a_single_photo_and_undo_puts_it_back(make_window, wait_indexed, qtbot,
+                                                              copies, answers, tmp_path):
+    """A photo in no duplicate group, trashed by hand (Delete): it goes, as in a file manager,
+    with no question and no refusal after; it is journaled, the status bar says "1 file moved
+    to the trash · Undo", and its Undo link puts the same bytes back (indexed again)."""
     w = make_window()
     w.add_folder(str(copies))
     wait_indexed(w, 4)
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
     grid = w.library.grid
-    qtbot.waitUntil(lambda: grid.model().row_of(str(copies / "camera.jpg")) >= 0, timeout=10_000)
+    camera = str(copies / "camera.jpg")
+    data = open(camera, "rb").read()
+    qtbot.waitUntil(lambda: grid.model().row_of(camera) >= 0, timeout=10_000)
     grid.setFocus()
-    grid.setCurrentIndex(grid.model().index(grid.model().row_of(str(copies / "camera.jpg"))))
+    grid.setCurrentIndex(grid.model().index(grid.model().row_of(camera)))
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
-    qtbot.waitUntil(lambda: len(answers) == 2, timeout=30_000)  # the question, then "Kept"
-    assert "camera.jpg" in answers[0]
-    assert "camera.jpg" in answers[1] and "never the last copy" in answers[1]
-    assert (copies / "camera.jpg").exists()
+    qtbot.waitUntil(lambda: not os.path.exists(camera), timeout=30_000)
+    note = w.cleanup.note
+    qtbot.waitUntil(lambda: note.plain == "1 file moved to the trash · Undo", timeout=10_000)
+    assert note.isVisible() and 'href="undo"' in note.text()
+    assert answers == []  # never asked, never refused
+    trash = tmp_path / "xdg" / "Trash" / "files"
+    assert [p.name for p in trash.iterdir()] == ["camera.jpg"]
+    qtbot.waitUntil(lambda: grid.model().row_of(camera) < 0, timeout=30_000)
+    from photofinder.library import Library
+
+    with Library(w.library_path) as lib:  # journaled: the catalogue's own undo knows it
+        assert lib.catalog.journal.last_batch() is not None
+    note.linkActivated.emit("undo")  # the status bar's Undo link
+    qtbot.waitUntil(lambda: os.path.exists(camera), timeout=30_000)
+    assert open(camera, "rb").read() == data
+    qtbot.waitUntil(lambda: note.plain == "1 file put back", timeout=10_000)
+    qtbot.waitUntil(lambda: grid.model().row_of(camera) >= 0, timeout=30_000)
+    wait_indexed(w, 4)
+    assert answers == []
 
 
 def test_undo_says_which_photos_could_not_be_put_back(make_window, wait_indexed, qtbot, copies,

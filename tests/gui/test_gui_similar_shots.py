@@ -39,6 +39,24 @@ def test_similar_shots_apart_and_stored_results_at_once(make_window, wait_indexe
     assert not d.trash_group.isEnabled()
     assert all(c.objectName() in ("keeper", "copy") for c in d.cards)
     assert "similar shots" in d.group_title.text()
+    # one scale: no card shows a raw "looks alike 0.89", no badge a % beside its words (a
+    # copy is a copy, a similar shot is not); the compare header neither
+    from PySide6.QtWidgets import QLabel
+
+    def cards_say():
+        labels = [c.findChildren(QLabel) for c in d.cards]
+        return ([lab[0].text() for lab in labels],
+                [x.text() + " " + x.toolTip() for lab in labels for x in lab])
+
+    badges, said = cards_say()
+    assert "similar shot" in badges and not [b for b in badges if "%" in b]
+    assert not [t for t in said if "looks alike" in t]
+    d.list.setCurrentRow(0)
+    badges, said = cards_say()
+    assert badges[0] == "KEEP" and not [b for b in badges if "%" in b]
+    assert not [t for t in said if "looks alike" in t]
+    assert "%" not in " ".join(c.text() for c in d.compare_view.captions)
+    d.list.setCurrentRow(row)
     # open again: the stored results are on screen before the check answers
     shown = []
     plain = d.set_findings
