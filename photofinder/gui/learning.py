@@ -49,8 +49,7 @@ def install(w) -> None:
     w.map_view.search_many.connect(w.search_many)
     w.map_view.check_duplicates.connect(lambda paths: _duplicates_among(w, paths))
     w.map_view.canvas.activated.connect(w.preview.show_path)
-    w.results_shown.connect(lambda _q: w.map_view.highlight(
-        [m.path for m in w.results.model.matches]))
+    w.results_shown.connect(lambda q: w.map_view.highlight(_shown_results(w), q))
     # new photos appear on the map as they are indexed (placed, not recomputed)
     w.indexer.indexed.connect(lambda: w.stack.currentWidget() is w.map_view
                               and w._map_timer.start())
@@ -97,18 +96,38 @@ def _compute_map(w) -> None:
     except Exception:
         emb = None
     worker = MapWorker(w.library_path, emb, w)
-    worker.progress.connect(lambda s, d, t: w.map_view.set_message(
-        f"Making the map of the library: {s} {d} of {t}…") if not w.map_view.count else None)
+    worker.progress.connect(lambda s, d, t: _map_progress(w, s, d, t))
+    w._map_seen = {}
     worker.done.connect(lambda m: _on_map(w, m))
     worker.failed.connect(lambda msg: (w.map_view.set_message(msg), _finished(w)))
     w._map_worker = worker
     worker.start()
 
 
+def _shown_results(w) -> list[str]:
+    """The results on screen (those the slider lets through): the ones ringed on the map."""
+    m = w.results.model
+    return [m.path_at(r) for r in range(m.rowCount())] if m.scored else []
+
+
+def _map_progress(w, stage: str, done: int, total: int) -> None:
+    """The map's progress, only forward: t-SNE counts its iterations again from 0 in its
+    second phase ("175 of 750" then "25 of 750"); a count that drops goes on from where it
+    was."""
+    if w.map_view.count:
+        return  # a map is on screen: it is being extended quietly
+    base, last = w._map_seen.get(stage, (0, 0))
+    if done < last:
+        base += last
+    w._map_seen[stage] = (base, done)
+    shown = min(total, base + done) if total else done
+    w.map_view.set_message(f"Making the map of the library: {stage} {shown} of {total}…")
+
+
 def _on_map(w, m) -> None:
     if len(m.paths) != w.map_view.count or not w.map_view.count:
         w.map_view.set_map(m)
-        w.map_view.highlight([x.path for x in w.results.model.matches])
+        w.map_view.highlight(_shown_results(w), w.results.query or "")
     _finished(w)
 
 

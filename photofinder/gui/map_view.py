@@ -1,7 +1,8 @@
 """The map of the library: every photo on a 2-D plane (similar photos close together), with
 zoom (wheel) and pan (middle or right drag, or Space + drag), a rubber-band selection (left
 drag) that can be opened as a grid, searched by, or checked for duplicates, and the results of
-the last "Find similar" ringed.
+the last "Find similar" ringed; a legend under it says what each frame means. Up to SNAP_MAX
+photos the layout is snapped to a grid (a linear assignment), so thumbnails never overlap.
 
 Level of detail keeps 10,000 photos at frame rate: far out, one ``drawPoints`` call per colour
 (a QPolygonF built once); close in, thumbnails only for the photos in the exposed rectangle
@@ -12,6 +13,7 @@ by ``MapWorker`` (its own reader Library, off the UI thread, with progress).
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 
 import numpy as np
@@ -29,6 +31,8 @@ THUMB_PX = 56        # a thumbnail's longer side on screen, when close enough to
 MAX_THUMBS = 400     # more photos than this in view: points
 POINT_PX = 4.0
 MARGIN = 60.0
+HIGHLIGHT = QColor(255, 150, 0)   # the last Find similar's results
+SELECTED = QColor(220, 40, 40)    # the photos chosen with the rubber band
 
 
 def _pen(colour: QColor, width: float) -> QPen:
@@ -38,6 +42,45 @@ def _pen(colour: QColor, width: float) -> QPen:
     pen.setCapStyle(Qt.PenCapStyle.SquareCap)
     pen.setCosmetic(True)
     return pen
+
+
+SNAP_MAX = 2500      # photos: the layout is snapped to a grid up to this many (assignment cost)
+
+
+def snap_to_grid(xy: np.ndarray) -> np.ndarray:
+    """The layout moved onto a square grid, one photo a cell, each photo to the cell nearest
+    its place overall (a linear assignment, scipy's): neighbours stay neighbours and, at the
+    overview's zoom, no two thumbnails overlap. Beyond SNAP_MAX photos, or without scipy
+    (it comes with the map's openTSNE), the layout as it is."""
+    n = len(xy)
+    if n < 2 or n > SNAP_MAX:
+        return xy
+    try:
+        from scipy.optimize import linear_sum_assignment
+        from scipy.spatial.distance import cdist
+    except ImportError:
+        return xy
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    span = np.maximum(hi - lo, 1e-6)
+    aspect = float(span[0] / span[1])
+    cols = max(1, int(np.ceil(np.sqrt(n * 1.15 * aspect))))
+    rows = max(1, int(np.ceil(n * 1.15 / cols)))
+    gx, gy = np.meshgrid((np.arange(cols) + 0.5) / cols, (np.arange(rows) + 0.5) / rows)
+    cells = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    unit = (xy - lo) / span
+    who, where = linear_sum_assignment(cdist(unit, cells, "sqeuclidean"))
+    out = np.empty_like(xy, dtype=np.float32)
+    step = float(max(span[0] / cols, span[1] / rows))  # one cell, in the map's units
+    out[who] = cells[where] * np.array([cols, rows]) * step + lo
+    return out
+
+
+def grid_step(xy: np.ndarray) -> float:
+    """The distance between neighbouring cells of a snapped layout (0: not a grid)."""
+    if len(xy) < 2:
+        return 0.0
+    d = np.diff(np.unique(np.round(xy[:, 0], 3)))
+    return float(d.min()) if len(d) else 0.0
 
 
 def _polygon(xy: np.ndarray) -> QPolygonF:
@@ -59,6 +102,7 @@ class MapLayer(QGraphicsItem):
         self._hi = QPolygonF()
         self._rect = QRectF(0, 0, 1, 1)
         self.drawn_thumbs = 0  # in the last paint (tests, benchmark)
+        self.step = 0.0  # a snapped layout's cell (0: free positions)
         self.max_thumbs = MAX_THUMBS
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
 
@@ -68,6 +112,7 @@ class MapLayer(QGraphicsItem):
         self.xy = np.asarray(xy, np.float32).reshape(-1, 2)
         self.selected = np.zeros(len(self.paths), bool)
         self.highlighted = np.zeros(len(self.paths), bool)
+        self.step = grid_step(self.xy)
         self._all = _polygon(self.xy)
         self._sel, self._hi = QPolygonF(), QPolygonF()
         self._index = {p: i for i, p in enumerate(self.paths)}
@@ -105,15 +150,19 @@ class MapLayer(QGraphicsItem):
         visible = np.flatnonzero(self.in_rect(exposed)) if len(self.xy) else np.zeros(0, int)
         px = 1.0 / scale  # one screen pixel in scene units
         if 0 < len(visible) <= self.max_thumbs:
-            # at most about twice the view's area in thumbnails (overdraw is what costs)
+            # at most about twice the view's area in thumbnails (overdraw is what costs); on a
+            # snapped layout, at most one cell (less a gap): never overlapping
             cap = float(np.sqrt(2.0 * exposed.width() * exposed.height() / len(visible)))
-            self._paint_thumbs(painter, visible, px, max(THUMB_PX * px, cap))
+            cap = max(THUMB_PX * px, cap)
+            if self.step > 0:
+                cap = min(cap, self.step * 0.9)
+            self._paint_thumbs(painter, visible, px, cap)
             return
         self.drawn_thumbs = 0
         painter.setPen(_pen(QColor(90, 140, 220), POINT_PX))
         painter.drawPoints(self._all)
-        for poly, colour, size in ((self._hi, QColor(255, 170, 0), POINT_PX * 2.5),
-                                   (self._sel, QColor(230, 60, 60), POINT_PX * 1.6)):
+        for poly, colour, size in ((self._hi, HIGHLIGHT, POINT_PX * 2.5),
+                                   (self._sel, SELECTED, POINT_PX * 2.0)):
             if poly.size():
                 painter.setPen(_pen(colour, size))
                 painter.drawPoints(poly)
@@ -122,7 +171,8 @@ class MapLayer(QGraphicsItem):
                       cap: float) -> None:
         # THUMB_PX on screen; closer in they grow with the zoom (up to the thumbnail's size
         # and ``cap``, in scene units)
-        side = min(max(THUMB_PX * px, 20.0), 256 * px, cap)
+        side = min(max(THUMB_PX * px, 20.0), 256 * px, cap) if self.step <= 0 else \
+            min(THUMB_PX * px * 2.5, 256 * px, cap)
         drawn = 0
         painter.setBrush(QBrush())
         marked = []
@@ -140,14 +190,17 @@ class MapLayer(QGraphicsItem):
                 painter.fillRect(target, QColor(128, 128, 128, 90))
             if self.highlighted[i] or self.selected[i]:
                 marked.append((i, target))
-        # rings on top: orange around a search's results, red on the selection
+        # on top: a search's results ringed (HIGHLIGHT), the selection tinted and framed
+        # (SELECTED); the legend under the map says which is which
         for i, target in marked:
-            if self.highlighted[i]:
-                painter.setPen(_pen(QColor(255, 150, 0), 4))
-                painter.drawRect(target.adjusted(-4 * px, -4 * px, 4 * px, 4 * px))
             if self.selected[i]:
-                painter.setPen(_pen(QColor(220, 40, 40), 2))
+                painter.fillRect(target, QColor(SELECTED.red(), SELECTED.green(),
+                                                SELECTED.blue(), 70))
+                painter.setPen(_pen(SELECTED, 3))
                 painter.drawRect(target)
+            if self.highlighted[i]:
+                painter.setPen(_pen(HIGHLIGHT, 3))
+                painter.drawRect(target.adjusted(-3 * px, -3 * px, 3 * px, 3 * px))
         self.drawn_thumbs = drawn
 
 
@@ -277,26 +330,48 @@ class MapView(QWidget):
         self.btn_fit.clicked.connect(self.canvas.fit)
         self.canvas.selection_changed.connect(self._on_selection)
         lay.addWidget(self.canvas, 1)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.legend.setContentsMargins(8, 4, 8, 6)
+        lay.addWidget(self.legend)
         self.count = 0
+        self.highlight_query = ""
+        self._legend()
+
+    def _legend(self) -> None:
+        """What the frames mean (only those on the map now), and how to move about."""
+        box = '<span style="color:{}; font-size:14px">&#9635;</span>'
+        parts = []
+        if self.canvas.layer.highlighted.any():
+            what = f" for {html.escape(self.highlight_query)}" if self.highlight_query else ""
+            parts.append(f"{box.format(HIGHLIGHT.name())} the results of Find similar{what}")
+        if self.canvas.layer.selected.any():
+            parts.append(f"{box.format(SELECTED.name())} selected")
+        hint = ("Drag to select · wheel to zoom · right-drag to pan · double-click to "
+                "preview")
+        self.legend.setText(" &nbsp; ".join(parts + [f'<span style="color:gray">{hint}</span>']))
 
     def set_map(self, m: LibraryMap) -> None:
         self.count = len(m.paths)
-        self.canvas.set_map(m.paths, m.xy)
+        self.canvas.set_map(m.paths, snap_to_grid(np.asarray(m.xy, np.float32)))
         self._on_selection([])
 
     def set_message(self, text: str) -> None:
         self.info.setText(text)
         self.info.setToolTip(text)
 
-    def highlight(self, paths) -> None:
+    def highlight(self, paths, query: str = "") -> None:
+        self.highlight_query = os.path.basename(query) if query else ""
         self.canvas.layer.set_highlighted(paths)
+        self._legend()
 
     def _on_selection(self, paths: list) -> None:
         for b in (self.btn_grid, self.btn_search, self.btn_dups):
             b.setEnabled(bool(paths))
-        hint = "Drag to select; wheel to zoom; right-drag to pan; double-click to preview."
-        self.set_message(f"{len(paths)} of {self.count} photos selected. {hint}" if paths
-                         else f"{self.count} photos, similar ones close together. {hint}")
+        self.set_message(f"{len(paths)} of {self.count} photos selected" if paths
+                         else f"{self.count} photos, similar ones close together")
+        self._legend()
 
     def _emit_selection(self, signal) -> None:
         paths = self.canvas.selected_paths()

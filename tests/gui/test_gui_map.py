@@ -5,6 +5,7 @@ results re-rank the query in the window. Real widgets, a real library, the real 
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -68,7 +69,9 @@ def test_map_renders_points_then_thumbnails_and_a_rubber_band_selects(map_view, 
     with qtbot.waitSignal(c.selection_changed, timeout=5000) as got:
         _drag(vp, a, b)
     rect = QRectF(c.mapToScene(a), c.mapToScene(b)).normalized()
-    inside = {p for p, (x, y) in zip(paths, xy) if rect.contains(QPointF(float(x), float(y)))}
+    placed = c.layer.xy  # the layout as shown (snapped to a grid)
+    inside = {p for p, (x, y) in zip(c.layer.paths, placed)
+              if rect.contains(QPointF(float(x), float(y)))}
     assert inside and set(got.args[0]) == inside == set(c.selected_paths())
     assert v.btn_grid.isEnabled() and f"{len(inside)} of {len(paths)}" in v.info.text()
     with qtbot.waitSignal(v.open_grid) as opened:
@@ -76,7 +79,7 @@ def test_map_renders_points_then_thumbnails_and_a_rubber_band_selects(map_view, 
     assert set(opened.args[0]) == inside
     # close in (fewer in view than max_thumbs): thumbnails are loaded and drawn
     c.zoom(6.0)
-    c.centerOn(QPointF(float(xy[0, 0]), float(xy[0, 1])))
+    c.centerOn(QPointF(float(placed[0, 0]), float(placed[0, 1])))
     qtbot.waitUntil(lambda: (c.viewport().repaint() or True) and c.layer.drawn_thumbs > 0,
                     timeout=30000)
 
@@ -96,7 +99,8 @@ def test_window_map_selection_search_and_marks(make_window, qtbot, photo_set, wa
     coffee = str(photo_set / "originals" / "coffee.jpg")
     i = c.layer.paths.index(coffee)
     x, y = c.layer.xy[i]
-    got = c.select_rect(QRectF(float(x) - 60, float(y) - 60, 120, 120))
+    r = 1.6 * c.layer.step  # the cells around it (the layout is snapped to a grid)
+    got = c.select_rect(QRectF(float(x) - r, float(y) - r, 2 * r, 2 * r))
     names = {os.path.basename(p) for p in got}
     assert "coffee.jpg" in names and len({n for n in names if n.startswith("coffee")}) >= 3
     # the selection sent to the duplicates check: the coffee copies, nothing from elsewhere
@@ -118,3 +122,42 @@ def test_window_map_selection_search_and_marks(make_window, qtbot, photo_set, wa
     qtbot.waitUntil(lambda: bool(w.results.model.matches)
                     and w.results.model.matches[0].path == low, timeout=60_000)
     assert w.results.model.matches[0].mark == "similar"
+
+
+def test_map_thumbnails_never_overlap_and_a_legend_says_what_frames_mean(map_view, qtbot):
+    """The layout is snapped to a grid (one photo a cell, neighbours kept): no two photos
+    closer than a cell, thumbnails drawn within their cell; the legend names each frame."""
+    v, paths, xy = map_view
+    c = v.canvas
+    crowded = xy.copy()
+    crowded[1] = crowded[0] + 0.5  # two photos on top of each other, as t-SNE puts copies
+    from photofinder.library import LibraryMap
+
+    v.set_map(LibraryMap(paths, crowded, "test"))
+    placed, step = c.layer.xy, c.layer.step
+    assert step > 0 and len(placed) == len(paths)
+    d = np.hypot(*(placed[:, None, :] - placed[None, :, :]).transpose(2, 0, 1))
+    assert d[~np.eye(len(paths), dtype=bool)].min() >= step * 0.999
+    # neighbours stay neighbours: the two that were on top of each other stay close
+    assert d[0, 1] <= 2.5 * step
+    # every thumbnail within its cell at the overview
+    c.layer.max_thumbs = len(paths)
+    qtbot.waitUntil(lambda: (c.viewport().repaint() or True) and c.layer.drawn_thumbs > 0,
+                    timeout=30000)
+    assert "Drag to select" in v.legend.text() and "Find similar" not in v.legend.text()
+    v.highlight(paths[:3], "/photos/coffee.jpg")
+    c.select_rect(QRectF(float(placed[0, 0]) - 1, float(placed[0, 1]) - 1, 2, 2))
+    text = v.legend.text()
+    assert "the results of Find similar for coffee.jpg" in text and "selected" in text
+    assert v.legend.sizePolicy().horizontalPolicy().name == "Ignored"  # never widens the window
+
+
+def test_map_progress_only_moves_forward(make_window):
+    """t-SNE counts again from 0 in its second phase: the message goes on from where it was."""
+    w = make_window()
+    w._map_seen = {}
+    said = []
+    for done in (0, 100, 175, 250, 25, 300):
+        learning._map_progress(w, "arranging the map", done, 750)
+        said.append(int(re.search(r"(\d+) of 750", w.map_view.info.text()).group(1)))
+    assert said == sorted(said) and said[-1] == 550
