@@ -85,14 +85,15 @@ class _Card(QFrame):
         lay.addWidget(where)
         text = [plain_reason(r).removeprefix("keep: ").removeprefix("edited copy: ")
                 .removeprefix("another shot of the same scene: ") for r in member.reasons]
-        text = [t[:1].upper() + t[1:] for t in text if t]
-        reasons = QLabel("\n".join(text[:2]))
+        # whole, one clause a line ("most real pixels: …", "not turned or mirrored …"): a
+        # reason cut off mid-sentence said less than none (issue 23: 4)
+        text = [c[:1].upper() + c[1:] for t in text[:2] for c in t.split("; ") if c]
+        reasons = QLabel("\n".join(text))
         reasons.setWordWrap(True)
         reasons.setToolTip("\n".join(plain_reason(r) for r in member.reasons))
         small = reasons.font()
         small.setPixelSize(11)
         reasons.setFont(small)  # (a style sheet's size would not be in fontMetrics() yet)
-        reasons.setMaximumHeight(reasons.fontMetrics().lineSpacing() * 3)  # whole lines only
         reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(reasons)
         lay.addStretch()

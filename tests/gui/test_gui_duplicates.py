@@ -48,6 +48,20 @@ def test_duplicates_view_groups_copies_and_trashes_with_undo(make_window, wait_i
     assert names == {"coffee.jpg", "coffee-resized.jpg", "coffee-recompressed.jpg"}
     assert d.cards[0].objectName() == "keeper" and d.cards[0].path == group.keep
     assert "Keeping" in d.group_title.text()
+    # the keeper's reason whole, one clause a line, never cut mid-sentence (issue 23: 4)
+    from PySide6.QtWidgets import QLabel
+
+    keep = next(m for m in group.members if m.path == group.keep)
+    clauses = keep.reasons[0].removeprefix("keep: ").split("; ")
+
+    def whole() -> bool:  # (the cards are made again when an answer comes: look each time)
+        why = next(lab for lab in d.cards[0].findChildren(QLabel)
+                   if lab.toolTip().startswith("keep: "))
+        return all(c[1:] in why.text() for c in clauses) and \
+            why.height() >= why.heightForWidth(why.width())
+
+    assert len(clauses) >= 2
+    qtbot.waitUntil(whole, timeout=5000)
     qtbot.waitUntil(lambda: not d.compare_view.views[1].item.pixmap().isNull(), timeout=10_000)
     others = [m.path for m in group.others]
     d.trash_group.click()
