@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self._watcher = None
         self._watched: list[str] | None = None
         self._history = []  # views to go back to, the last one last
+        self._tips = {}  # the tooltips of actions that wait for the model
         self.setWindowTitle("photofinder")
         self.setWindowIcon(icon("photofinder"))
         self.setAcceptDrops(True)
@@ -227,11 +228,13 @@ class MainWindow(QMainWindow):
         self.errors_panel.set_errors(status["errors"])
         c = status["photos"]
         self.index_status.set_summary(c["indexed"], c["pending"], len(status["errors"]))
-        if status.get("model") in ("not built", "unavailable"):
+        no_model = status.get("model") in ("not built", "unavailable")
+        if no_model:
             self.model_banner.set_missing(status.get("provider", "")
                                           if status.get("model") == "unavailable" else "")
         elif not self.model_banner.building:
             self.model_banner.set_built()
+        self._need_model(no_model)
         only_demo = bool(self.folders) and all(demo.is_demo_folder(f["path"]) for f in self.folders)
         self.library.banner.setVisible(only_demo)
         if first:
@@ -433,7 +436,10 @@ class MainWindow(QMainWindow):
 
     def show_context_menu(self, path: str, pos) -> None:
         m = QMenu(self)
-        m.addAction(icon("find-similar"), "Find similar", lambda: self.search(path))
+        similar = m.addAction(icon("find-similar"), "Find similar", lambda: self.search(path))
+        similar.setEnabled(self.act_similar.isEnabled())
+        similar.setToolTip(self.act_similar.toolTip())
+        m.setToolTipsVisible(True)
         m.addAction("Preview", lambda: self.preview.show_path(path))
         m.addSeparator()
         m.addAction(icon("folder"), "Show in folder", lambda: file_actions.show_in_folder(path))
@@ -526,6 +532,21 @@ class MainWindow(QMainWindow):
         if self.model_banner.building:  # the build failed: the banner says why, and Try again
             self.model_banner.set_failed(message)
         self.statusBar().showMessage(message, 20000)
+
+    _tips: dict[str, str] = {}
+
+    NEEDS_MODEL = "Build the model first (the banner at the top): it describes each photo"
+
+    def _need_model(self, missing: bool) -> None:
+        """Commands that cannot act without the model are disabled, the reason in their
+        tooltip (never asked and then refused)."""
+        for a in (self.act_similar, self.act_open, self.act_duplicates,
+                  getattr(self, "act_map", None)):
+            if a is None:
+                continue
+            tip = self._tips.setdefault(a.text(), a.toolTip())
+            a.setEnabled(not missing)
+            a.setToolTip(self.NEEDS_MODEL if missing else tip)
 
     def _on_needs_model(self, why: str) -> None:
         """Photos wait to be indexed and there is no model: the banner says what to do."""
