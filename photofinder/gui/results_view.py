@@ -57,12 +57,12 @@ class ResultsView(QWidget):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         h.addLayout(titles, 1)
-        self.slider_caption = QLabel("Similarity at least")
+        self.slider_caption = QLabel("At least")  # short: the title needs the room at 1024 px
         h.addWidget(self.slider_caption)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(DEFAULT_THRESHOLD)
-        self.slider.setFixedWidth(200)
+        self.slider.setFixedWidth(130)
         self.slider.setToolTip("Hide the photos less likely than this to show the same place "
                                "or object (90% = about 9 in 10 such photos do)")
         self.slider.valueChanged.connect(self._on_slider)
