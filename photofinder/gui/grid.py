@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPainterPath, QPal
 from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QLabel, QListView, QStyle,
                                QStyledItemDelegate)
 
-from photofinder.gui.models import PathRole, ScoreRole, StateRole, value
+from photofinder.gui.models import BadgeRole, PathRole, StateRole, value
 from photofinder.gui.signals import emit
 
 CELL = QSize(184, 224)
@@ -66,9 +66,9 @@ class ThumbDelegate(QStyledItemDelegate):
         if state in ("pending", "failed"):
             self._badge(p, box, "not indexed yet" if state == "pending" else "failed",
                         QColor("#d08770") if state == "failed" else QColor(0, 0, 0, 150), left=True)
-        percent = value(index, ScoreRole)  # calibrated: the chance of the same place/object
-        if percent is not None:
-            self._badge(p, box, f"{percent}%", SCORE_COLOUR)
+        badge = value(index, BadgeRole)  # "84%": the calibrated chance of the same place
+        if badge is not None:              # or object (a word search: its own score)
+            self._badge(p, box, badge, SCORE_COLOUR)
         fm = option.fontMetrics
         line = fm.height()
         name_rect = QRect(r.x() + 4, box.bottom() + 6, r.width() - 8, line)

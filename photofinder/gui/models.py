@@ -19,6 +19,7 @@ from photofinder.gui.signals import emit
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 StateRole = Qt.ItemDataRole.UserRole + 3  # "loading", "ok", "broken", "pending", "failed"
+BadgeRole = Qt.ItemDataRole.UserRole + 4  # a result's score as shown ("84%"), or None
 SORTS = ("date", "name", "folder")
 
 
@@ -132,14 +133,21 @@ class LibraryModel(_ThumbModel):
 class ResultsModel(_ThumbModel):
     """A search's matches, best first, showing those at or above ``threshold`` (a fraction
     of the calibrated scale: the chance of the same place or object; library's
-    ``similarity_percent``). ``scored`` False: photos without a score (the map's choice)."""
+    ``similarity_percent``). ``scale``: "similar" (that chance, in %), "words" (a word
+    search's own score, never a %; nothing hidden by the slider) or None (photos without a
+    score: the map's choice)."""
 
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(loader, parent)
         self.matches: list[Match] = []
         self.threshold = 0.0
-        self.scored = True
+        self.scale: str | None = "similar"
         self._shown: list[Match] = []
+
+    @property
+    def scored(self) -> bool:
+        """The slider means something: the calibrated similarity scale."""
+        return self.scale == "similar"
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._shown)
@@ -156,6 +164,8 @@ class ResultsModel(_ThumbModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             said = {"similar": "\nyou marked it similar",
                     "not_similar": "\nyou marked it not similar"}.get(m.mark, "")
+            if self.scale == "words":
+                return f"{m.path}\nmatches the words: {m.score:.2f} (1 is the best)"
             if not self.scored:
                 return m.path
             return (f"{m.path}\n{similarity_percent(m.score)}% likely the same place or "
@@ -163,13 +173,17 @@ class ResultsModel(_ThumbModel):
         if role == PathRole:
             return m.path
         if role == ScoreRole:
-            return similarity_percent(m.score) if self.scored else None
+            return similarity_percent(m.score) if self.scored else \
+                m.score if self.scale == "words" else None
+        if role == BadgeRole:
+            return f"{similarity_percent(m.score)}%" if self.scored else \
+                f"{m.score:.2f}" if self.scale == "words" else None
         return self._thumb(m.path, role)
 
-    def set_matches(self, matches: list[Match], scored: bool = True) -> None:
+    def set_matches(self, matches: list[Match], scale: str | None = "similar") -> None:
         # the user's marks first ("similar") and last ("not similar"), then by score
         first_last = {"similar": -1, "not_similar": 1}
-        self.scored = scored
+        self.scale = scale
         self.matches = sorted(matches, key=lambda m: (first_last.get(m.mark, 0), -m.score))
         self._refresh()
 

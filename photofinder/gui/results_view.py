@@ -93,16 +93,19 @@ class ResultsView(QWidget):
         self._update_thumb()
 
     def set_results(self, query: str, matches, outside: bool, seconds: float = 0.0,
-                    region=None, scored: bool = True) -> None:
+                    region=None, scored: bool = True, scale: str | None = None) -> None:
         """``scored`` False: photos shown together without a score (the map's choice): no
-        percentages, no slider."""
+        percentages, no slider. ``scale`` "words": a word search's results, each with its
+        own score (never a %), no slider."""
+        scale = scale or ("similar" if scored else None)
+        scored = scale == "similar"
         self.query = query
         self.title.setText(self._title(query, region))
         self.title.setToolTip(query)
         self.outside = outside
         for w in (self.slider_caption, self.slider, self.slider_label):
             w.setVisible(scored)
-        self.model.set_matches(matches, scored)
+        self.model.set_matches(matches, scale)
         self._update_thumb()
         self._update_counts()
         if self.model.rowCount():

@@ -10,8 +10,8 @@ import os
 
 from photofinder.assets import calibration_path
 from photofinder.gui import learning
-from photofinder.gui.models import ScoreRole, value
-from photofinder.library import similarity_percent
+from photofinder.gui.models import BadgeRole, ScoreRole, value
+from photofinder.library import Match, similarity_percent
 
 
 def test_the_shipped_calibration_was_checked_on_held_out_scenes():
@@ -36,8 +36,11 @@ def test_results_show_the_calibrated_scale_and_a_map_grid_none(
     by_name = {os.path.basename(x.path): x for x in m.matches}
     shown = {os.path.basename(m.path_at(r)): value(m.index(r), ScoreRole)
              for r in range(m.rowCount())}
+    badges = {os.path.basename(m.path_at(r)): value(m.index(r), BadgeRole)
+              for r in range(m.rowCount())}
     for name, match in by_name.items():  # the badge's number is the calibrated one
         assert shown[name] == similarity_percent(match.score)
+        assert badges[name] == f"{shown[name]}%"
     assert shown["coffee-resized.jpg"] >= 90
     # unrelated photos: a raw cosine read as a % promised more than it meant
     unrelated = [shown[n] for n in shown if not n.startswith("coffee")]
@@ -56,3 +59,16 @@ def test_results_show_the_calibrated_scale_and_a_map_grid_none(
     assert [value(m.index(r), ScoreRole) for r in range(m.rowCount())] == [None, None]
     assert not w.results.slider.isVisible() and not w.results.slider_label.isVisible()
     assert "%" not in w.results.subtitle.text()
+
+
+def test_word_search_scores_are_their_own_scale(make_window, photo_set):
+    """A word search's results carry its own score: shown as such, never as a %, and no
+    similarity slider hides any of them."""
+    w = make_window()
+    paths = [str(photo_set / "originals" / n) for n in ("coffee.jpg", "rocket.jpg")]
+    w.results.set_results("coffee cup", [Match(paths[0], 0.42, -1), Match(paths[1], 0.05, -1)],
+                          outside=False, scale="words")
+    m = w.results.model
+    assert m.rowCount() == 2  # nothing hidden
+    assert [value(m.index(r), BadgeRole) for r in range(2)] == ["0.42", "0.05"]
+    assert "%" not in m.data(m.index(0), 3) and not w.results.slider.isVisibleTo(w.results)
