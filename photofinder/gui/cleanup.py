@@ -77,12 +77,20 @@ class Cleanup(QObject):
         self.act_trash.setToolTip("Move the selected photos to the system trash (Ctrl+Z puts "
                                   "them back)")
         self.act_undo = QAction(icon("undo"), "&Undo", window)
-        self.act_undo.setToolTip("Put back what was last moved to the trash (Ctrl+Z)")
+        self.act_undo.setToolTip(self.UNDO_TIP)
         self.act_undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
         self.act_undo.triggered.connect(lambda _=False: self.undo())
         self.note = ActionNote()
         self.note.undo_clicked.connect(self.undo)
         indexer.cleaned.connect(self._on_cleaned)
+
+    UNDO_TIP = "Put back what was last moved to the trash (Ctrl+Z)"
+
+    def set_undoable(self, can: bool) -> None:
+        """Undo is enabled only when there is something to put back; else it says so."""
+        self.act_undo.setEnabled(can)
+        self.act_undo.setToolTip(self.UNDO_TIP if can else
+                                 "Nothing to undo: nothing moved to the trash is waiting")
 
     def trash_photos(self, paths: list) -> bool:
         """Photos the user chose (Delete, or a photo's menu): they go, as in a file manager,
@@ -122,6 +130,7 @@ class Cleanup(QObject):
                                   "them from the Trash")
                 else:
                     self.note.say(f"{files(len(result.trashed))} moved to the trash", undo=True)
+                    self.set_undoable(True)
                 emit(self.trashed, list(result.trashed))
             if getattr(result, "error", None):
                 QMessageBox.warning(

@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         elif not self.model_banner.building:
             self.model_banner.set_built()
         self._need_model(no_model)
+        self.cleanup.set_undoable(bool(status.get("undo")))
         only_demo = bool(self.folders) and all(demo.is_demo_folder(f["path"]) for f in self.folders)
         self.library.banner.setVisible(only_demo)
         if first:

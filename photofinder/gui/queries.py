@@ -80,7 +80,8 @@ def similar(lib: Library, path: str, top: int = TOP, region=None) -> SimilarResu
 
 
 def status(lib: Library) -> dict:
-    return lib.status()
+    """The library's status, and whether Undo has anything to put back."""
+    return {**lib.status(), "undo": lib.can_undo()}
 
 
 def warm(lib: Library) -> int:

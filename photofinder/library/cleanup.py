@@ -79,6 +79,10 @@ class Cleanup:
                     self.indexing.update(folders=folders)
         return restored
 
+    def can_undo(self) -> bool:
+        """Something is in the trash that undo can put back (the last batch still there)."""
+        return cleanup.last_batch(self.catalog) is not None
+
     def recover(self, wait: bool = True) -> Recovered | None:
         """Settle what an interrupted clean-up left open (dedup/recovery.py). Before any
         trash or undo (``wait``: under the writer lock), and on open when the lock is free."""

@@ -258,3 +258,7 @@ class Library:
 
     def undo(self, batch: str | None = None, reindex: bool = True) -> UndoReport:
         return self.cleanup.undo(batch, reindex)
+
+    def can_undo(self) -> bool:
+        """Whether ``undo()`` has a batch to put back."""
+        return self.cleanup.can_undo()

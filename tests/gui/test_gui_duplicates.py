@@ -72,6 +72,7 @@ def test_duplicates_view_groups_copies_and_trashes_with_undo(make_window, wait_i
     assert len(list(trash.iterdir())) == 2
     qtbot.waitUntil(lambda: d.groups == [] and "No duplicates" in d.summary.text(),
                     timeout=30_000)
+    qtbot.waitUntil(w.cleanup.act_undo.isEnabled, timeout=10_000)
     w.cleanup.act_undo.trigger()
     qtbot.waitUntil(lambda: all(os.path.exists(p) for p in others), timeout=30_000)
     qtbot.waitUntil(lambda: len(d.groups) == 1, timeout=60_000)
@@ -91,6 +92,8 @@ def test_delete_trashes_a_single_photo_and_undo_puts_it_back(make_window, wait_i
     camera = str(copies / "camera.jpg")
     data = open(camera, "rb").read()
     qtbot.waitUntil(lambda: grid.model().row_of(camera) >= 0, timeout=10_000)
+    qtbot.waitUntil(lambda: not w.cleanup.act_undo.isEnabled(), timeout=10_000)
+    assert "Nothing to undo" in w.cleanup.act_undo.toolTip()  # disabled, and says why
     grid.setFocus()
     grid.setCurrentIndex(grid.model().index(grid.model().row_of(camera)))
     qtbot.keyClick(grid, Qt.Key.Key_Delete)
@@ -99,6 +102,7 @@ def test_delete_trashes_a_single_photo_and_undo_puts_it_back(make_window, wait_i
     qtbot.waitUntil(lambda: note.plain == "1 file moved to the trash · Undo", timeout=10_000)
     assert note.isVisible() and 'href="undo"' in note.text()
     assert answers == []  # never asked, never refused
+    assert w.cleanup.act_undo.isEnabled()
     trash = tmp_path / "xdg" / "Trash" / "files"
     assert [p.name for p in trash.iterdir()] == ["camera.jpg"]
     qtbot.waitUntil(lambda: grid.model().row_of(camera) < 0, timeout=30_000)
@@ -113,6 +117,7 @@ def test_delete_trashes_a_single_photo_and_undo_puts_it_back(make_window, wait_i
     qtbot.waitUntil(lambda: grid.model().row_of(camera) >= 0, timeout=30_000)
     wait_indexed(w, 4)
     assert answers == []
+    qtbot.waitUntil(lambda: not w.cleanup.act_undo.isEnabled(), timeout=10_000)
 
 
 def test_undo_says_which_photos_could_not_be_put_back(make_window, wait_indexed, qtbot, copies,
@@ -125,6 +130,7 @@ def test_undo_says_which_photos_could_not_be_put_back(make_window, wait_indexed,
     qtbot.waitUntil(lambda: not any(os.path.exists(p) for p in gone), timeout=30_000)
     with open(gone[0], "wb") as f:  # another file took the name meanwhile
         f.write(b"not the photo")
+    qtbot.waitUntil(w.cleanup.act_undo.isEnabled, timeout=10_000)
     w.cleanup.act_undo.trigger()
     qtbot.waitUntil(lambda: os.path.exists(gone[1]), timeout=30_000)
     qtbot.waitUntil(lambda: any("could not be put back" in a for a in answers), timeout=30_000)
