@@ -50,6 +50,7 @@ class PreviewDialog(QDialog):
     show_in_folder = Signal(str)
     open_external = Signal(str)
     navigate = Signal(int)  # -1 previous, +1 next
+    shown = Signal(str)  # a photo's path, as the preview starts showing it (its tags are asked)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -68,6 +69,11 @@ class PreviewDialog(QDialog):
         self.caption = QLabel("")
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.caption)
+        self.tags = QLabel("")  # what the photo shows to the model (search by words)
+        self.tags.setWordWrap(True)
+        self.tags.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tags.hide()
+        lay.addWidget(self.tags)
         row = QHBoxLayout()
         for text, name, signal in (("Find similar", "find-similar", self.find_similar),
                                    ("Show in folder", "folder", self.show_in_folder),
@@ -111,7 +117,9 @@ class PreviewDialog(QDialog):
         self.image.set_picture_size(None)
         self.image.setText("Loading…")
         self.caption.setText(path)
+        self.tags.hide()
         QThreadPool.globalInstance().start(_Decode(path, self._signals))
+        emit(self.shown, path)
         self.show()
         self.raise_()
 
@@ -125,6 +133,15 @@ class PreviewDialog(QDialog):
         self.image.set_picture_size(size)
         self.caption.setText(f"{path}\n{details} · drag over a part of it to find just that")
         self._fit()
+
+    def set_tags(self, path: str, tags: list[tuple[str, float]]) -> None:
+        """The photo's tags (class name, probability), best first; none: nothing shown."""
+        if path != self.path or not tags:
+            return
+        self.tags.setText("Shows: " + ", ".join(f"{name} ({p:.0%})" for name, p in tags))
+        self.tags.setToolTip("What photofinder sees in this photo: search by these words "
+                             "finds it")
+        self.tags.show()
 
     def _fit(self) -> None:
         if self._pixmap is None:

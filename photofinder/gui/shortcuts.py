@@ -24,6 +24,7 @@ class Key:
 
 # everywhere
 SEARCH = Key(("Ctrl+F",), "Search: put the cursor in the search box")
+WORDS = Key(("Ctrl+K",), "Search by words: put the cursor in the word search box")
 FIND_SIMILAR = Key(("Ctrl+Shift+F",), "Find photos similar to the selected one")
 OPEN = Key(("Ctrl+O",), "Open a photo (from anywhere) to search by it")
 ADD_FOLDER = Key(("Ctrl+Shift+O",), "Add a folder of photos")
@@ -62,7 +63,7 @@ REVIEW = [NEXT_GROUP, PREV_GROUP, NEXT_MEMBER, PREV_MEMBER, KEEP, MARK, NOT_COPY
           UNDO, ZOOM_IN, ZOOM_OUT, ZOOM_FIT, ZOOM_100]
 
 SHEET: list[tuple[str, list[Key]]] = [
-    ("Everywhere", [SEARCH, FIND_SIMILAR, OPEN, ADD_FOLDER, LIBRARY, DUPLICATES, MAP, BACK,
+    ("Everywhere", [SEARCH, WORDS, FIND_SIMILAR, OPEN, ADD_FOLDER, LIBRARY, DUPLICATES, MAP, BACK,
                     TRASH, UNDO, SHORTCUTS, GUIDE, QUIT]),
     ("Photos", GRID),
     ("Reviewing duplicates", REVIEW),

@@ -5,17 +5,31 @@ photofinder knows (``library.word_suggestions``: curated photo words first, then
 name a class), in a popup driven by the keyboard (Down/Up to choose, Enter or Tab to take,
 Esc to close). Enter with the popup closed asks for the search (``search_requested``); the
 main window runs it on the query worker and shows the results.
+
+``install(window)`` puts it in the main window (its one hook there): the box in the toolbar
+(Ctrl+K), the results in the results view (an unknown word's message, with near words, in
+place of the results), a photo's tags in its preview, and "Narrow by words" over the results
+of a Find similar ("similar to this photo" and words together).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import QCompleter, QLineEdit
+import os
+import time
+from dataclasses import dataclass
 
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCompleter, QLineEdit, QSizePolicy, QWidget
+
+from photofinder.gui import queries
+from photofinder.gui import shortcuts as K
+from photofinder.gui.queries import Failure
 from photofinder.gui.signals import emit
-from photofinder.library import word_suggestions
+from photofinder.library import Library, LibraryError, Match, warm_words, word_suggestions
 
 PLACEHOLDER = "Search by words: beach, dog, sunset…"
+NARROW_PLACEHOLDER = "Narrow by words…"
 
 
 class WordSearchBox(QLineEdit):
@@ -87,3 +101,130 @@ class WordSearchBox(QLineEdit):
         words = " ".join(self.text().split())
         if words:
             emit(self.search_requested, words)
+
+
+# -- what the query worker runs (plain functions of a reader Library, as gui/queries.py) ------
+@dataclass
+class WordsResult:
+    words: str
+    matches: list[Match]
+    seconds: float = 0.0
+    photo: str | None = None  # "similar to this photo" narrowed by the words
+
+
+def words_job(lib: Library, words: str, top: int = queries.TOP) -> WordsResult:
+    """The photos that show ``words``, best first; a word photofinder does not know is a
+    LibraryError naming near words (the worker answers it as a Failure, shown as is)."""
+    start = time.perf_counter()
+    lib.catch_up()
+    return WordsResult(words, lib.search_words(words, top), time.perf_counter() - start)
+
+
+def narrowed_job(lib: Library, path: str, words: str, top: int = queries.TOP) -> WordsResult:
+    """The photos most like ``path`` that also show ``words``."""
+    start = time.perf_counter()
+    lib.catch_up()
+    return WordsResult(words, lib.similar_with_words(path, words, top),
+                       time.perf_counter() - start, path)
+
+
+def tags_job(lib: Library, path: str) -> tuple[str, list[tuple[str, float]]]:
+    """What a catalogued photo looks like to the model (its preview shows it)."""
+    try:
+        return path, lib.photo_tags(path, 5)
+    except LibraryError:  # a model without the class output: no tags to show
+        return path, []
+
+
+def warm_job(lib: Library) -> None:
+    """Load the words table off the UI thread, so suggestions never make typing wait."""
+    warm_words()
+
+
+# -- wiring ------------------------------------------------------------------------------------
+def install(w) -> None:
+    """The word search in the main window: the box in the toolbar (Ctrl+K), its results in the
+    results view, a photo's tags in the preview, and "Narrow by words" over a Find similar's
+    results. The window's own answer handler ignores these jobs; this one takes them."""
+    w.word_box = WordSearchBox(w)
+    w.word_box.search_requested.connect(lambda words: search_words(w, words))
+    w.act_words = QAction("Search by &words", w)
+    w.act_words.setShortcuts(K.WORDS.sequences())
+    w.act_words.setStatusTip(K.WORDS.what)
+    w.act_words.triggered.connect(lambda _=False: (w.word_box.setFocus(),
+                                                   w.word_box.selectAll()))
+    w.addAction(w.act_words)
+    edit = next((a.menu() for a in w.menuBar().actions() if a.text() == "&Edit"), None)
+    if edit is not None:
+        edit.insertAction(w.act_search, w.act_words)
+    if getattr(w, "toolbar", None) is not None:
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        w.toolbar.addWidget(spacer)
+        w.toolbar.addWidget(w.word_box)
+    w.narrow_box = QLineEdit()
+    w.narrow_box.setPlaceholderText(NARROW_PLACEHOLDER)
+    w.narrow_box.setClearButtonEnabled(True)
+    w.narrow_box.setToolTip("Keep the photos like this one that also show these words "
+                            "(Enter)")
+    w.narrow_box.setMaximumWidth(200)
+    w.narrow_box.returnPressed.connect(lambda: narrow(w, w.narrow_box.text()))
+    head = w.results.findChild(QWidget, "resultsHead")
+    if head is not None:  # beside the title, before the similarity slider
+        lay = head.layout()
+        lay.insertWidget(max(lay.count() - 3, 0), w.narrow_box)
+    w.preview.shown.connect(lambda path: w._ask(tags_job, path))
+    w.query.answered.connect(lambda job, token, result: _on_answer(w, job, token, result))
+    w._ask(warm_job)
+
+
+def search_words(w, words: str) -> None:
+    w._search_query = words
+    w.results.set_searching(words)
+    w.results.title.setText(f"Photos that show “{words}”")
+    w.narrow_box.hide()
+    w.show_view(w.results)
+    w._search_token = w._ask(words_job, words)
+
+
+def narrow(w, words: str) -> None:
+    """"Similar to this photo" and words: the results' query photo, narrowed."""
+    words = " ".join(words.split())
+    path = w.results.query
+    if not words or not path or not os.path.isfile(path):
+        return
+    w._search_query = path
+    w.results.set_searching(path)
+    w.results.title.setText(f"Photos like {os.path.basename(path)} that show “{words}”")
+    w._search_token = w._ask(narrowed_job, path, words)
+
+
+def _on_answer(w, job, token, result) -> None:
+    if job is tags_job:
+        if not isinstance(result, Failure):
+            w.preview.set_tags(*result)
+        return
+    if job not in (words_job, narrowed_job):
+        if job is queries.similar and token == w._search_token:
+            w.narrow_box.show()  # a photo's results can be narrowed by words
+            w.narrow_box.clear()
+        return
+    if token != w._search_token:
+        return  # an older search; a newer one is on its way
+    if isinstance(result, Failure):  # an unknown word: its message names near words
+        w.results.set_error(w._search_query, result.message)
+        return
+    photo = result.photo
+    w.results.set_results(photo or result.words, result.matches, False, result.seconds)
+    w.results.slider.setValue(0)  # word scores are no similarity: nothing hidden by it
+    if photo:
+        w.results.title.setText(f"Photos like {os.path.basename(photo)} that show "
+                                f"“{result.words}”")
+    else:
+        w.results.title.setText(f"Photos that show “{result.words}”")
+    n = len(result.matches)
+    w.results.subtitle.setText(
+        f"{n} photo{'s' if n != 1 else ''}, best first, found by what they show" if n else
+        "No photo in the library shows this.")
+    w.results.grid.setFocus()
+    emit(w.results_shown, result.words)
