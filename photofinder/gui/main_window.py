@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayo
                                QMenu, QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from photofinder import demo
-from photofinder.gui import file_actions, learning
+from photofinder.gui import file_actions, learning, word_search
 from photofinder.gui.cleanup import Cleanup
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.empty_state import EmptyState, ModelBanner
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_views()
         learning.install(self)  # the map, marks on results, learning (issue 14)
+        word_search.install(self)  # search by words (issue 25)
 
         self.indexer.phase.connect(self._on_phase)
         self.indexer.progress.connect(self.index_status.set_progress)
