@@ -6,16 +6,20 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:  # Qt is loaded when the window opens, not for `photofinder --help`
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger("photofinder.gui")
 
 
-def make_app():
+def make_app() -> QApplication:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance()
+    app = cast("QApplication | None", QApplication.instance())  # (typed QCoreApplication)
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from photofinder.gui.empty_state import DemoBanner
@@ -56,7 +59,7 @@ class LibraryView(QWidget):
     def eventFilter(self, obj: QObject, e: QEvent) -> bool:  # noqa: N802 (Qt's name)
         """In the filter, Down, Page Down, Enter and Return go on to the photos (the first
         one, when none is current yet), as in a file manager's location bar."""
-        if obj is self.filter and e.type() == QEvent.Type.KeyPress and e.key() in (
+        if obj is self.filter and e.type() == QEvent.Type.KeyPress and cast(QKeyEvent, e).key() in (
                 Qt.Key.Key_Down, Qt.Key.Key_PageDown, Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self._filter_timer.isActive():
                 self._filter_timer.stop()

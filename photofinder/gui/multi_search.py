@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from photofinder.gui.queries import TOP, SimilarResult
-from photofinder.library import Library, LibraryError
+from photofinder.library import Library, LibraryError, Match
 
 
 @dataclass
@@ -22,7 +22,7 @@ def similar_many(lib: Library, paths: list[str], top: int = TOP) -> ManyResult:
     lib.catch_up()
     asked = [os.path.abspath(p) for p in paths]
     leave_out = set(asked) | {os.path.realpath(p) for p in asked}
-    best: dict[str, object] = {}
+    best: dict[str, Match] = {}
     outside, skipped, searched = False, [], []
     for p in asked:
         try:

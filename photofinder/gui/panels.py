@@ -111,5 +111,5 @@ class ErrorsPanel(QWidget):
                              "or removed.")
 
     def paths(self) -> list[str]:
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
-                for r in range(self.table.rowCount())]
+        return [item.data(Qt.ItemDataRole.UserRole) for r in range(self.table.rowCount())
+                if (item := self.table.item(r, 0)) is not None]

@@ -151,7 +151,7 @@ def forward(name: str | None, request: Request) -> bool:
     sock.flush()
     data = b""
     while not data.endswith(b"\n") and sock.waitForReadyRead(ANSWER_MS):
-        data += bytes(sock.readAll())
+        data += sock.readAll().data()
     sock.disconnectFromServer()
     if sock.state() != QLocalSocket.LocalSocketState.UnconnectedState:
         sock.waitForDisconnected(CONNECT_MS)
@@ -201,7 +201,7 @@ class InstanceServer(QObject):
             sock.disconnected.connect(lambda s=sock: self._forget(s))
 
     def _on_data(self, sock: QLocalSocket) -> None:
-        buf = self._buffers.get(sock, b"") + bytes(sock.readAll())
+        buf = self._buffers.get(sock, b"") + sock.readAll().data()
         if len(buf) > 1 << 20:  # not one of ours
             sock.abort()
             return
