@@ -177,3 +177,25 @@ def test_ui_thread_is_never_blocked_while_indexing(make_window, wait_indexed, qt
     # stalls any thread for 100 ms now and then.
     assert max(gaps) < 0.5, f"UI thread blocked for {max(gaps) * 1000:.0f} ms"
     print(f"indexing 160 photos took {took:.1f} s; longest UI gap {max(gaps) * 1000:.0f} ms")
+
+
+def test_broken_files_sort_last_under_newest_first(make_window, wait_indexed, qtbot, photo_set,
+                                                   tmp_path):
+    """A file that cannot be read, however new, goes after the photos under "Newest first"
+    (issue 23): the grid opens on photos, not on grey boxes."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("coffee.jpg", "rocket.jpg"):
+        (folder / name).write_bytes((photo_set / "originals" / name).read_bytes())
+    broken = folder / "newest-broken.jpg"
+    broken.write_bytes(b"not a picture at all")
+    later = os.stat(folder / "coffee.jpg").st_mtime + 3600
+    os.utime(broken, (later, later))  # the newest file of all
+    w = make_window()
+    w.library.set_sort_key("date")
+    w.add_folder(str(folder))
+    wait_indexed(w, 3)
+    qtbot.waitUntil(lambda: w.library.model.rowCount() == 3, timeout=30_000)
+    m = w.library.model
+    order = [os.path.basename(m.path_at(r)) for r in range(m.rowCount())]
+    assert order[-1] == "newest-broken.jpg" and w.status["photos"]["failed"] == 1

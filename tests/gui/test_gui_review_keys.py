@@ -41,6 +41,13 @@ def test_one_group_reviewed_by_keyboard(make_window, wait_indexed, qtbot, two_gr
     d.list.setFocus()
     key = lambda k, mod=Qt.KeyboardModifier.NoModifier: qtbot.keyClick(  # noqa: E731
         w.focusWidget() or d, k, mod)
+    # counts say what they count: a photo and its one copy is "1 copy", not "2 copies"
+    rows = {d._row_group(r).keep: d.list.item(r).text() for r in range(d.list.count())
+            if d._row_group(r) is not None}
+    camera = next(g for g in d.groups if os.path.basename(g.keep) == "camera.jpg")
+    assert rows[camera.keep].endswith("\n1 copy")
+    coffee = next(g for g in d.groups if os.path.basename(g.keep).startswith("coffee"))
+    assert rows[coffee.keep].endswith("\n2 copies")
     first = d.current_group()
     key(Qt.Key.Key_Down)
     assert d.current_group() is d.groups[1] and d.current_group() is not first
