@@ -134,3 +134,14 @@ def test_tags_round_trip_in_41_bytes_and_from_an_embedding():
     out = words.probs_from_embeddings(np.eye(3, 16, dtype=np.float32),
                                       (weight, np.zeros(1000, np.float32)))
     assert out.shape == (3, 1000) and np.allclose(out.sum(1), 1) and list(out.argmax(1)) == [0, 1, 2]
+
+
+def test_the_best_candidates_are_those_of_a_full_stable_sort():
+    """The searcher keeps a word's best photos without sorting them all: the same photos in
+    the same order as a full stable sort, ties (many photos at 0) taken lowest first."""
+    rng = np.random.default_rng(3)
+    for t in range(200):
+        size = int(rng.integers(1, 2000))
+        x = (rng.integers(0, 4, size) / 3 if t % 2 else rng.random(size)).astype(np.float32)
+        n = int(rng.integers(1, 700))
+        assert np.array_equal(words._best(x, n), np.argsort(-x, kind="stable")[:n])
