@@ -215,8 +215,9 @@ def _on_answer(w, job, token, result) -> None:
         w.results.set_error(w._search_query, result.message)
         return
     photo = result.photo
-    w.results.set_results(photo or result.words, result.matches, False, result.seconds)
-    w.results.slider.setValue(0)  # word scores are no similarity: nothing hidden by it
+    # word scores are their own scale: shown as they are, no % and no similarity slider
+    w.results.set_results(photo or result.words, result.matches, False, result.seconds,
+                          scale="words")
     if photo:
         w.results.title.setText(f"Photos like {os.path.basename(photo)} that show "
                                 f"“{result.words}”")

@@ -44,6 +44,7 @@ def test_the_word_box_by_the_keyboard(make_window, wait_indexed, wait_results, p
     assert "pussycat" in w.results.title.text()
     assert w.results.grid.hasFocus()  # the keyboard goes on into the photos
     assert w.results.model.rowCount() == len(w.results.model.matches)  # none hidden
+    assert not w.results.slider.isVisible()  # word scores are no similarity: no % slider
     # a word it does not know: said, with near words, never an empty grid without a reason
     qtbot.keyClick(w.results.grid, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     assert box.hasFocus()
