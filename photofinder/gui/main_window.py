@@ -306,7 +306,12 @@ class MainWindow(QMainWindow):
         if token != self._search_token:
             return  # an older search; a newer one is on its way
         if isinstance(result, Failure):
-            self.results.set_error(self._search_query, result.message)
+            message = result.message
+            if "model is not built" in message:  # (a photo dropped on the window, say)
+                message = ("The model is not built yet: press “Build the model” at the top of "
+                           "the window, then search again.")
+                self.model_banner.set_missing()
+            self.results.set_error(self._search_query, message)
             return
         roots = self._demo_roots()
         if roots and not self._in_demo(result.query, roots):
@@ -549,6 +554,8 @@ class MainWindow(QMainWindow):
             tip = self._tips.setdefault(a.text(), a.toolTip())
             a.setEnabled(not missing)
             a.setToolTip(self.NEEDS_MODEL if missing else tip)
+        self.preview.find_button.setEnabled(not missing)
+        self.preview.find_button.setToolTip(self.NEEDS_MODEL if missing else "")
 
     def _on_needs_model(self, why: str) -> None:
         """Photos wait to be indexed and there is no model: the banner says what to do."""

@@ -82,6 +82,7 @@ class PreviewDialog(QDialog):
             b.clicked.connect(lambda _=False, s=signal: self.path and emit(s, self.path))
             row.addWidget(b)
             if signal is self.find_similar:
+                self.find_button = b  # disabled, with the reason, while there is no model
                 self.find_this = QPushButton(icon(name), "Find this")
                 self.find_this.setToolTip("Find the photos that show the part you dragged over")
                 self.find_this.setEnabled(False)

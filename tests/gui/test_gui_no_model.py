@@ -51,6 +51,12 @@ def test_first_start_without_a_model_says_so_and_lists_the_demo(bare_window, qtb
     # what cannot act without the model is disabled, and says why (never asks, then refuses)
     for a in (w.act_similar, w.act_open, w.act_duplicates, w.act_map):
         assert not a.isEnabled() and "Build the model" in a.toolTip()
+    assert not w.preview.find_button.isEnabled()
+    # a photo dropped on the window all the same: the results say what to do in the app
+    photo = next(demo.demo_folder().glob("*.jpg"))
+    w.search(str(photo))
+    qtbot.waitUntil(lambda: "Build the model" in w.results.subtitle.text(), timeout=30_000)
+    assert "photofinder model build" not in w.results.subtitle.text()
 
 
 @pytest.mark.slow
