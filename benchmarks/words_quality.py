@@ -4,12 +4,20 @@ tuned words and on the held-out words apart (the held-out words were drawn befor
 and decided nothing), and the per-word table of the shipped method.
 
     python benchmarks/words_quality.py [--evaldata DIR] [--tune] [--per-word]
+    python benchmarks/words_quality.py --latency N [--library DIR]
 
 The photos go through the real model (embedding + class output, as indexing stores them:
 float16 vectors, the top 10 classes) and the real ``WordSearcher`` with every photo a
 candidate, so the figures are those of ``photofinder evaluate DIR --words``. ``--tune`` runs
 the coordinate search over the relation weights on the tuned words (classes only) that chose
 ``words.Weights``.
+
+``--latency N``: ``Library.search_words`` at N photos, on the SYNTHETIC library of
+benchmarks/gui_synthetic.py (random unit vectors, so the tags mean nothing; the sizes and the
+code path are real): the tags stored by ``tag_photos`` (as indexing or its backfill stores
+them), then the first search after opening the library and the median of later ones
+(the searcher with its prototypes and pseudo-relevance feedback through the HNSW index),
+with ``top`` 200 as the GUI asks.
 """
 
 from __future__ import annotations
@@ -108,8 +116,70 @@ def tune(vectors, probs, head, paths, labels, tuned) -> dict:
             "gloss_idf": best_w.gloss_idf, "objective": round(best, 4)}
 
 
+def latency(n: int, root: str) -> dict:
+    import time
+
+    from gui_synthetic import build
+
+    from photofinder.library import Library
+
+    built = build(n, root)
+    lib = Library(built["library"])
+    t = time.perf_counter()
+    tagged = lib.tag_photos()
+    tag_s = time.perf_counter() - t
+    lib.close()
+    queries = ["dog", "beach", "car", "sunset", "mountain", "boat", "food", "church", "tree",
+               "guitar"]
+    lib = Library(built["library"])
+    t, c = time.perf_counter(), time.process_time()
+    first = lib.search_words(queries[0], 200)
+    first_ms = ((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)
+    times, cpu = {}, []
+    for q in queries * 3:
+        t, c = time.perf_counter(), time.process_time()
+        lib.search_words(q, 200)
+        times.setdefault(q, []).append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    # words with "similar to this photo" (the GUI's narrowing of a Find similar)
+    photo = first[0].path
+    lib.similar(photo, 200)  # its own first-search costs apart
+    narrowed, narrowed_cpu = [], []
+    for q in queries[:5]:
+        t, c = time.perf_counter(), time.process_time()
+        lib.similar_with_words(photo, q, 200)
+        narrowed.append((time.perf_counter() - t) * 1000)
+        narrowed_cpu.append((time.process_time() - c) * 1000)
+    status = lib.status()
+    lib.close()
+    every = [x for v in times.values() for x in v]
+    return {"benchmark": "words_quality --latency", "library_photos": n,
+            "library": "synthetic (benchmarks/gui_synthetic.py: random unit vectors)",
+            "build_s": built["built_seconds"], "tagged_now": tagged,
+            "tag_photos_s": round(tag_s, 2), "photos_tagged": status.get("words", status),
+            "note": "wall ms on a shared, loaded 2-core machine; cpu ms is this process's CPU "
+                    "time (all its threads), the figure less hit by the others' load",
+            "first_search_after_open_ms": {"wall": round(first_ms[0], 1),
+                                           "cpu": round(first_ms[1], 1)},
+            "first_results": len(first),
+            "search_ms_median": {"wall": round(float(np.median(every)), 1),
+                                 "cpu": round(float(np.median(cpu)), 1)},
+            "search_ms_max": {"wall": round(float(np.max(every)), 1),
+                              "cpu": round(float(np.max(cpu)), 1)},
+            "similar_with_words_ms_median": {"wall": round(float(np.median(narrowed)), 1),
+                                             "cpu": round(float(np.median(narrowed_cpu)), 1)},
+            "per_word_median_ms": {q: round(float(np.median(v)), 1) for q, v in times.items()},
+            "top": 200}
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if "--latency" in args:
+        import tempfile
+
+        n = int(pop_option(args, "--latency"))
+        root = pop_option(args, "--library") or tempfile.mkdtemp(prefix="pf-words-latency-")
+        return emit(latency(n, root))
     do_tune = "--tune" in args
     per_word = "--per-word" in args
     args = [a for a in args if a not in ("--tune", "--per-word")]
