@@ -62,7 +62,7 @@ def main() -> None:
            "note": "shared 2-core machine: ms are noisy; compare within this run"}
     with tempfile.TemporaryDirectory() as tmp:
         paths = distinct_copies(camera_jpegs(), Path(tmp) / "camera", R.TOP + 1)
-        out["camera_12mp"] = measure([str(p) for p in paths], rounds, warm=False)
+        out["camera_12mp"] = measure([str(p) for p in paths], rounds)
     if HOLIDAYS.is_dir():
         out["holidays_400px"] = measure(sorted(str(p) for p in HOLIDAYS.glob("*/*.jpg"))[:R.TOP + 1],
                                         rounds)
