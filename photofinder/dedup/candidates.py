@@ -25,6 +25,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 import logging
+from typing import Callable
 
 import numpy as np
 
@@ -92,6 +93,8 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
         # hnswlib let go of the GIL), on a connection of its own
         rotated = pool.submit(rotation_pairs, True) if catalog.signatures.reads_apart() else None
         if labels:
+            vectors: Callable[[list[int]], np.ndarray] | None
+            raw: RawVectors | None
             if index.projection is not None:
                 # every raw vector (queries, hits to re-score) read from the catalogue once
                 raw = vectors = RawVectors(index.live, index.raw_dim, catalog.embeddings.vectors)
@@ -99,8 +102,9 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
                 def search(vecs, k, ef):
                     return index.search_many(vecs, k, ef, raw=raw)
             else:  # the graph holds the raw vectors: no re-scoring; queries chunk by chunk
-                def vectors(part):
+                def chunk_vectors(part: list[int]) -> np.ndarray:
                     return RawVectors(part, index.raw_dim, catalog.embeddings.vectors)(part)
+                vectors = chunk_vectors
                 search = index.search_many
             grey, colour = catalog.signatures.colour_kinds(S.COLOURLESS) if grey_cosine else (set(), set())
             grey_to_colour = ({l for l, p in photo_of_label.items() if p in grey},

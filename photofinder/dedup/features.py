@@ -24,13 +24,14 @@ from __future__ import annotations
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 import cv2
 import numpy as np
 
 from photofinder.pixels import imaging
 
+K = TypeVar("K")  # compute_many's job keys
 VERSION = 4
 SIDE = 320
 N_FEATURES = 400
@@ -104,9 +105,9 @@ def keypoints(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _orb(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    kps, desc = cv2.ORB_create(nfeatures=N_FEATURES, scaleFactor=1.2, nlevels=6,
-                               edgeThreshold=15, patchSize=15, fastThreshold=10
-                               ).detectAndCompute(grey, None)
+    kps, desc = cv2.ORB_create(  # pyright: ignore[reportAttributeAccessIssue]
+        nfeatures=N_FEATURES, scaleFactor=1.2, nlevels=6, edgeThreshold=15, patchSize=15,
+        fastThreshold=10).detectAndCompute(grey, None)
     if desc is None or not kps:
         return np.empty((0, 2), np.float32), np.empty((0, 32), np.uint8)
     order = np.argsort([-k.response for k in kps], kind="stable")  # strongest first
@@ -179,12 +180,12 @@ def compute(path: str) -> Features | None:
     return from_image(arr, (decoded.width or 0) * (decoded.height or 0))
 
 
-def compute_many(jobs: Iterable[tuple[object, str]], workers: int = 2,
-                 progress: Callable[[int], None] | None = None) -> dict[object, Features | None]:
+def compute_many(jobs: Iterable[tuple[K, str]], workers: int = 2,
+                 progress: Callable[[int], None] | None = None) -> dict[K, Features | None]:
     """{key: features} for (key, path) jobs, decoded in a small thread pool (Pillow's
     decoder and OpenCV release the GIL)."""
     jobs = list(jobs)
-    out: dict[object, Features | None] = {}
+    out: dict[K, Features | None] = {}
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for i, (key, feats) in enumerate(zip((k for k, _ in jobs),
                                              pool.map(lambda j: compute(j[1]), jobs))):

@@ -45,7 +45,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, cast
 
 from threadpoolctl import threadpool_limits
 
@@ -123,7 +123,7 @@ def mark_not_duplicates(catalog: Catalog, path_a: str, path_b: str) -> None:
     a, b = _photo(catalog, path_a).hash, _photo(catalog, path_b).hash
     if a == b:
         raise CleanupError("these two files are byte-identical copies; they are duplicates")
-    catalog.dedup.add_not_duplicates(a, b)
+    catalog.dedup.add_not_duplicates(cast(str, a), cast(str, b))  # (_photo: hashed)
 
 
 def _fill_missing_signatures(catalog: Catalog) -> int:
@@ -143,7 +143,7 @@ def _fill_missing_signatures(catalog: Catalog) -> int:
 def find_groups(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENSITIVITY,
                 verify: bool = True, rules: Rules | None = None, stats: dict | None = None
                 ) -> list[Group]:
-    return find(catalog, index, sensitivity, verify, rules, stats).groups
+    return cast(Findings, find(catalog, index, sensitivity, verify, rules, stats)).groups
 
 
 def find(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENSITIVITY,

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, cast
 
 import numpy as np
 
@@ -20,7 +20,7 @@ MAX_BUCKET = 256  # a band value shared by more photos than this says nothing (b
 
 
 def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
-              search_many: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+              search_many: Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]],
               threshold: float, chunk: int = 2048, k: int = 16, k_max: int = 256,
               low: float | None = None, low_pairs: tuple[set, set] | None = None,
               low_k: int = 1) -> Iterator[tuple[int, int, float]]:
@@ -46,7 +46,7 @@ def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
                     if s < threshold:
                         if extra >= low_k or s < low:
                             break
-                        if int(lab) not in low_pairs[1]:
+                        if int(lab) not in cast(tuple[set, set], low_pairs)[1]:  # (asks)
                             continue
                         extra += 1
                     if lab != me:

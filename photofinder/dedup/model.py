@@ -21,6 +21,7 @@ class Member:
     # a deliberate edit of the kept copy (tone, colour, black and white): a copy, shown as
     # one, never pre-selected for the trash unless the user says so
     edit: str | None = None
+    _preselected = False  # set by the Group (not a field: no annotation)
 
     def to_json(self) -> dict:
         out = {"path": self.path, "kind": self.kind, "score": round(float(self.score), 6),

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import cast
 
 import cv2
 import numpy as np
@@ -217,7 +218,7 @@ def judge(fa: Features, fb: Features, th: dict, cosine: float | None = None,
             return plain
     if v.kind is not Kind.COPY and V.aspect_changed(fa, fb, v.matrix, v.stats.get("angle", 0.0)):
         w = _judge(fa, fb, th, cosine, near, mirror_hint, True)  # a squashed copy: affine
-        if w.kind is Kind.COPY and V.squashed(w.matrix):
+        if w.kind is Kind.COPY and V.squashed(cast(np.ndarray, w.matrix)):  # (a copy's: set)
             return w
     return v
 
@@ -243,6 +244,7 @@ def _verdict(fa, fb, grey_b, box_b, chroma_b, M, mirrored, n, th, cosine, near) 
         v.stats = {"inliers": n, **(ev.stats if ev else {})}
         v.matrix, v.mirrored = (M, mirrored) if ev is not None else (None, False)
         return v
+    ev, M = cast(Evidence, ev), cast(np.ndarray, M)  # (past rule_lined_up: both are there)
     v = rule_moved(ev) or rule_perspective(ev) or rule_still(ev, th["pixels"])
     angle = float(np.degrees(np.arctan2(M[1, 0], M[0, 0])))
     how = V.describe(angle, mirrored)

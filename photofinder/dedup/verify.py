@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -153,7 +154,8 @@ def align(fa: Features, fb: Features, mirrored_hint: bool = False, full: bool = 
     return best
 
 
-def _box_mask(shape, box, M=None, src_shape=None, dst=None) -> np.ndarray:
+def _box_mask(shape, box, M=None, src_shape: tuple[int, int] | Any = None, dst=None
+              ) -> np.ndarray:
     h, w = shape
     x0, y0, x1, y1 = box
     if M is None:
@@ -229,7 +231,9 @@ class Geometry:
             return None
         v = _GEO.unpack(blob)
         edit = EDITS[v[13]] if v[13] < len(EDITS) else ""
-        return cls(np.array(v[:6], np.float32).reshape(2, 3), v[6], *v[7:13], edit, v[14], v[15])
+        return cls(np.array(v[:6], np.float32).reshape(2, 3), v[6],
+                   *cast(tuple[float, float, float, float, float, float], v[7:13]), edit, v[14],
+                   v[15])
 
 
 def real_pixels(f: Features) -> float:
