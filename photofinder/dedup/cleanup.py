@@ -33,7 +33,7 @@ import stat
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence, cast
 
 from photofinder.errors import PhotofinderError
 from photofinder.platforms import trash as T
@@ -197,7 +197,7 @@ def _plan(paths: list[str], groups: list["Group"], offline: list[str], by_hand: 
 
 
 def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool = False,
-          offline: list[str] = (), step: Step = no_step, by_hand: bool = False) -> TrashReport:
+          offline: Sequence[str] = (), step: Step = no_step, by_hand: bool = False) -> TrashReport:
     """Move duplicate copies to the system trash (module docstring). The caller holds the
     writer lock and has run recovery. ``index`` may be None (not loaded: it reconciles with
     the catalogue when it is); ``offline``: folders whose drive is gone. ``by_hand``: photos
@@ -218,6 +218,7 @@ def trash(catalog, index, paths: list[str], groups: list["Group"], dry_run: bool
         if why:
             refused[m.path] = why
             continue
+        st = cast(os.stat_result, st)  # (no reason: the file's facts)
         step("verified")
         try:
             entry = T.reserve(m.path)
@@ -329,7 +330,7 @@ def _put_back(catalog, eid: int, entry: T.Entry, path: str, e: Exception) -> str
 
 
 def trash_groups(catalog, index, groups: list["Group"], dry_run: bool = False,
-                 offline: list[str] = (), step: Step = no_step) -> TrashReport:
+                 offline: Sequence[str] = (), step: Step = no_step) -> TrashReport:
     """Trash every copy but the keeper of each group."""
     return trash(catalog, index, [m.path for g in groups for m in g.others], groups, dry_run,
                  offline, step)
