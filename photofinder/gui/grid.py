@@ -20,7 +20,8 @@ ACCENT = QColor("#5e81ac")
 
 class ThumbDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:
-        grid = self.parent().gridSize() if isinstance(self.parent(), QListView) else CELL
+        view = self.parent()
+        grid = view.gridSize() if isinstance(view, QListView) else CELL
         return grid if grid.isValid() else CELL
 
     def paint(self, p: QPainter, option, index: QModelIndex) -> None:
@@ -151,9 +152,10 @@ class PhotoGrid(QListView):
     def selected_paths(self) -> list[str]:
         rows = sorted(ix.row() for ix in self.selectionModel().selectedIndexes())
         model = self.model()
-        paths = [value(model.index(r), PathRole) for r in rows]
-        if not paths and self.current_path():
-            paths = [self.current_path()]
+        paths = [value(model.index(r, 0), PathRole) for r in rows]
+        current = self.current_path()
+        if not paths and current:
+            paths = [current]
         return paths
 
     def _on_menu(self, pos: QPoint) -> None:

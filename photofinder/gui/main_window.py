@@ -9,6 +9,7 @@ import os
 import sys
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QMainWindow,
                                QMenu, QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
 
@@ -38,6 +39,10 @@ IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.heic *.heif *.a
 
 class MainWindow(QMainWindow):
     results_shown = Signal(str)  # query path, once its results are on screen
+    # the actions menus.build_menus makes (the ones this class uses itself)
+    act_open: QAction
+    act_similar: QAction
+    act_duplicates: QAction
 
     def __init__(self, library_path: str, provider: str | None = None, image: str | None = None,
                  demo_allowed: bool = True, watch: bool = True):
@@ -121,7 +126,9 @@ class MainWindow(QMainWindow):
         if image:
             self.search(image)
         self._ask(queries.warm)
-        QApplication.instance().installEventFilter(self)  # the mouse's back button, anywhere
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)  # the mouse's back button, anywhere
 
     def eventFilter(self, obj, e) -> bool:  # noqa: N802 (Qt's name)
         if e.type() == QEvent.Type.MouseButtonRelease and \
@@ -224,8 +231,9 @@ class MainWindow(QMainWindow):
             return
         first = self.status is None
         self.status = status
-        self.folders = status["folders"]
-        self.folders_panel.set_folders(self.folders)
+        folders: list[dict] = status["folders"]
+        self.folders = folders
+        self.folders_panel.set_folders(folders)
         self.errors_panel.set_errors(status["errors"])
         c = status["photos"]
         self.index_status.set_summary(c["indexed"], c["pending"], len(status["errors"]))
@@ -246,7 +254,7 @@ class MainWindow(QMainWindow):
                 self.indexer.submit(self.indexer.do_update)  # what changed while it was closed
                 if self.settings.value("window/view") == "duplicates" and not self.start_image:
                     self.show_duplicates()
-        watched = sorted(f["path"] for f in self.folders if f["online"])
+        watched = sorted(f["path"] for f in folders if f["online"])
         if watched != self._watched:  # folders added, removed, plugged in or out
             self._watched = watched
             self._restart_watcher()
@@ -364,8 +372,10 @@ class MainWindow(QMainWindow):
         grid = self.current_grid()
         row = grid.currentIndex().row() + step
         if 0 <= row < grid.model().rowCount():
-            grid.setCurrentIndex(grid.model().index(row))
-            self.preview.show_path(grid.current_path())
+            grid.setCurrentIndex(grid.model().index(row, 0))
+            path = grid.current_path()
+            if path:
+                self.preview.show_path(path)
 
     def show_library(self) -> None:
         self.show_view(self.library if self.folders or self._adding else self.empty)
@@ -601,12 +611,12 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
-        self.library.set_sort_key(self.settings.value("library/sort", "date"))
+        self.library.set_sort_key(str(self.settings.value("library/sort", "date")))
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("library/sort", self.library.model.sort)
+        self.settings.setValue("library/sort", self.library.model.sort_key)
         self.settings.setValue("window/view", "duplicates" if self.stack.currentWidget()
                                is self.duplicates else "library")
         self.settings.sync()
@@ -615,7 +625,9 @@ class MainWindow(QMainWindow):
         if getattr(self, "_closed", False):
             return super().closeEvent(e)
         self._closed = True
-        QApplication.instance().removeEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.save_settings()
         if self._watcher is not None:
             self._watcher.stop()

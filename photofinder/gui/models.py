@@ -8,6 +8,7 @@ queued there, and ``ready(path)`` turns into a ``dataChanged`` for that one row.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 
@@ -23,7 +24,7 @@ BadgeRole = Qt.ItemDataRole.UserRole + 4  # a result's score as shown ("84%"), o
 SORTS = ("date", "name", "folder")
 
 
-def value(index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+def value(index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
     """``index.data(role)`` without a trip through QVariant: PySide6 6.12 turns an empty
     QVariant into ``None`` without a reference to it (each such call takes one away from
     ``None`` until Python aborts), so our own code asks our Python models directly."""
@@ -72,7 +73,7 @@ class LibraryModel(_ThumbModel):
     def __init__(self, loader: ThumbnailLoader, parent=None):
         super().__init__(loader, parent)
         self.table = PhotoTable()
-        self.sort = "date"
+        self.sort_key = "date"
         self.needle = ""
         self._order: list[int] = []
 
@@ -105,8 +106,8 @@ class LibraryModel(_ThumbModel):
         self._refresh()
 
     def set_sort(self, key: str) -> None:
-        if key in SORTS and key != self.sort:
-            self.sort = key
+        if key in SORTS and key != self.sort_key:
+            self.sort_key = key
             self._refresh()
 
     def set_filter(self, text: str) -> None:
@@ -117,7 +118,7 @@ class LibraryModel(_ThumbModel):
 
     def _refresh(self) -> None:
         self.beginResetModel()
-        order = self.table.orders.get(self.sort, list(range(len(self.table))))
+        order = self.table.orders.get(self.sort_key, list(range(len(self.table))))
         if self.needle:
             names, needle = self.table.names, self.needle
             order = [i for i in order if needle in names[i]]
@@ -163,7 +164,7 @@ class ResultsModel(_ThumbModel):
             return os.path.basename(m.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             said = {"similar": "\nyou marked it similar",
-                    "not_similar": "\nyou marked it not similar"}.get(m.mark, "")
+                    "not_similar": "\nyou marked it not similar"}.get(m.mark or "", "")
             if self.scale == "words":
                 return f"{m.path}\nmatches the words: {m.score:.2f} (1 is the best)"
             if not self.scored:
@@ -184,7 +185,7 @@ class ResultsModel(_ThumbModel):
         # the user's marks first ("similar") and last ("not similar"), then by score
         first_last = {"similar": -1, "not_similar": 1}
         self.scale = scale
-        self.matches = sorted(matches, key=lambda m: (first_last.get(m.mark, 0), -m.score))
+        self.matches = sorted(matches, key=lambda m: (first_last.get(m.mark or "", 0), -m.score))
         self._refresh()
 
     def set_threshold(self, threshold: float) -> None:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCompleter, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QSizePolicy, QWidget
 
 from photofinder.gui import queries
 from photofinder.gui import shortcuts as K
@@ -44,18 +45,22 @@ class WordSearchBox(QLineEdit):
         self.setMinimumWidth(220)
         self.setMaximumWidth(360)
         self.suggestions = QStringListModel(self)
-        self.completer = QCompleter(self.suggestions, self)
-        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.word_completer = QCompleter(self.suggestions, self)
+        self.word_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         # the model already holds the matches for the last word: show them all, in order
-        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
-        self.completer.setWidget(self)
-        self.completer.activated.connect(self._take)
+        self.word_completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.word_completer.setWidget(self)
+        self.word_completer.activated.connect(self._take)
         self._timer = QTimer(self, singleShot=True, interval=60)
         self._timer.timeout.connect(self._suggest)
         self.textEdited.connect(lambda _t: self._timer.start())
         self.returnPressed.connect(self._submit)
 
     # -- suggestions ----------------------------------------------------------------------
+    def _popup(self) -> QAbstractItemView:
+        """The completer's list (a QCompleter always has one; the stubs say Optional)."""
+        return cast(QAbstractItemView, self.word_completer.popup())
+
     def _last_word(self) -> tuple[str, str]:
         text = self.text()
         head, _, last = text.rpartition(" ")
@@ -65,21 +70,21 @@ class WordSearchBox(QLineEdit):
         _, last = self._last_word()
         words = word_suggestions(last) if len(last) >= 2 else []
         self.suggestions.setStringList(words)
-        popup = self.completer.popup()
+        popup = self._popup()
         if words:
-            self.completer.setCompletionPrefix("")
-            self.completer.complete()
-            popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+            self.word_completer.setCompletionPrefix("")
+            self.word_completer.complete()
+            popup.setCurrentIndex(self.word_completer.completionModel().index(0, 0))
         else:
             popup.hide()
 
     def _take(self, word: str) -> None:
         head, _ = self._last_word()
         self.setText(head + word)
-        self.completer.popup().hide()
+        self._popup().hide()
 
     def keyPressEvent(self, e) -> None:
-        popup = self.completer.popup()
+        popup = self._popup()
         if popup.isVisible() and e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Return,
                                              Qt.Key.Key_Enter):
             index = popup.currentIndex()
@@ -90,13 +95,13 @@ class WordSearchBox(QLineEdit):
         super().keyPressEvent(e)
 
     def focusNextPrevChild(self, forward: bool) -> bool:
-        if self.completer.popup().isVisible():
+        if self._popup().isVisible():
             return False  # Tab takes the suggestion (keyPressEvent)
         return super().focusNextPrevChild(forward)
 
     # -- the search -----------------------------------------------------------------------
     def _submit(self) -> None:
-        if self.completer.popup().isVisible():
+        if self._popup().isVisible():
             return
         words = " ".join(self.text().split())
         if words:

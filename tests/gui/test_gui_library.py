@@ -137,7 +137,7 @@ def test_window_geometry_and_sort_are_remembered(make_window, qtbot, tmp_path):
     w.close()
     w2 = make_window()
     assert (w2.width(), w2.height()) == (780, 530)
-    assert w2.library.model.sort == "name"
+    assert w2.library.model.sort_key == "name"
 
 
 def test_ui_thread_is_never_blocked_while_indexing(make_window, wait_indexed, qtbot, photo_set,
