@@ -51,6 +51,8 @@ def run_cli(lib, args) -> int:
     if getattr(args, "prefer_folder", None):
         lib.prefer_folders(args.prefer_folder)
     found = lib.find_duplicates(getattr(args, "sensitivity", 0.5))
+    if lib.duplicates_unsaved:  # a read-only library: found, not stored
+        print(f"note: {lib.duplicates_unsaved}", file=sys.stderr)
     groups = found.groups  # copies only: similar shots are never offered for the trash
     if args.json and not getattr(args, "trash", False):
         print(json.dumps(found.to_json(), indent=2))

@@ -230,6 +230,12 @@ class Library:
                         stats: dict | None = None, progress=None) -> Findings:
         return self.duplicates.find(sensitivity, verify, stats, progress)
 
+    @property
+    def duplicates_unsaved(self) -> str | None:
+        """Why the last duplicates check's results were not stored (a read-only library,
+        another process writing), else None."""
+        return self.duplicates.unsaved
+
     def check_duplicates(self, progress=None, stats: dict | None = None) -> Findings | None:
         return self.duplicates.check(progress, stats)
 

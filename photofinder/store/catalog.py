@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,7 +37,7 @@ from photofinder.store.photos import Folders, Photos
 from photofinder.store.projections import Projections
 from photofinder.store.records import FAILED, INDEXED, PENDING
 from photofinder.store.signatures import Signatures
-from photofinder.store.sql import PATH_PARAM, Repository, Transaction, bind_path
+from photofinder.store.sql import PATH_PARAM, Deferral, Deferred, Repository, Transaction, bind_path
 
 __all__ = ["Catalog", "CatalogError", "PATH_PARAM", "bind_path", "PENDING", "INDEXED", "FAILED",
            "SCHEMA_VERSION"]
@@ -96,12 +97,13 @@ class Catalog:
                                        isolation_level=None)
             conn.text_factory = _decode_text
             self.db = sqlite_utils.Database(conn)
+            self.deferral = Deferral(conn)
             self.meta = Meta(self.db)
             self.embeddings = Embeddings(self.db)
-            self.signatures = Signatures(self.db, self.path, read_only)
+            self.signatures = Signatures(self.db, self.path, read_only, self.deferral)
             self.photos = Photos(self.db, self.embeddings, self.signatures)
             self.folders = Folders(self.db, self.photos)
-            self.dedup = Dedup(self.db)
+            self.dedup = Dedup(self.db, self.deferral)
             self.journal = Journal(self.db, self.photos)
             self.feedback = Feedback(self.db)
             self.projections = Projections(self.db)
@@ -137,6 +139,14 @@ class Catalog:
         if version > SCHEMA_VERSION:
             raise CatalogError(f"the catalogue {self.path} is from a newer photofinder "
                                f"(schema {version}); upgrade photofinder")
+
+    def deferring(self) -> AbstractContextManager[Deferred]:
+        """The duplicates check's writes (features, verdicts, searched marks, results,
+        signatures) made by this thread inside the block are recorded, not made: the
+        ``Deferred`` it gives writes them afterwards (``write()``: the caller holds the
+        writer lock) or is dropped (a read-only library). Reads inside see the catalogue as
+        it was."""
+        return self.deferral.deferring()
 
     def transaction(self) -> Transaction:
         """One write transaction across repositories (BEGIN IMMEDIATE; nests as a no-op)."""

@@ -8,13 +8,23 @@ from __future__ import annotations
 import time
 
 from photofinder.store.records import DedupNode, PairVerdict, StoredFindings
-from photofinder.store.sql import PATH_PARAM, Repository, bind_path, chunks, marks
+import sqlite_utils
+
+from photofinder.store.sql import PATH_PARAM, Deferral, Repository, bind_path, chunks, marks
 
 NOT_DUPLICATE = "not_duplicate"
 __all__ = ["Dedup", "DedupNode", "PairVerdict", "StoredFindings", "NOT_DUPLICATE"]
 
 
 class Dedup(Repository):
+    """The check's own writes (features, verdicts, searched marks, results) go through
+    ``deferral``: inside ``Catalog.deferring()`` they are recorded, to be written under the
+    writer lock once the check is done (or never, in a read-only library)."""
+
+    def __init__(self, db: sqlite_utils.Database, deferral: Deferral):
+        super().__init__(db)
+        self.deferral = deferral
+
     def nodes(self) -> list[DedupNode]:
         """Every indexed photo with a content hash, with its vector's label."""
         return [DedupNode(*r) for r in self.db.execute(
@@ -31,6 +41,8 @@ class Dedup(Repository):
         return out
 
     def set_features(self, items: dict[str, bytes], version: int) -> None:
+        if self.deferral.defer(lambda: self.set_features(items, version)):
+            return
         with self.transaction():
             self.db.table("dedup_features").insert_all(
                 ({"hash": h, "version": version, "data": d} for h, d in items.items()),
@@ -48,6 +60,8 @@ class Dedup(Repository):
         return out
 
     def add_verdicts(self, params: str, verdicts: list[PairVerdict]) -> None:
+        if self.deferral.defer(lambda: self.add_verdicts(params, verdicts)):
+            return
         with self.transaction():
             self.db.table("dedup_pairs").insert_all(
                 ({"params": params, "hash_a": v.hash_a, "hash_b": v.hash_b, "kind": v.kind,
@@ -60,15 +74,23 @@ class Dedup(Repository):
             "params = ?", [params], select="hash")}
 
     def add_searched(self, params: str, hashes: list[str]) -> None:
+        if self.deferral.defer(lambda: self.add_searched(params, hashes)):
+            return
         with self.transaction():
             self.db.table("dedup_searched").insert_all(
                 ({"params": params, "hash": h} for h in hashes), ignore=True)
 
     # -- the last results -----------------------------------------------------------------------
     def save_results(self, params: str, data: str) -> None:
+        created_at = time.time()  # when they were found, however late they are written
+        if self.deferral.defer(lambda: self._save_results(params, data, created_at)):
+            return
+        self._save_results(params, data, created_at)
+
+    def _save_results(self, params: str, data: str, created_at: float) -> None:
         with self.transaction():
             self.db.table("dedup_results").insert(
-                {"id": 1, "params": params, "created_at": time.time(), "data": data},
+                {"id": 1, "params": params, "created_at": created_at, "data": data},
                 replace=True)
 
     def results(self) -> StoredFindings | None:

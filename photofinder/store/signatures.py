@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from photofinder.store.sql import Repository, chunks, marks
+from photofinder.store.sql import Deferral, Repository, chunks, marks
 
 # indexed photos at least ? px on their shorter side, with their signature
 _USABLE = ("SELECT s.photo_id, s.sig FROM signatures s JOIN photos p ON p.id=s.photo_id "
@@ -19,12 +19,16 @@ _USABLE = ("SELECT s.photo_id, s.sig FROM signatures s JOIN photos p ON p.id=s.p
 
 
 class Signatures(Repository):
-    def __init__(self, db: sqlite_utils.Database, path: Path, read_only: bool):
+    def __init__(self, db: sqlite_utils.Database, path: Path, read_only: bool,
+                 deferral: Deferral):
         super().__init__(db)
+        self.deferral = deferral  # a signature the duplicates check makes waits with its writes
         self.path = path  # the catalogue's file: ``read_apart`` opens its own connection
         self.read_only = read_only
 
     def set(self, photo_id: int, sig: bytes, colour: float | None = None) -> None:
+        if self.deferral.defer(lambda: self.set(photo_id, sig, colour)):
+            return
         self.db.table("signatures").insert({"photo_id": photo_id, "sig": sig, "colour": colour},
                                      replace=True)
 

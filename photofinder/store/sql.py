@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Iterable, Iterator
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -73,6 +75,54 @@ class Transaction:
         if self.outer:
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         return False
+
+
+class Deferred:
+    """Writes recorded instead of made (``Deferral.deferring``): ``write()`` makes them, in
+    order, in one transaction; dropped, they were never made."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.calls: list[Callable[[], None]] = []
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def write(self) -> None:
+        with Transaction(self.conn):
+            for call in self.calls:
+                call()
+        self.calls.clear()
+
+
+class Deferral:
+    """Where a repository's derived writes go while a computation runs: recorded for this
+    thread inside ``deferring()`` (so the computation takes no write lock and writes
+    nothing), made at once outside it. One per catalogue, shared by the repositories whose
+    writes can wait (the duplicates check's features, verdicts, searched marks, results and
+    signatures)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._local = threading.local()
+
+    def defer(self, call: Callable[[], None]) -> bool:
+        """True when ``call`` was recorded (a deferral is open in this thread)."""
+        pending: Deferred | None = getattr(self._local, "pending", None)
+        if pending is None:
+            return False
+        pending.calls.append(call)
+        return True
+
+    @contextmanager
+    def deferring(self) -> Iterator[Deferred]:
+        outer: Deferred | None = getattr(self._local, "pending", None)
+        pending = outer if outer is not None else Deferred(self.conn)
+        self._local.pending = pending
+        try:
+            yield pending
+        finally:
+            self._local.pending = outer
 
 
 class Repository:
