@@ -26,7 +26,8 @@ Modes:
   ``duplicates`` on the indexed library, twice; pHash (imagehash, Hamming <= 10) and
   czkawka (its Rust core, similarity levels 5 to 20, each timed) on the same files.
 - ``--pairs``: the verdict alone (no candidates, no groups): each truth pair (original,
-  copy) and each look-alike pair judged as the finder judges it. Fast; for tuning.
+  copy) and each look-alike pair judged as the finder judges it. Fast; for tuning. Its
+  recall is over those (original, copy) pairs; no precision (no pair of two sources is judged).
 Reported: precision, recall, per edit and per family recall (copies with the family alone,
 and in any combination), per family precision, look-alike pairs in copy groups, keeper
 accuracy (the original kept) and pre-selection (damage pre-selected, deliberate edits not).
@@ -362,6 +363,13 @@ def pairs_mode(t: Truth) -> dict:
         why[frozenset((a, b))] = v.why
     res = score(pred, t)
     res.pop("precision")  # only truth and look-alike pairs were judged: not a precision
+    # only (original, copy) pairs were judged, never copy against copy: recall over those
+    # (score's recall and F1 count every pair of a source's files, most never judged here)
+    res.pop("f1")
+    judged = [frozenset(pq) for pq in t.copy_pairs()]
+    res["recall"] = _ratio(sum(pq in pred for pq in judged), len(judged))
+    for fam in res["per_family"].values():  # no pair of two sources was judged: 1.0 by construction
+        fam.pop("precision")
     res["verdicts"] = kinds
     res["missed"] = sorted(f"{Path(q).name}: {why.get(frozenset((o, q)), '?')[:90]}"
                            for o, q in t.copy_pairs() if frozenset((o, q)) not in pred)[:40]
