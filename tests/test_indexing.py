@@ -74,13 +74,13 @@ def test_unplugged_folder_goes_offline_and_stays_searchable(tmp_path, library, f
     os.rename(folder, away)
     report, _ = library.update()
     assert report.offline == [str(folder)] and report.deleted == 0
-    assert library.status()["folders"] == [{"path": str(folder), "online": False, "photos": 10}]
+    assert [(f.path, f.online, f.photos) for f in library.status().folders] == [(str(folder), False, 10)]
     got = library.similar(photo_set / "edited" / "astronaut-cropped.jpg", top=1)
     assert got[0].path == str(folder / "astronaut.jpg")
     os.rename(away, folder)
     report, prog = library.update()
     assert report.unchanged == 10 and prog.done == 0
-    assert library.status()["folders"][0]["online"] is True
+    assert library.status().folders[0].online is True
 
 
 def test_a_second_writer_gets_a_clear_message(tmp_path, folder, model):
@@ -175,7 +175,7 @@ def test_watch_picks_up_new_changed_moved_deleted_and_slow_files(tmp_path, folde
         src = Image.open(folder / "chelsea.jpg")
         for i in range(5):
             src.resize((200 + i * 10, 150 + i * 7)).save(folder / f"new{i}.jpg")
-        assert wait_for(lambda: len(indexed_paths()) == 15)
+        assert wait_for(lambda: len(indexed_paths()) == 15), messages
         # moved, deleted
         os.rename(folder / "new0.jpg", folder / "moved.jpg")
         os.unlink(folder / "new1.jpg")
@@ -260,7 +260,7 @@ def test_hard_links_and_symlinks_are_one_photo(library, tmp_path, photo_set):
     library.add_folder(b)
     library.update()
     assert library.catalog.photos.counts()["indexed"] == 1
-    assert sum(f["photos"] for f in library.status()["folders"]) == 1
+    assert sum(f.photos for f in library.status().folders) == 1
 
 
 def test_a_new_hard_link_in_an_earlier_folder_is_not_a_move(library, tmp_path, photo_set):
