@@ -114,7 +114,7 @@ def smooth_field(rng, amp: float) -> np.ndarray:
 def plant(lib_dir: Path, n: int, templates: dict, copies: float, bursts: float, rng) -> dict:
     """Add planted families and fill photos to a copy of the real library."""
     from photofinder.library import Library
-    from photofinder.store.index import encode_vector
+    from photofinder.identity import encode_vector
 
     names = sorted(templates)
     all_vecs = np.stack([r["vec"] for t in templates.values() for r in t.values()])

@@ -10,7 +10,8 @@ import pytest
 from photofinder.dedup import candidates, grouping
 from photofinder.dedup import signature as S
 from photofinder.retrieval.projection import fit_pca_whitening
-from photofinder.store.index import RawVectors, VectorIndex, decode_vectors, encode_vector
+from photofinder.identity import decode_vectors, encode_vector
+from photofinder.store.index import RawVectors, VectorIndex
 
 
 def _library(tmp_path, n=900, d=96, seed=3):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from photofinder.store.index import VectorIndex, decode_vectors, encode_vector
+from photofinder.identity import decode_vectors, encode_vector
+from photofinder.store.index import VectorIndex
 
 
 def unit(rng, n, d=64):
@@ -84,7 +85,8 @@ HEADER = 96  # hnswlib's header: 8 size_t, 2 int32, 3 size_t, 1 double, 1 size_t
 
 REOPEN = """
 import sys, numpy as np
-from photofinder.store.index import VectorIndex, decode_vectors, encode_vector
+from photofinder.identity import decode_vectors, encode_vector
+from photofinder.store.index import VectorIndex
 rng = np.random.default_rng(7)
 v = rng.normal(size=(400, 64)).astype(np.float32)
 v /= np.linalg.norm(v, axis=1, keepdims=True)

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "photofinder"
-BASE = {"errors", "paths", "assets", "checksums", "platforms", "resources"}
+BASE = {"errors", "paths", "assets", "checksums", "identity", "platforms", "resources"}
 RANK = {**{b: 0 for b in BASE}, "store": 1, "pixels": 1, "work": 2, "dedup": 2, "retrieval": 2,
         "library": 3, "demo": 3, "cli": 4, "gui": 4, "__main__": 5, "__init__": 0}
 DOOR_ONLY = {"store", "pixels", "work", "dedup", "retrieval"}  # never imported by cli / gui

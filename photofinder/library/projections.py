@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from photofinder.identity import decode_matrix
 from photofinder.library.errors import LibraryError
 from photofinder.library.records import LibraryMap
 from photofinder.library.space import VectorSpace
@@ -47,7 +48,7 @@ class Projections:
             return False
         with self.writer.held():
             blobs = self.catalog.embeddings.sample(model, P.FIT_SAMPLE)
-            sample = np.stack([np.frombuffer(b, np.float16) for b in blobs]).astype(np.float32)
+            sample = decode_matrix(blobs)
             p = P.fit_library(sample, count)
             self._activate(p)
         return True

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from photofinder.dedup import features as F
+from photofinder.identity import decode_vector
 from photofinder.library.errors import LibraryError
 from photofinder.library.records import Match, normpath
 from photofinder.library.space import VectorSpace
@@ -143,7 +144,7 @@ class Search:
             st = os.stat(p)
             stored = self.catalog.embeddings.of_photo(row.id, model_id)
             if stored and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
-                return np.frombuffer(stored.vector, np.float16).astype(np.float32), row.id
+                return decode_vector(stored.vector), row.id
         try:
             decoded, _, _ = imaging.load(p, need=preprocess.LONG_SIDE)
         except imaging.ImageError as e:

@@ -17,13 +17,14 @@ from typing import Callable
 import numpy as np
 
 from photofinder.dedup import features as F
+from photofinder.identity import decode_matrix, decode_vectors
 from photofinder.library.errors import LibraryError
 from photofinder.pixels.embedding.model import Embedder
 from photofinder.retrieval import projection as P
 from photofinder.retrieval.rerank import FeatureCache, rerank
 from photofinder.retrieval.search import DEFAULT, Searcher
 from photofinder.store.catalog import Catalog
-from photofinder.store.index import VectorIndex, decode_vectors
+from photofinder.store.index import VectorIndex
 
 
 class VectorSpace:
@@ -132,7 +133,7 @@ class VectorSpace:
     def stored_vectors(self, labels: list[int]) -> np.ndarray:
         """The catalogue's raw vectors for ``labels`` (float32 rows, in the order asked)."""
         got = dict(self.catalog.embeddings.vectors(labels))
-        return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
+        return decode_matrix(got[l] for l in labels)
 
     def _decoded(self, labels: list[int]):
         return decode_vectors(self.catalog.embeddings.vectors(labels))

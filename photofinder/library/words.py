@@ -13,6 +13,7 @@ from typing import Callable
 
 import numpy as np
 
+from photofinder.identity import decode_matrix
 from photofinder.library.errors import LibraryError
 from photofinder.library.records import Match, normpath
 from photofinder.library.search import Search
@@ -186,8 +187,7 @@ class Words:
                 rows = self.catalog.embeddings.untagged(model, BACKFILL_CHUNK)
                 if not rows:
                     break
-                vecs = np.stack([np.frombuffer(v, np.float16) for _, v in rows]
-                                ).astype(np.float32)
+                vecs = decode_matrix(v for _, v in rows)
                 top, p = cls.top_classes(cls.probs_from_embeddings(vecs, head))
                 self.catalog.embeddings.set_tags({
                     label: cls.encode_tags(c, q, cls.TAGS_FROM_EMBEDDING)

@@ -9,7 +9,6 @@ a PNG named .jpg loads as a PNG, a JPEG named .svg loads as a JPEG. Camera RAW g
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import stat as statmod
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from photofinder.identity import content_hash
 from photofinder.pixels.formats import RAW_KINDS, ImageError, describe_non_image, sniff, tiff_ifd0_tags
 from photofinder.pixels.formats import raw as rawformat
 from photofinder.pixels.budget import BUDGET, pixel_bytes
@@ -87,10 +87,6 @@ def peek_is_picture(path: str | os.PathLike) -> bool:
     except OSError:
         return True
     return sniff(head) is not None
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:

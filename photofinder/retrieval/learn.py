@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
+from photofinder.identity import decode_matrix
 from photofinder.pixels import imaging
 from photofinder.pixels.embedding import preprocess
 from photofinder.retrieval import projection as P
@@ -248,7 +249,7 @@ def fit(ts: TrainingSet, use_torch: bool = False, progress: Progress | None = No
 # -- the training set of a library -----------------------------------------------------------
 def _vectors(catalog, labels: list[int]) -> np.ndarray:
     got = dict(catalog.embeddings.vectors(labels))
-    return np.stack([np.frombuffer(got[l], np.float16) for l in labels]).astype(np.float32)
+    return decode_matrix(got[l] for l in labels)
 
 
 def training_set(catalog, model: str, embedder, progress: Progress | None = None,

@@ -340,19 +340,3 @@ def verify(path: Path, meta: dict) -> str | None:
 VectorSource = Callable[[list[int]], Iterator[tuple[list[int], np.ndarray]]]
 
 
-def decode_vectors(rows: Iterator[tuple[int, bytes]], chunk: int = 2048
-                   ) -> Iterator[tuple[list[int], np.ndarray]]:
-    """(label, float16 blob) rows -> chunks of (labels, float32 matrix)."""
-    labels, vecs = [], []
-    for label, blob in rows:
-        labels.append(label)
-        vecs.append(np.frombuffer(blob, dtype=np.float16))
-        if len(labels) >= chunk:
-            yield labels, np.vstack(vecs).astype(np.float32)
-            labels, vecs = [], []
-    if labels:
-        yield labels, np.vstack(vecs).astype(np.float32)
-
-
-def encode_vector(v: np.ndarray) -> bytes:
-    return np.asarray(v, dtype=np.float16).tobytes()

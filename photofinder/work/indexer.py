@@ -33,7 +33,8 @@ from photofinder.dedup.finder import DEFAULT_SENSITIVITY, thresholds
 from photofinder.work.decodepool import DecodePool, DecodeTimeout
 from photofinder.pixels.embedding import classes, preprocess
 from photofinder.pixels.embedding.model import Embedder
-from photofinder.store.index import VectorIndex, encode_vector
+from photofinder.identity import encode_vector
+from photofinder.store.index import VectorIndex
 
 # Batches of 8 run as fast as 16 on the CPU provider, and onnxruntime's arena for them
 # holds half the memory (about 240 MB against 480 MB; benchmarks/indexer_memory.py).
