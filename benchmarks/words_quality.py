@@ -156,7 +156,7 @@ def latency(n: int, root: str) -> dict:
     return {"benchmark": "words_quality --latency", "library_photos": n,
             "library": "synthetic (benchmarks/gui_synthetic.py: random unit vectors)",
             "build_s": built["built_seconds"], "tagged_now": tagged,
-            "tag_photos_s": round(tag_s, 2), "photos_tagged": status.get("words", status),
+            "tag_photos_s": round(tag_s, 2), "photos_tagged": status.words,
             "note": "wall ms on a shared, loaded 2-core machine; cpu ms is this process's CPU "
                     "time (all its threads), the figure less hit by the others' load",
             "first_search_after_open_ms": {"wall": round(first_ms[0], 1),

@@ -99,7 +99,7 @@ def main() -> None:
 
     def indexed(w):
         s = w.status
-        return bool(s and s["folders"] and s["photos"]["pending"] == 0
+        return bool(s and s.folders and s.photos.pending == 0
                     and w.index_status.phase == "idle" and w.library.model.rowCount())
 
     if step == "first":

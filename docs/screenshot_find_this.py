@@ -40,7 +40,7 @@ def main() -> None:
     w = MainWindow(library, demo_allowed=False, watch=False)
     w.resize(1180, 760)
     w.show()
-    pump(20, lambda: w.status is not None and w.status["photos"]["indexed"] > 0)
+    pump(20, lambda: w.status is not None and w.status.photos.indexed > 0)
     w.preview.resize(760, 620)
     w.preview.show_path(photo)
     label = w.preview.image

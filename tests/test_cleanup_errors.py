@@ -115,7 +115,7 @@ def test_a_read_only_library_can_say_its_status(small_lib, capsys, tmp_path):
         assert code == 0, out.err
         assert json.loads(out.out)["photos"]["indexed"] == 2
         with Library(lib) as ro:
-            assert ro.read_only and ro.status()["photos"]["indexed"] == 2
+            assert ro.read_only and ro.status().photos.indexed == 2
             with pytest.raises(LibraryError, match="read-only"):
                 ro.scan()
     finally:

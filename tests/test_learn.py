@@ -83,7 +83,7 @@ def test_training_is_versioned_rederived_without_reembedding_and_switches_off(in
     assert report["similar_marks"] == 0 and report["not_similar_marks"] == 0
     assert report["photos_edited"] == 25 and report["edited_pairs"] == 50
     assert any(s == "editing photos" and d == t == 25 for s, d, t in seen)
-    status = lib.status()["projection"]
+    status = lib.status().projection
     assert status["kind"] == "learned" and status["version"].startswith("learned-1280x1280@")
     assert lib.space.index.space == status["version"] and len(lib.space.index) == len(labels)
     # nothing was embedded again: the same stored vectors, the same labels

@@ -55,11 +55,11 @@ def test_library_rederives_its_index_through_the_whitening(tmp_path, photo_set, 
     lib.add_folder(photo_set)
     lib.update()
     # from the first photo: the shipped principal axes (a compact graph, plain cosine)
-    assert lib.status()["projection"]["kind"] == "pca-axes"
+    assert lib.status().projection["kind"] == "pca-axes"
     assert not lib.projections.refit()  # 40 photos: far too few to learn from
     indexed_at = dbutil.rows(lib, "SELECT id, indexed_at FROM photos ORDER BY id")
     assert lib.projections.refit(force=True)
-    st = lib.status()["projection"]
+    st = lib.status().projection
     assert st["kind"] == "pca-whiten" and st["trained_on"] == 40 and st["dim"] == 39
     meta = json.loads((tmp_path / "lib" / "index.json").read_text())
     assert meta["space"] == st["version"] and meta["dim"] == 39

@@ -46,7 +46,7 @@ def test_words_find_the_photos_a_synonym_and_an_unknown_word(samples_library, ph
         lib.search_words("catt")
     tags = lib.photo_tags(photo_set / "originals" / "chelsea.jpg")
     assert tags[0][0] == "Egyptian cat" and 0.5 < tags[0][1] <= 1
-    assert lib.status()["words"] == {"ready": True, "tagged": len(sample_images()),
+    assert lib.status().words == {"ready": True, "tagged": len(sample_images()),
                                      "untagged": 0}
 
 
@@ -85,11 +85,11 @@ def test_a_library_indexed_before_the_class_output_gets_its_tags_without_decodin
     try:
         with Library(lib_dir) as lib:
             assert lib.catalog.schema_version() == migrations.SCHEMA_VERSION
-            assert lib.status()["words"] == {"ready": True, "tagged": 0,
+            assert lib.status().words == {"ready": True, "tagged": 0,
                                              "untagged": len(sample_images())}
             assert _names(lib.search_words("pussycat", 2))[0] == "chelsea.jpg"
             assert lib.tag_photos() == len(sample_images())
-            assert lib.status()["words"]["untagged"] == 0
+            assert lib.status().words["untagged"] == 0
             assert _names(lib.search_words("pussycat", 2))[0] == "chelsea.jpg"
             assert lib.photo_tags(photo_set / "originals" / "chelsea.jpg")[0][0].endswith("cat")
             assert sorted(lib.catalog.embeddings.labels(model_id)) == sorted(lib.space.index.live)

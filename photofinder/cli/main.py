@@ -112,20 +112,20 @@ def cmd_status(args) -> int:
     with _open_library(args) as lib:
         st = lib.status()
     if args.json:
-        print(json.dumps(st, indent=2))
+        print(json.dumps(st.to_json(), indent=2))
         return 0
-    ph = st["photos"]
-    print(f"photos: {ph['indexed']} indexed, {ph['pending']} pending, {ph['failed']} failed")
-    print(f"model: {st['provider']}" if st["model"] == "unavailable"
-          else f"model: {st['model']} on {st['provider']}")
-    pr = st.get("projection") or {}
+    ph = st.photos
+    print(f"photos: {ph.indexed} indexed, {ph.pending} pending, {ph.failed} failed")
+    print(f"model: {st.provider}" if st.model == "unavailable"
+          else f"model: {st.model} on {st.provider}")
+    pr = st.projection or {}
     if pr.get("kind", "none") != "none":
         print(f"index: {pr['kind']} {pr['version']} " + (f"(learned from {pr['trained_on']} "
               "photos)" if pr.get("trained_on") else f"({pr.get('note', 'shipped')})"))
-    for f in st["folders"]:
-        print(f"folder: {f['path']} ({f['photos']} photos{'' if f['online'] else ', OFFLINE'})")
-    for e in st["errors"]:
-        print(f"error: {e['path']}: {e['error']}")
+    for f in st.folders:
+        print(f"folder: {f.path} ({f.photos} photos{'' if f.online else ', OFFLINE'})")
+    for e in st.errors:
+        print(f"error: {e.path}: {e.error}")
     return 0
 
 

@@ -27,7 +27,7 @@ from photofinder.gui.preview import PreviewDialog
 from photofinder.gui import queries
 from photofinder.gui.queries import Failure
 from photofinder.gui.multi_search import similar_many
-from photofinder.library import Group, folder_watcher
+from photofinder.library import FolderInfo, Group, Status, folder_watcher
 from photofinder.gui.results_view import ResultsView
 from photofinder.gui.status import IndexStatus
 from photofinder.gui.thumbnails import ThumbnailLoader
@@ -60,8 +60,8 @@ class MainWindow(QMainWindow):
         self.demo_allowed = demo_allowed and not dismissed
         self.watch_enabled = watch
         self.start_image = image
-        self.folders: list[dict] | None = None
-        self.status: dict | None = None
+        self.folders: list[FolderInfo] | None = None
+        self.status: Status | None = None
         self._token = 0
         self._watcher = None
         self._watched: list[str] | None = None
@@ -225,27 +225,27 @@ class MainWindow(QMainWindow):
         elif job is queries.warm and isinstance(result, Failure):
             self.statusBar().showMessage(result.message, 20000)
 
-    def _on_status(self, status) -> None:
-        if isinstance(status, Failure):
-            self.statusBar().showMessage(status.message, 20000)
+    def _on_status(self, answer: queries.LibraryState | Failure) -> None:
+        if isinstance(answer, Failure):
+            self.statusBar().showMessage(answer.message, 20000)
             return
+        status = answer.status
         first = self.status is None
         self.status = status
-        folders: list[dict] = status["folders"]
+        folders = status.folders
         self.folders = folders
         self.folders_panel.set_folders(folders)
-        self.errors_panel.set_errors(status["errors"])
-        c = status["photos"]
-        self.index_status.set_summary(c["indexed"], c["pending"], len(status["errors"]))
-        no_model = status.get("model") in ("not built", "unavailable")
+        self.errors_panel.set_errors(status.errors)
+        c = status.photos
+        self.index_status.set_summary(c.indexed, c.pending, len(status.errors))
+        no_model = not status.has_model
         if no_model:
-            self.model_banner.set_missing(status.get("provider", "")
-                                          if status.get("model") == "unavailable" else "")
+            self.model_banner.set_missing(status.provider if status.model == "unavailable" else "")
         elif not self.model_banner.building:
             self.model_banner.set_built()
         self._need_model(no_model)
-        self.cleanup.set_undoable(bool(status.get("undo")))
-        only_demo = bool(self.folders) and all(demo.is_demo_folder(f["path"]) for f in self.folders)
+        self.cleanup.set_undoable(answer.undo)
+        only_demo = bool(self.folders) and all(demo.is_demo_folder(f.path) for f in self.folders)
         self.library.banner.setVisible(only_demo)
         if first:
             if not self.folders and self.demo_allowed and not self.start_image:
@@ -254,7 +254,7 @@ class MainWindow(QMainWindow):
                 self.indexer.submit(self.indexer.do_update)  # what changed while it was closed
                 if self.settings.value("window/view") == "duplicates" and not self.start_image:
                     self.show_duplicates()
-        watched = sorted(f["path"] for f in folders if f["online"])
+        watched = sorted(f.path for f in folders if f.online)
         if watched != self._watched:  # folders added, removed, plugged in or out
             self._watched = watched
             self._restart_watcher()
@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
     def _demo_roots(self) -> list[str]:
         """The demo folders, while the library also holds the user's own folders (then the
         demo photos stay out of their duplicates and their Find similar)."""
-        folders = [f["path"] for f in self.folders or []]
+        folders = [f.path for f in self.folders or []]
         demo_roots = [p for p in folders if demo.is_demo_folder(p)]
         return demo_roots if len(demo_roots) < len(folders) else []
 
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
 
     def _offer_demo_removal(self) -> None:
         """The user added a folder of their own: the demo photos may go now."""
-        if not any(demo.is_demo_folder(f["path"]) for f in self.folders or []):
+        if not any(demo.is_demo_folder(f.path) for f in self.folders or []):
             return
         ok = QMessageBox.question(
             self, "Remove the demo photos?",
@@ -503,8 +503,8 @@ class MainWindow(QMainWindow):
 
     def remove_demo(self) -> None:
         for f in self.folders or []:
-            if demo.is_demo_folder(f["path"]):
-                self._remove(f["path"])
+            if demo.is_demo_folder(f.path):
+                self._remove(f.path)
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Find photos similar to…",
@@ -527,13 +527,13 @@ class MainWindow(QMainWindow):
         self.guide.raise_()
 
     def about(self) -> None:
-        s = self.status or {}
+        s = self.status
         QMessageBox.about(
             self, "About photofinder",
             "<h3>photofinder</h3><p>Find similar photos by example and clean out duplicates, "
             "on your own computer. No cloud, no network.</p>"
-            f"<p><b>Model:</b> {s.get('model', 'loading…')}<br>"
-            f"<b>Runs on:</b> {s.get('provider', 'loading…')}<br>"
+            f"<p><b>Model:</b> {s.model if s else 'loading…'}<br>"
+            f"<b>Runs on:</b> {s.provider if s else 'loading…'}<br>"
             f"<b>Library:</b> {self.library_path}</p>")
 
     # -- indexing -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QL
 from photofinder import demo
 from photofinder.gui.icons import icon
 from photofinder.gui.signals import emit
+from photofinder.library import FolderInfo, Problem
 
 
 class FoldersPanel(QWidget):
@@ -39,21 +40,21 @@ class FoldersPanel(QWidget):
         row.addWidget(self.remove_button)
         lay.addLayout(row)
 
-    def set_folders(self, folders: list[dict]) -> None:
+    def set_folders(self, folders: list[FolderInfo]) -> None:
         current = self.current_path()
         self.list.clear()
         for f in folders:
-            name = "Demo photos" if demo.is_demo_folder(f["path"]) else f["path"]
-            n = f["photos"]
+            name = "Demo photos" if demo.is_demo_folder(f.path) else f.path
+            n = f.photos
             text = f"{name}\n{n:,} photo{'s' if n != 1 else ''}"
-            if not f["online"]:
+            if not f.online:
                 text += " · offline"
-            item = QListWidgetItem(icon("folder" if f["online"] else "folder-offline"), text)
-            item.setData(Qt.ItemDataRole.UserRole, f["path"])
-            item.setToolTip(f["path"] + ("" if f["online"] else "\nnot reachable now (drive "
+            item = QListWidgetItem(icon("folder" if f.online else "folder-offline"), text)
+            item.setData(Qt.ItemDataRole.UserRole, f.path)
+            item.setToolTip(f.path + ("" if f.online else "\nnot reachable now (drive "
                                          "unplugged?); its photos stay in the library"))
             self.list.addItem(item)
-            if f["path"] == current:
+            if f.path == current:
                 self.list.setCurrentItem(item)
 
     def current_path(self) -> str | None:
@@ -89,19 +90,19 @@ class ErrorsPanel(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)  # a folder's end tells it apart
         lay.addWidget(self.table)
 
-    def set_errors(self, errors: list[dict]) -> None:
+    def set_errors(self, errors: list[Problem]) -> None:
         self.table.setRowCount(len(errors))
         for row, e in enumerate(errors):
-            for col, text in enumerate((os.path.basename(e["path"]), os.path.dirname(e["path"]),
-                                        e["error"])):
+            for col, text in enumerate((os.path.basename(e.path), os.path.dirname(e.path),
+                                        e.error)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(e["path"] if col < 2 else text)
-                item.setData(Qt.ItemDataRole.UserRole, e["path"])
+                item.setToolTip(e.path if col < 2 else text)
+                item.setData(Qt.ItemDataRole.UserRole, e.path)
                 self.table.setItem(row, col, item)
         if errors:
             self.table.resizeColumnToContents(0)
             self.table.setColumnWidth(1, max(220, int(self.table.viewport().width() * 0.3)))
-        folders = sum(e.get("kind") == "folder" for e in errors)
+        folders = sum(e.kind == "folder" for e in errors)
         n = len(errors) - folders
         said = ([f"{n} file{'s' if n != 1 else ''} could not be indexed"] if n else []) + \
             ([f"{folders} folder{'s' if folders != 1 else ''} cannot be read (the photos "

@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from photofinder.library import Library, Match
+from photofinder.library import Library, Match, Status
 
 TOP = 200  # results fetched per search; the similarity slider filters these instantly
 
@@ -79,9 +79,15 @@ def similar(lib: Library, path: str, top: int = TOP, region=None) -> SimilarResu
     return SimilarResult(p, matches, outside, time.perf_counter() - start, region=region)
 
 
-def status(lib: Library) -> dict:
+@dataclass(frozen=True)
+class LibraryState:
     """The library's status, and whether Undo has anything to put back."""
-    return {**lib.status(), "undo": lib.can_undo()}
+    status: Status
+    undo: bool
+
+
+def status(lib: Library) -> LibraryState:
+    return LibraryState(lib.status(), lib.can_undo())
 
 
 def warm(lib: Library) -> int:

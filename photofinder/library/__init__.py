@@ -14,7 +14,8 @@ from photofinder.dedup.cleanup import TrashReport, UndoReport
 from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Findings, Group
 from photofinder.library.door import Library
 from photofinder.library.errors import LibraryBusy, LibraryError
-from photofinder.library.records import FolderInfo, LibraryMap, Match, normpath
+from photofinder.library.records import (FolderInfo, LibraryMap, Match, PhotoCounts, Problem,
+                                         Status, normpath)
 from photofinder.library.tools import (Picture, PictureError, build_model, folder_watcher,
                                        is_photo_name, load_model, model_info, open_picture,
                                        plot_problem, similarity_percent, thumbnail, warm_words,
@@ -22,7 +23,8 @@ from photofinder.library.tools import (Picture, PictureError, build_model, folde
 from photofinder.store.records import Listing
 from photofinder.work.indexer import Progress
 
-__all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "LibraryMap", "FolderInfo", "Group",
+__all__ = ["Library", "LibraryError", "LibraryBusy", "Match", "LibraryMap", "FolderInfo",
+           "Status", "PhotoCounts", "Problem", "Group",
            "Findings", "TrashReport", "UndoReport", "Progress", "Listing", "normpath", "load_model",
            "model_info", "build_model", "DEFAULT_SENSITIVITY", "PictureError", "Picture",
            "is_photo_name", "open_picture", "thumbnail", "folder_watcher", "plot_problem",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -26,7 +27,8 @@ from photofinder.library.duplicates import Duplicates
 from photofinder.library.errors import LibraryError
 from photofinder.library.indexing import Indexing
 from photofinder.library.projections import Projections, Stages
-from photofinder.library.records import FolderInfo, LibraryMap, Match, normpath
+from photofinder.library.records import (FolderInfo, LibraryMap, Match, PhotoCounts, Problem,
+                                         Status, normpath)
 from photofinder.library.search import Search
 from photofinder.library.space import VectorSpace
 from photofinder.library.tools import load_model
@@ -90,27 +92,20 @@ class Library:
         self.close()
 
     # -- what is in it --------------------------------------------------------------------------
-    def status(self) -> dict:
+    def status(self) -> Status:
         counts = self.catalog.photos.counts()
         try:
             model, provider = self.embedder.model_id, self.embedder.provider
         except LibraryError as e:  # say why: a missing model, or a provider that cannot run
             model, provider = ("not built", "none") if str(e) == BUILD_HINT else \
                 ("unavailable", f"unavailable: {e}")
-        return {
-            "photos": {"indexed": counts["indexed"], "pending": counts["pending"],
-                       "failed": counts["failed"]},
-            "errors": [{"path": e.path, "error": e.error} for e in self.catalog.photos.errors()]
-            + [{"path": u.path, "error": unreadable_message(
-                u.reason, self.catalog.photos.count_under(u.path)), "kind": "folder"}
-               for u in self.catalog.folders.unreadable()],
-            "folders": [{"path": f.path, "online": f.online, "photos": f.photos}
-                        for f in self.folders()],
-            "model": model,
-            "provider": provider,
-            "projection": self.projections.status(),
-            "words": self.words.status() if model not in ("not built", "unavailable") else None,
-        }
+        problems = [Problem(e.path, e.error) for e in self.catalog.photos.errors()] + \
+            [Problem(u.path, unreadable_message(u.reason, self.catalog.photos.count_under(u.path)),
+                     "folder") for u in self.catalog.folders.unreadable()]
+        status = Status(PhotoCounts(counts["indexed"], counts["pending"], counts["failed"]),
+                        problems, self.folders(), model, provider, self.projections.status(),
+                        None)
+        return replace(status, words=self.words.status()) if status.has_model else status
 
     def counts(self) -> dict[str, int]:
         """Photos by state: {"indexed", "pending", "failed"}."""

@@ -44,8 +44,8 @@ def _wait_indexed(qtbot, w, n, timeout):
     def done():
         s = w.status
         assert s is not None
-        c = s["photos"]
-        assert c["indexed"] + c["failed"] >= n and c["pending"] == 0
+        c = s.photos
+        assert c.indexed + c.failed >= n and c.pending == 0
         assert w.index_status.phase == "idle"
     qtbot.waitUntil(done, timeout=timeout)
 

@@ -64,5 +64,5 @@ def test_demo_is_offered_for_removal_and_stays_out_of_the_users_results(
     answers.append(QMessageBox.StandardButton.Yes)
     w.add_folder(str(more))
     assert said == ["Remove the demo photos?"] * 2
-    qtbot.waitUntil(lambda: sorted(f["path"] for f in w.folders) == sorted(
+    qtbot.waitUntil(lambda: sorted(f.path for f in w.folders) == sorted(
         [str(mine), str(more)]), timeout=60_000)

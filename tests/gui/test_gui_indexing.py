@@ -37,13 +37,13 @@ def test_pause_stops_indexing_resume_finishes_and_search_works_meanwhile(
     old = w.status
     w._ask(queries.status)
     qtbot.waitUntil(lambda: w.status is not old, timeout=30_000)  # a fresh answer
-    first = w.status["photos"]["indexed"]
+    first = w.status.photos.indexed
     qtbot.wait(1500)
     old = w.status
     w._ask(queries.status)
     qtbot.waitUntil(lambda: w.status is not old, timeout=30_000)
-    assert w.status["photos"]["indexed"] == first < 160  # nothing moved while paused
-    assert w.status["photos"]["pending"] > 0
+    assert w.status.photos.indexed == first < 160  # nothing moved while paused
+    assert w.status.photos.pending > 0
     # search works on what is already indexed
     w._ask(queries.photos)
     t = w.library.model
@@ -55,7 +55,7 @@ def test_pause_stops_indexing_resume_finishes_and_search_works_meanwhile(
     w.index_status.pause.click()  # resume
     assert not w.indexer.paused
     wait_indexed(w, 160)
-    assert w.status["photos"]["indexed"] == 160
+    assert w.status.photos.indexed == 160
 
 
 def test_a_new_file_in_a_watched_folder_shows_up(make_window, wait_indexed, qtbot, photo_set,
@@ -78,7 +78,7 @@ def test_about_names_the_model_and_the_provider(make_window, qtbot, monkeypatch)
     w = make_window()
     qtbot.waitUntil(lambda: w.status is not None, timeout=30_000)
     w.act_about.trigger()
-    assert w.status["model"] in said[0] and w.status["provider"] in said[0]
+    assert w.status.model in said[0] and w.status.provider in said[0]
     assert "efficientnet" in said[0].lower()
 
 

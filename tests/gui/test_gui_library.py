@@ -35,7 +35,7 @@ def test_demo_library_is_indexed_with_a_banner_and_can_be_removed(
     top4 = {os.path.basename(value(m.index(r), PathRole)) for r in range(4)}
     assert top4 == {f"astronaut-{k}.jpg" for k in ("resized", "cropped", "recompressed", "rotated")}
     w.show_library()
-    w._remove(w.folders[0]["path"])  # what "Remove demo" does after its confirmation
+    w._remove(w.folders[0].path)  # what "Remove demo" does after its confirmation
     qtbot.waitUntil(lambda: w.stack.currentWidget() is w.empty and not w.folders, timeout=30_000)
     assert not w.library.banner.isVisible()
     w.close()
@@ -198,4 +198,4 @@ def test_broken_files_sort_last_under_newest_first(make_window, wait_indexed, qt
     qtbot.waitUntil(lambda: w.library.model.rowCount() == 3, timeout=30_000)
     m = w.library.model
     order = [os.path.basename(m.path_at(r)) for r in range(m.rowCount())]
-    assert order[-1] == "newest-broken.jpg" and w.status["photos"]["failed"] == 1
+    assert order[-1] == "newest-broken.jpg" and w.status.photos.failed == 1

@@ -46,7 +46,7 @@ def test_first_start_without_a_model_says_so_and_lists_the_demo(bare_window, qtb
     assert w.library.model.total == _demo_count()
     assert w.stack.currentWidget() is w.library and w.library.grid.isVisible()
     assert w.folders_panel.isVisible() and len(w.folders) == 1
-    qtbot.waitUntil(lambda: w.status["photos"]["pending"] == _demo_count(), timeout=30_000)
+    qtbot.waitUntil(lambda: w.status.photos.pending == _demo_count(), timeout=30_000)
     assert w.index_status.phase == "idle"
     # what cannot act without the model is disabled, and says why (never asks, then refuses)
     for a in (w.act_similar, w.act_open, w.act_duplicates, w.act_map):
@@ -69,7 +69,7 @@ def test_build_the_model_button_builds_it_and_the_photos_get_indexed(bare_window
     assert not banner.button.isEnabled() and "Building the model" in banner.label.text()
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=600_000)
     n = _demo_count()
-    qtbot.waitUntil(lambda: w.status["photos"]["indexed"] == n and
+    qtbot.waitUntil(lambda: w.status.photos.indexed == n and
                     w.index_status.phase == "idle", timeout=300_000)
-    assert w.status["model"] != "not built"
+    assert w.status.model != "not built"
     assert w.act_similar.isEnabled() and "Build the model" not in w.act_similar.toolTip()
