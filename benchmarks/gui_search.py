@@ -34,7 +34,7 @@ def child(n: int, library: str) -> dict:
     t0 = time.perf_counter()
     from PySide6.QtCore import QEventLoop
 
-    from photofinder.gui.app import make_app
+    from photofinder.gui.app import make_app, process_setup
     from photofinder.gui.main_window import MainWindow
     from photofinder.gui.models import PathRole, value
 
@@ -49,6 +49,7 @@ def child(n: int, library: str) -> dict:
                 return True
         raise TimeoutError
 
+    process_setup()  # as the app does before its window opens
     w = MainWindow(library, watch=False, demo_allowed=False)
     w.resize(1280, 860)
     w.show()

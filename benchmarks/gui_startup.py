@@ -23,10 +23,11 @@ CHILD = r"""
 import os, sys, time, json
 t0 = float(sys.argv[2])
 from PySide6.QtCore import QTimer
-from photofinder.gui.app import make_app
+from photofinder.gui.app import make_app, process_setup
 from photofinder.gui.main_window import MainWindow
 app = make_app()
 t_import = time.time()
+process_setup()
 w = MainWindow(sys.argv[1], watch=False, demo_allowed=False)
 w.show()
 marks = {}

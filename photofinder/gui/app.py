@@ -14,6 +14,14 @@ if TYPE_CHECKING:  # Qt is loaded when the window opens, not for `photofinder --
 log = logging.getLogger("photofinder.gui")
 
 
+def process_setup() -> None:
+    """What the whole process needs for a responsive window, set once before it opens.
+    Worker threads (decode, embed, thumbnails, queries) share the GIL with the UI thread; a
+    shorter switch interval hands it back to the UI sooner (the event loop itself runs
+    without the GIL), so input and painting never queue behind a worker's Python code."""
+    sys.setswitchinterval(0.001)
+
+
 def make_app() -> QApplication:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
@@ -58,6 +66,7 @@ def run(library_path: str, images: list[str] | None = None, provider: str | None
     from photofinder.gui.main_window import MainWindow
 
     app.setWindowIcon(icon("photofinder"))
+    process_setup()
     window = MainWindow(library_path, provider=provider, image=images[0] if images else None)
     deliver = single_instance.Deliverer(window)
     deliver.started_with(images)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -47,10 +46,6 @@ class MainWindow(QMainWindow):
     def __init__(self, library_path: str, provider: str | None = None, image: str | None = None,
                  demo_allowed: bool = True, watch: bool = True):
         super().__init__()
-        # Worker threads (decode, embed, thumbnails, queries) share the GIL with this one; a
-        # shorter switch interval hands it back to the UI sooner (the event loop itself runs
-        # without the GIL), so input and painting never queue behind a worker's Python code.
-        sys.setswitchinterval(0.001)
         self.library_path = os.path.abspath(library_path)
         os.makedirs(self.library_path, exist_ok=True)
         self.settings = QSettings(os.path.join(self.library_path, "gui.ini"),

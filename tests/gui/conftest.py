@@ -8,6 +8,14 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def gui_process():
+    """The process set up as the app sets it up (gui/app.py) before its window opens."""
+    from photofinder.gui.app import process_setup
+
+    process_setup()
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path, model):
     """make_window(**kwargs) -> a shown MainWindow on tmp_path/'library' (demo off by default)."""
