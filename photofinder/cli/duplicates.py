@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
-SENSITIVITY_WORDS = {"low": 0.2, "normal": 0.5, "high": 0.8}
+# "normal" is the library's DEFAULT_SENSITIVITY (None here: the door's constant decides; the
+# library is loaded only when a command runs)
+SENSITIVITY_WORDS: dict[str, float | None] = {"low": 0.2, "normal": None, "high": 0.8}
 
 
-def sensitivity(text: str) -> float:
+def sensitivity(text: str) -> float | None:
     import argparse
 
     if text in SENSITIVITY_WORDS:
@@ -23,7 +25,7 @@ def sensitivity(text: str) -> float:
 
 
 def add_arguments(s) -> None:
-    s.add_argument("--sensitivity", type=sensitivity, default=0.5, metavar="S",
+    s.add_argument("--sensitivity", type=sensitivity, default=None, metavar="S",
                    help="0..1 or low/normal/high (default normal = 0.5): higher finds more")
     s.add_argument("--trash", action="store_true",
                    help="move every copy but the suggested keeper to the system trash")
@@ -41,7 +43,7 @@ def add_arguments(s) -> None:
 
 
 def run_cli(lib, args) -> int:
-    from photofinder.library import LibraryError
+    from photofinder.library import DEFAULT_SENSITIVITY, LibraryError
 
     if getattr(args, "not_duplicates", None):
         lib.not_duplicates(*args.not_duplicates)
@@ -50,7 +52,8 @@ def run_cli(lib, args) -> int:
         lib.keep(p)
     if getattr(args, "prefer_folder", None):
         lib.prefer_folders(args.prefer_folder)
-    found = lib.find_duplicates(getattr(args, "sensitivity", 0.5))
+    chosen = getattr(args, "sensitivity", None)
+    found = lib.find_duplicates(DEFAULT_SENSITIVITY if chosen is None else chosen)
     if lib.duplicates_unsaved:  # a read-only library: found, not stored
         print(f"note: {lib.duplicates_unsaved}", file=sys.stderr)
     groups = found.groups  # copies only: similar shots are never offered for the trash

@@ -15,6 +15,8 @@ import os
 import sys
 import tempfile
 
+from photofinder.cli.common import ProgressBar, UserError
+
 
 def add_arguments(s) -> None:
     s.add_argument("folder", metavar="DIR", help="a folder with one sub-folder per group")
@@ -25,8 +27,6 @@ def add_arguments(s) -> None:
 
 
 def _read_word_labels(path: str) -> dict[str, list[str]]:
-    from photofinder.cli.main import UserError
-
     try:
         data = json.loads(open(path, encoding="utf-8").read())
     except OSError as e:
@@ -57,7 +57,6 @@ def _print_text(d: dict) -> None:
 
 
 def run_cli(args) -> int:
-    from photofinder.cli.main import ProgressBar, UserError
     from photofinder.library import Library, plot_problem, write_pr_curve
 
     folder = os.path.abspath(args.folder)

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 
+from photofinder.cli.common import UserError
 from photofinder.paths import default_library
 
 
@@ -39,8 +40,6 @@ def run(args) -> int:
     names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
     if args.action == "export":
         if not args.folder:
-            from photofinder.cli.main import UserError
-
             raise UserError("integrate export needs a FOLDER to write into")
         platform = args.platform or current()
         for p in installer.export(launcher, args.folder, platform):

@@ -11,48 +11,15 @@ import logging
 import os
 import sqlite3
 import sys
-import time
 import traceback
 
 from photofinder import __version__
+from photofinder.cli import duplicates, evaluate, integrate, learn
+from photofinder.cli.common import ProgressBar, UserError
 from photofinder.errors import PhotofinderError
 from photofinder.paths import default_library
 
 log = logging.getLogger("photofinder")
-
-
-class UserError(PhotofinderError):
-    pass
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr; silent when stderr is not a terminal."""
-
-    def __init__(self, label: str, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self.label = label
-        self.last = 0.0
-
-    def __call__(self, p) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1 and p.done < p.total:
-            return
-        self.last = now
-        width = 30
-        filled = int(width * p.done / max(p.total, 1))
-        eta = f" ETA {int(p.eta) // 60}:{int(p.eta) % 60:02d}" if p.eta is not None else ""
-        name = os.path.basename(p.current)[:30]
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
-                          f"{p.done}/{p.total} {p.rate:.1f}/s{eta} {name:<30}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _open_library(args):
@@ -72,7 +39,7 @@ def _index_now(lib, quiet: bool = False) -> None:
               + (f" ({prog.rate:.1f} photos/s)" if prog.done else "")
               + f"; library: {st['indexed']} photos indexed, {st['failed']} unreadable"
               + (f"; offline: {', '.join(report.offline)}" if report.offline else ""))
-        for line in report.unreadable_lines():
+        for line in report.problem_lines():
             print(f"photofinder: {line}", file=sys.stderr)
         found = lib.stored_duplicates() if prog.done > prog.failed else None  # checked as it ended
         if found is not None and (found.groups or found.similar_shots):
@@ -147,11 +114,13 @@ def cmd_similar(args) -> int:
         print(json.dumps({"query": query,
                           "results": [{"path": m.path, "score": round(m.score, 6)} for m in matches]},
                          indent=2))
-    else:
+    else:  # the GUI's scale: the calibrated chance of the same place or object (JSON: raw)
+        from photofinder.library import similarity_percent
+
         if not matches:
             print("no similar photos (is the library empty? `photofinder add FOLDER`)")
         for m in matches:
-            print(f"{m.score:6.3f}  {m.path}")
+            print(f"{similarity_percent(m.score):3d}%  {m.path}")
     return 0
 
 
@@ -174,17 +143,13 @@ def cmd_search(args) -> int:
 
 
 def cmd_duplicates(args) -> int:
-    from photofinder.cli.duplicates import run_cli
-
     with _open_library(args) as lib:
-        return run_cli(lib, args)
+        return duplicates.run_cli(lib, args)
 
 
 def cmd_undo(args) -> int:
-    from photofinder.cli.duplicates import run_undo
-
     with _open_library(args) as lib:
-        return run_undo(lib, args)
+        return duplicates.run_undo(lib, args)
 
 
 def cmd_gui(args) -> int:
@@ -198,22 +163,16 @@ def cmd_gui(args) -> int:
 
 
 def cmd_integrate(args) -> int:
-    from photofinder.cli.integrate import run as run_integrate
-
-    return run_integrate(args)
+    return integrate.run(args)
 
 
 def cmd_evaluate(args) -> int:
-    from photofinder.cli.evaluate import run_cli
-
-    return run_cli(args)
+    return evaluate.run_cli(args)
 
 
 def cmd_learn(args) -> int:
-    from photofinder.cli.learn import run as run_learn
-
     with _open_library(args) as lib:
-        return run_learn(lib, args)
+        return learn.run(lib, args)
 
 
 def cmd_model(args) -> int:
@@ -269,9 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_search)
     s = sub.add_parser("duplicates", help="groups of duplicate photos")
     s.add_argument("--json", action="store_true")
-    from photofinder.cli.duplicates import add_arguments as _duplicates_arguments
-
-    _duplicates_arguments(s)
+    duplicates.add_arguments(s)
     s.set_defaults(func=cmd_duplicates)
     s = sub.add_parser("undo", help="put back what the last clean-up moved to the trash")
     s.add_argument("--batch", metavar="ID", help="a particular clean-up (default: the last)")
@@ -282,19 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--choose", action="store_true", help="start by asking for a photo to search by")
     s.set_defaults(func=cmd_gui)
     s = sub.add_parser("integrate", help='"Find similar photos" in the file managers, a menu entry')
-    from photofinder.cli.integrate import add_arguments as _integrate_arguments
-
-    _integrate_arguments(s)
+    integrate.add_arguments(s)
     s.set_defaults(func=cmd_integrate)
     s = sub.add_parser("evaluate", help="measure Find similar on a folder of groups (mAP, P@k)")
-    from photofinder.cli.evaluate import add_arguments as _evaluate_arguments
-
-    _evaluate_arguments(s)
+    evaluate.add_arguments(s)
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("learn", help="tune Find similar to this library's photos and marks")
-    from photofinder.cli.learn import add_arguments as _learn_arguments
-
-    _learn_arguments(s)
+    learn.add_arguments(s)
     s.set_defaults(func=cmd_learn)
     s = sub.add_parser("model", help="build the model or show what is in use")
     s.add_argument("action", choices=["build", "info"])

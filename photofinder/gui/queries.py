@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from photofinder.library import Library, Match, Status
+from photofinder.library import DEFAULT_SENSITIVITY, Library, Match, Status
 
 TOP = 200  # results fetched per search; the similarity slider filters these instantly
 
@@ -95,13 +95,13 @@ def warm(lib: Library) -> int:
     return lib.warm()
 
 
-def duplicates(lib: Library, sensitivity: float = 0.5, progress=None):
+def duplicates(lib: Library, sensitivity: float = DEFAULT_SENSITIVITY, progress=None):
     """Copy groups and similar shots (a Findings); only what is new is checked.
     ``progress(stage, done, total)`` is called from this worker thread."""
     lib.catch_up()
     return lib.find_duplicates(sensitivity, progress=progress)
 
 
-def stored_duplicates(lib: Library, sensitivity: float = 0.5):
+def stored_duplicates(lib: Library, sensitivity: float = DEFAULT_SENSITIVITY):
     """The last results at once (no check), or None."""
     return lib.stored_duplicates(sensitivity)
