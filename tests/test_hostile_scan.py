@@ -77,7 +77,7 @@ def test_very_long_names_and_too_deep_paths(library, tmp_path):
     os.close(fd)
     library.add_folder(root)
     report, prog = library.update()
-    st = library.status()
+    st = library.status().to_json()
     assert st["photos"]["indexed"] == 2, st
     paths = {r["path"] for r in dbutil.rows(library, "SELECT path FROM photos")}
     assert str(root / longest) in paths and len(paths) == 2
@@ -95,7 +95,7 @@ def test_non_utf8_file_names_survive_catalogue_json_and_cli(library, tmp_path):
         f.write(b"not a photo")
     library.add_folder(root)
     library.update()
-    st = library.status()
+    st = library.status().to_json()
     assert st["photos"]["indexed"] == 3  # three files (exact copies, but three photos)
     indexed = {os.path.basename(os.fsencode(r["path"])) for r in dbutil.rows(library,
         "SELECT path FROM photos WHERE status='indexed'")}
@@ -179,19 +179,21 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     (root / "real.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')  # not listed
     (root / "folder.jpg").mkdir()  # a folder named like a photo: walked, not decoded
     os.mkfifo(root / "pipe.jpg")  # not a regular file: not listed, never blocks
-    (root / "dangling.jpg").symlink_to(root / "gone.jpg")
+    (root / "dangling.jpg").symlink_to(root / "gone.jpg")  # an error, never skipped silently
     (root / ".thumbnails").mkdir()
     _jpeg(root / ".thumbnails" / "t.jpg")
 
     library.add_folder(root)
     _, prog = library.update()
-    st = library.status()
+    st = library.status().to_json()
     assert st["photos"]["indexed"] == good, st["errors"]
-    assert st["photos"]["failed"] == len(BAD) and prog.failed == len(BAD)
+    assert st["photos"]["failed"] == len(BAD) + 1 and prog.failed == len(BAD)
     errors = {os.path.basename(e["path"]): e["error"] for e in st["errors"]}
-    assert set(errors) == set(BAD)
+    assert set(errors) == set(BAD) | {"dangling.jpg"}
     for name, (_, expected) in BAD.items():
         assert expected in errors[name] and "\n" not in errors[name], (name, errors[name])
+    assert errors["dangling.jpg"] == (f"broken symbolic link: it points to {root / 'gone.jpg'}, "
+                                      "which is not there")
     before = {r["path"]: r["hash"] for r in dbutil.rows(library,
         "SELECT path, hash FROM photos WHERE status='indexed'")}
     labels_before = sorted(library.catalog.embeddings.labels(library.embedder.model_id))
@@ -200,9 +202,9 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     for name, (make, _) in MORE_BAD.items():
         (root / name).write_bytes(make())
     library.update()
-    st = library.status()
+    st = library.status().to_json()
     assert st["photos"]["indexed"] == good
-    assert st["photos"]["failed"] == len(BAD) + len(MORE_BAD)
+    assert st["photos"]["failed"] == len(BAD) + len(MORE_BAD) + 1
     after = {r["path"]: r["hash"] for r in dbutil.rows(library,
         "SELECT path, hash FROM photos WHERE status='indexed'")}
     assert after == before
@@ -218,11 +220,11 @@ def test_good_and_hostile_files_end_to_end(library, tmp_path):
     assert b"Traceback" not in r.stderr
     parsed = json.loads(r.stdout)
     names = {os.path.basename(e["path"]) for e in parsed["errors"]}
-    assert names == set(BAD) | set(MORE_BAD)
+    assert names == set(BAD) | set(MORE_BAD) | {"dangling.jpg"}
     assert all(e["error"] and "\n" not in e["error"] for e in parsed["errors"])
     r = _cli(library.path, "status")
     assert r.returncode == 0 and b"Traceback" not in r.stderr
-    assert r.stdout.count(b"error: ") == len(BAD) + len(MORE_BAD)
+    assert r.stdout.count(b"error: ") == len(BAD) + len(MORE_BAD) + 1
 
 
 def test_cli_add_reports_failures_without_traceback(tmp_path, model):

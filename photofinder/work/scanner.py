@@ -12,10 +12,16 @@ A folder that cannot be read (no permission, an I/O error) is the same: a proble
 the user (``report.unreadable``, kept in the catalogue until it reads again), and the photos
 known under it stay as they are, offline, never counted as removed. A registered folder
 that cannot be read at all is marked offline.
+
+A symlink named like a photo that leads nowhere (its target gone, a loop) is bad input like a
+broken file: a failed photo with its one line (``report.broken``, the catalogue's errors),
+never skipped silently. A photo known at that path keeps its id and decisions (its vector
+goes, the file cannot be opened); once the link resolves again it is indexed as usual.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as statmod
 import time
@@ -24,7 +30,7 @@ from typing import Callable
 
 from photofinder.pixels import imaging
 from photofinder.store.catalog import Catalog
-from photofinder.store.records import Folder, Photo
+from photofinder.store.records import FAILED, Folder, Photo
 
 SKIP_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "system volume information",
                        "lost+found", "__macosx", ".thumbnails", ".trash", ".cache"})
@@ -56,10 +62,16 @@ class ScanReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
     # folders that could not be read: (path, why, photos kept under it)
     unreadable: list[tuple[str, str, int]] = field(default_factory=list)
+    # symlinks named like photos that lead nowhere: (path, why), each a failed photo
+    broken: list[tuple[str, str]] = field(default_factory=list)
 
     def unreadable_lines(self) -> list[str]:
         """One line for the user per folder that could not be read."""
         return [f"{path}: {unreadable_message(why, kept)}" for path, why, kept in self.unreadable]
+
+    def problem_lines(self) -> list[str]:
+        """One line for the user per folder that could not be read and per broken link."""
+        return self.unreadable_lines() + [f"{path}: {why}" for path, why in self.broken]
 
 
 def unreadable_message(why: str, kept: int) -> str:
@@ -70,14 +82,29 @@ def unreadable_message(why: str, kept: int) -> str:
     return f"folder cannot be read ({why}); its photos are left out until it can be read"
 
 
+def broken_link_message(path: str, error: OSError) -> str:
+    """Why the symlink at ``path`` gives no photo, in one line (what it points to)."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    if error.errno == errno.ENOENT:
+        return f"broken symbolic link: it points to {target}, which is not there"
+    if error.errno == errno.ELOOP:
+        return f"symbolic link loop: it points to {target}, which leads back to itself"
+    return f"symbolic link cannot be followed ({error.strerror or error}): it points to {target}"
+
 
 def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | None = None,
          owners: dict[tuple[int, int], str] | None = None,
-         known: set[str] | frozenset = frozenset()) -> dict[str, FileInfo]:
+         known: set[str] | frozenset = frozenset(),
+         broken: dict[str, tuple[str, FileInfo]] | None = None) -> dict[str, FileInfo]:
     """Every candidate picture under ``root``: path -> stat facts. Symlinked folders are not
     followed (no loops). A file seen twice (hard link, symlink; across several walks too when
     they share ``found`` and ``owners``) is kept once, under a path the catalogue already
-    ``known`` if it has one, so a second name for a file is never mistaken for a move."""
+    ``known`` if it has one, so a second name for a file is never mistaken for a move.
+    A symlink named like a picture that leads nowhere (dangling, a loop) goes into ``broken``
+    (path -> (why, the link's own stat facts)) when it is given."""
     found = {} if found is None else found
     owners = {} if owners is None else owners
     stack = [root]
@@ -99,8 +126,10 @@ def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | N
                 if not imaging.is_candidate(entry.name):
                     continue
                 st = entry.stat(follow_symlinks=True)
-            except OSError:
-                continue  # a dangling symlink or a file gone while listing
+            except OSError as e:  # a dangling symlink, a link loop, or a file gone meanwhile
+                if broken is not None:
+                    _note_broken(entry, e, broken)
+                continue
             if not statmod.S_ISREG(st.st_mode):
                 continue
             if imaging.needs_peek(entry.name) and not imaging.peek_is_picture(entry.path):
@@ -115,6 +144,16 @@ def walk(root: str, problems: list | None = None, found: dict[str, FileInfo] | N
             found[entry.path] = FileInfo(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino)
         stack.extend(reversed(subdirs))
     return found
+
+
+def _note_broken(entry: os.DirEntry, error: OSError, broken: dict) -> None:
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return  # gone while listing: nothing there
+    if statmod.S_ISLNK(st.st_mode):
+        broken[entry.path] = (broken_link_message(entry.path, error),
+                              FileInfo(st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
 
 
 def _under(path: str, folder: str) -> bool:
@@ -173,11 +212,15 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
     known_paths = set(known)
     mine: dict[int, list[str]] = {}
     unreadable: dict[int, dict[str, str]] = {}
+    broken: dict[str, tuple[str, FileInfo]] = {}
+    broken_in: dict[str, int] = {}
     for folder in online:
         if progress:
             progress(f"scanning {folder.path}")
         problems: list[tuple[str, str]] = []
-        walk(folder.path, problems, found, owners, known_paths)
+        walk(folder.path, problems, found, owners, known_paths, broken)
+        for p in broken:
+            broken_in.setdefault(p, folder.id)
         report.problems += problems
         unreadable[folder.id] = dict(problems)
         mine[folder.id] = [p for p in found if folder_of.setdefault(p, folder.id) == folder.id]
@@ -204,6 +247,7 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
                 del found[p]
             known = {p: r for p, r in known.items() if r.folder_id != folder.id}
     scanned_ids = [f.id for f in online]
+    broken = {p: b for p, b in broken.items() if broken_in[p] in scanned_ids}
     for p, info in found.items():
         if young is not None and info.mtime_ns > young:
             report.unsettled += 1
@@ -213,7 +257,8 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
     # A path inside two registered folders (nested folders) belongs to the one that has it.
     inodes_known = {(r.dev, r.ino): p for p, r in known.items()}
     new_paths = [p for p in on_disk if p not in known]
-    gone = {p: r for p, r in known.items() if p not in on_disk and p not in known_young}
+    gone = {p: r for p, r in known.items()
+            if p not in on_disk and p not in known_young and p not in broken}
 
     with catalog.transaction():
         for p, row in known.items():
@@ -251,8 +296,21 @@ def scan(catalog: Catalog, folders: list[Folder] | None = None,
             if catalog.photos.by_path(p) is None:
                 catalog.photos.insert(folder_id, p, info.size, info.mtime_ns, info.dev, info.ino)
                 report.new += 1
+        for p, (why, info) in broken.items():  # a failed photo, like a broken file
+            report.broken.append((p, why))
+            row = known.get(p) or catalog.photos.by_path(p)
+            if row is None:
+                row_id = catalog.photos.insert(broken_in[p], p, info.size, info.mtime_ns,
+                                               info.dev, info.ino)
+                catalog.photos.record_failure(row_id, why)
+            elif row.status != FAILED or row.error != why:
+                # the link's own size and time: once it resolves, the file reads as changed
+                label = catalog.photos.record_failure(
+                    row.id, why, {"size": info.size, "mtime_ns": info.mtime_ns})
+                if label is not None:
+                    report.removed_labels.append(label)
         if gone:
-            report.removed_labels = catalog.photos.delete(r.id for r in gone.values())
+            report.removed_labels += catalog.photos.delete(r.id for r in gone.values())
             report.deleted = len(gone)
         for fid in scanned_ids:
             catalog.folders.set_online(fid, online=True, scanned=True)
