@@ -116,6 +116,14 @@ def test_cli_add_similar_status_remove(tmp_path, photo_set, model):
     assert all(os.path.isabs(x) for x in paths)
     scores = [r["score"] for r in out["results"]]
     assert scores == sorted(scores, reverse=True)
+    # people read the GUI's calibrated % (the JSON keeps the raw score): the same results
+    from photofinder.library import similarity_percent
+
+    lines = run_cli("similar", str(q), "--top", "5", lib=lib).stdout.splitlines()
+    shown = [line.split("%  ", 1) for line in lines]
+    assert [path for _, path in shown] == paths, lines
+    assert all(abs(int(pct) - similarity_percent(r["score"])) <= 1  # JSON rounds to 6 places
+               for (pct, _), r in zip(shown, out["results"])), lines
     st = json.loads(run_cli("status", "--json", lib=lib).stdout)
     assert st["photos"] == {"indexed": 40, "pending": 0, "failed": 0}
     assert st["provider"] in ("CPU", "CUDA") and st["model"].startswith("efficientnet-lite2")
