@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -11,8 +12,6 @@ SENSITIVITY_WORDS: dict[str, float | None] = {"low": 0.2, "normal": None, "high"
 
 
 def sensitivity(text: str) -> float | None:
-    import argparse
-
     if text in SENSITIVITY_WORDS:
         return SENSITIVITY_WORDS[text]
     try:

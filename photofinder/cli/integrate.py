@@ -9,6 +9,8 @@ import os
 
 from photofinder.cli.common import UserError
 from photofinder.paths import default_library
+from photofinder.platforms import current, installer
+from photofinder.platforms.launcher import detect
 
 
 def add_arguments(s: argparse.ArgumentParser) -> None:
@@ -25,8 +27,6 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
 
 
 def _launcher(args):
-    from photofinder.platforms.launcher import detect
-
     # the actions open the library this command was given, when it is not the default one
     lib = args.library if args.library and os.path.abspath(args.library) != str(default_library()) \
         else None
@@ -34,8 +34,6 @@ def _launcher(args):
 
 
 def run(args) -> int:
-    from photofinder.platforms import current, installer
-
     launcher = _launcher(args)
     names = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
     if args.action == "export":

@@ -9,6 +9,9 @@ import sys
 from PySide6.QtCore import QProcess, QUrl
 from PySide6.QtGui import QDesktopServices
 
+from photofinder.library import is_photo_name
+
+
 def open_external(path: str) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
@@ -46,8 +49,6 @@ def _has_file_manager1(bus) -> bool:
 
 def local_image_paths(mime) -> list[str]:
     """The local files among dropped or pasted URLs."""
-    from photofinder.library import is_photo_name
-
     out = []
     for url in mime.urls() if mime.hasUrls() else []:
         if url.isLocalFile():

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-
-from photofinder.pixels import imaging
-from photofinder.pixels.embedding.model import Embedder, ModelError
-from photofinder.work import watcher
 from photofinder.library.errors import LibraryError
+from photofinder.pixels import imaging
+from photofinder.pixels.embedding.model import Embedder, ModelError, read_manifest
+from photofinder.retrieval import plot
+from photofinder.retrieval.calibration import same_scene_chance
+from photofinder.retrieval.words import Vocabulary
+from photofinder.work import watcher
 
 def load_model(provider: str | None = None) -> Embedder:
     """The ONNX model, ready to share between Libraries (its run() is thread-safe)."""
@@ -22,8 +24,6 @@ def load_model(provider: str | None = None) -> Embedder:
 
 def model_info(provider: str | None = None) -> dict:
     """The model's manifest and the provider it runs on (or why it cannot run)."""
-    from photofinder.pixels.embedding.model import read_manifest
-
     manifest = read_manifest()
     try:
         running = Embedder(provider=provider).provider
@@ -45,8 +45,6 @@ def build_model(progress: Callable[[str], None] = lambda m: None) -> dict:
 def similarity_percent(score: float) -> int:
     """A "Find similar" score as people see it: the calibrated chance, in percent, that the
     photo shows the same place or object (retrieval/calibration.py)."""
-    from photofinder.retrieval.calibration import same_scene_chance
-
     return round(100 * same_scene_chance(score))
 
 
@@ -79,15 +77,11 @@ def folder_watcher(folders: list[str], on_burst: Callable[[], None],
 
 def plot_problem() -> str | None:
     """Why ``evaluate --plot`` cannot draw (matplotlib missing), or None when it can."""
-    from photofinder.retrieval import plot
-
     return None if plot.available() else str(plot.PlotError.missing())
 
 
 def write_pr_curve(path: str | os.PathLike, report, title: str, label: str = "") -> None:
     """The precision-recall curve of an ``evaluate`` report as a PNG (one-line errors)."""
-    from photofinder.retrieval import plot
-
     plot.pr_png(path, report.summary.curve_recall, report.summary.curve_precision, title,
                 label=label)
 
@@ -95,16 +89,12 @@ def write_pr_curve(path: str | os.PathLike, report, title: str, label: str = "")
 def warm_words() -> None:
     """Load the word table (about a second) before the search box needs it; call it off the
     UI thread."""
-    from photofinder.retrieval.words import Vocabulary
-
     Vocabulary.shipped().complete("a")
 
 
 def word_suggestions(prefix: str, n: int = 12) -> list[str]:
     """Words photofinder can search for that start with ``prefix`` (the search box's
     suggestions); [] until ``warm_words`` has loaded the table, so the UI never waits."""
-    from photofinder.retrieval.words import Vocabulary
-
     if not Vocabulary.is_loaded():
         return []
     return Vocabulary.shipped().complete(prefix, n)

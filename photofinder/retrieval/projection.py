@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from photofinder.assets import projection_path
+
 RAW = "raw"  # the version name of "no projection"
 
 
@@ -178,8 +180,6 @@ SHIPPED_INDEX_DIM = 128  # 512 B of floats a photo; 96 lost recall@20 on holiday
 def shipped(dim: int) -> PrincipalAxes | None:
     """The shipped principal axes for raw vectors of ``dim``, None when they do not fit (a
     model of another size) or are missing."""
-    from photofinder.assets import projection_path
-
     try:
         p = PrincipalAxes.from_bytes(projection_path(SHIPPED_FILE).read_bytes())
     except (OSError, ValueError, KeyError):

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from PIL import Image, ImageOps
 
+from photofinder import assets
 from photofinder.checksums import file_sha256
+from photofinder.pixels.embedding import preprocess
 
 log = logging.getLogger(__name__)
 Session = TypeVar("Session")  # an onnxruntime.InferenceSession (onnxruntime is imported late)
@@ -54,11 +57,6 @@ def convert(folder: Path, manifest: dict) -> Path | None:
 
 def sample_inputs() -> list[np.ndarray]:
     """The model inputs of the demo photos shipped with photofinder (real photos)."""
-    from PIL import Image, ImageOps
-
-    from photofinder import assets
-    from photofinder.pixels.embedding import preprocess
-
     out = []
     for p in assets.demo_originals():
         with Image.open(p) as im:
