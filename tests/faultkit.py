@@ -326,8 +326,10 @@ class World:
         env = self.env(**(env or {}))
         cmd = [sys.executable, str(Path(__file__)), "child", str(self.work), action,
                kill or "-", fault or "-"]
+        # unbuffered: readline takes "ready" alone; a buffered reader could take the report
+        # line too, which communicate() (reading the pipe itself) would then never see
         p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, preexec_fn=permissions_hold() if hold else None)
+                             bufsize=0, preexec_fn=permissions_hold() if hold else None)
         p.stdout.readline()  # "ready": imports done, the library is about to open
         ready = time.perf_counter()
         if kill_after is not None:
@@ -336,7 +338,8 @@ class World:
                 p.kill()
             except ProcessLookupError:
                 pass
-        out, err = p.communicate(timeout=timeout)
+        out_b, err_b = p.communicate(timeout=timeout)
+        out, err = out_b.decode(errors="replace"), err_b.decode(errors="replace")
         took = time.perf_counter() - ready
         report = None
         for line in out.splitlines():
