@@ -138,3 +138,31 @@ def test_same_pixels_other_capture_time_is_another_shot(tmp_path, model):
         found = lib.find_duplicates()
     assert names(found.groups) == [["a.jpg", "c.jpg"]]
     assert names(found.similar_shots) == [["b.jpg", "d.jpg"]]
+
+
+@pytest.mark.parametrize("name", ["chelsea", "stereo_motorcycle"])
+def test_look_alikes_never_chain_into_one_group_of_similar_shots(tmp_path, model, name):
+    """A camera swept across a scene, a frame at a time: each frame is another shot of its
+    neighbours (they overlap), but the first and the last show nothing in common. A group of
+    similar shots holds photos like most of its members, never a chain A~B~C~D~E linked one
+    to the next (a union of pairwise look-alikes made one group of 20 photos from 9 scenes
+    of holidays-dev)."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    img = sample_images()[name]
+    w, h = img.size
+    n, side = 5, int(0.4 * w)  # 5 frames 0.4 of the width wide, 0.15 apart: frames 3 or
+    step = (w - side) / (n - 1)  # more apart share nothing
+    for i in range(n):
+        x0 = round(i * step)
+        burst(img.crop((x0, 0, x0 + side, h)), seed=10 + i).save(folder / f"f{i}.jpg", quality=90)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(folder)
+        lib.update(duplicates=False)
+        found = lib.find_duplicates()
+    assert found.groups == []  # another shot each, no copy
+    shots = names(found.similar_shots)
+    assert sorted(p for g in shots for p in g) == [f"f{i}.jpg" for i in range(n)]  # each found
+    for g in shots:
+        frames = sorted(int(p[1]) for p in g)
+        assert frames[-1] - frames[0] < 3, shots  # no two frames without common content

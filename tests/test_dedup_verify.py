@@ -136,6 +136,24 @@ def test_grouping_never_joins_a_vetoed_pair():
     assert j.same("a", "c") and not j.same("a", "d")
 
 
+def test_similar_shots_group_by_average_linkage_never_a_chain():
+    """A photo joins a group of similar shots when it is like half its members or more: a
+    burst stays whole (also with one pair not found alike), a chain of look-alikes does not
+    make one group, a vetoed pair is never put together."""
+    burst = [("a", "b", 1.0), ("a", "c", 1.0), ("b", "c", 1.0), ("a", "d", 1.0), ("b", "d", 1.0)]
+    assert grouping.linked_groups(burst, set()) == [{"a", "b", "c", "d"}]  # c~d not found
+    chain = [(f"s{i}", f"s{i + 1}", 1.0) for i in range(9)]
+    got = grouping.linked_groups(chain, set())
+    assert got and all(len(g) <= 3 for g in got)  # never s0 ... s9 in one
+    assert not any({"s0", "s9"} <= g or {"s0", "s3"} <= g for g in got)
+    whole = [(x, y, 1.0) for x, y in ["ab", "ac", "ad", "bc", "bd", "cd"]]
+    got = grouping.linked_groups(whole, {frozenset("ab")})
+    assert not any({"a", "b"} <= g for g in got) and any({"c", "d"} <= g for g in got)
+    # two bursts, one look-alike pair between them: two groups
+    two = burst + [("x", "y", 1.0), ("y", "z", 1.0), ("x", "z", 1.0), ("c", "x", 1.0)]
+    assert sorted(map(sorted, grouping.linked_groups(two, set()))) == [list("abcd"), list("xyz")]
+
+
 def test_relations_between_groups_follow_the_groups_as_they_join():
     """A burst frame found another shot of one copy is that of the copy's whole group, also
     after the group grows; strikes (pairs found unrelated) carry over, the larger count."""

@@ -34,7 +34,7 @@ How (nothing compares all against all, nothing per pair that can be done once pe
    verdict's capture-time rule asks for). Every verdict is stored, so the next run checks
    new pairs only.
 5. groups (groups.py): union-find over copy edges (never joining a "not duplicates" pair),
-   the keeper by the rules (keeper.py), similar shots apart.
+   the keeper by the rules (keeper.py), similar shots apart (average linkage: no chains).
 """
 
 from __future__ import annotations

@@ -6,11 +6,15 @@
   eight dihedral sign hashes (4 bands of 16 bits: a pair within ``max_bits`` differing bits
   shares a band exactly when max_bits < 4; more often than not for a few more bits).
 - ``constrained_groups``: union-find over verified edges, strongest first, that refuses any
-  union joining a pair the user marked "not duplicates".
+  union joining a pair the user marked "not duplicates" (copies: a copy of a copy is a copy).
+- ``linked_groups``: average linkage over weighted edges (similar shots): two groups join
+  only when their members are linked, on average, at least ``LINK`` (a missing pair counts
+  0), so look-alikes never chain A~B~C~... into one group across scenes.
 """
 
 from __future__ import annotations
 
+import heapq
 from typing import Callable, Iterable, Iterator, cast
 
 import numpy as np
@@ -150,6 +154,87 @@ def constrained_groups(edges: Iterable[tuple[object, object, float]],
         ma |= mb
         del sets.members[rb]
     return [m for r, m in sets.members.items() if sets.parent[r] == r and len(m) > 1]
+
+
+LINK = 0.5  # average link two groups of similar shots need to be one (a similar pair weighs
+# 1, a pair not found similar 0): a photo joins a group when it is like half its members
+
+
+def linked_groups(edges: Iterable[tuple[object, object, float]], vetoed: set[frozenset],
+                  link: float = LINK) -> list[set]:
+    """Groups by average linkage over edges (a, b, weight in (0, 1]): starting from single
+    nodes, the two groups with the highest average weight over all their cross pairs (a
+    pair without an edge weighs 0) join while that average is at least ``link``, never
+    putting a vetoed pair ({a, b} in ``vetoed``) into one group. Unlike union-find, a chain
+    A~B~C of look-alikes does not make one group unless A~C holds too: a burst, whose frames
+    are each like the others, stays one group; a string of scenes each like the next does
+    not. Deterministic (ties go to the larger weight, then the smaller node). Each connected
+    part is clustered on its own; one whose pairs are all linked (a burst) is one group."""
+    w: dict = {}
+    for a, b, x in edges:
+        if a != b and x > 0:
+            key = (a, b) if str(a) <= str(b) else (b, a)
+            w[key] = max(w.get(key, 0.0), float(x))  # a pair counted once (its best)
+    parts = Joined(w)
+    by_part: dict = {}
+    for key, x in w.items():
+        by_part.setdefault(parts.root(key[0]), []).append((key, x))
+    out = []
+    for part in by_part.values():
+        nodes = {n for key, _ in part for n in key}
+        k = len(nodes)
+        whole = (len(part) == k * (k - 1) // 2 and all(x >= link for _, x in part)
+                 and not (vetoed and any(frozenset(key) in vetoed for key, _ in part)))
+        if whole:  # every pair linked, none vetoed: whatever the order, all of it joins
+            out.append(nodes)
+        else:
+            out += _average_linkage(part, vetoed, link)
+    return out
+
+
+def _average_linkage(part: list, vetoed: set[frozenset], link: float) -> list[set]:
+    """linked_groups on one connected part: [((a, b), weight)], each pair once."""
+    members: dict = {}
+    near: dict = {}  # group id -> {group id: summed weight}
+    name: dict = {}  # group id -> its smallest member (ties)
+    for (a, b), x in part:
+        for n in (a, b):
+            if n not in members:
+                members[n], near[n], name[n] = {n}, {}, str(n)
+        near[a][b] = near[b][a] = x
+    version = dict.fromkeys(members, 0)
+
+    def entry(x, y):
+        s = near[x][y]
+        avg = s / (len(members[x]) * len(members[y]))
+        if avg < link:
+            return None
+        nx, ny = (name[x], name[y]) if name[x] <= name[y] else (name[y], name[x])
+        return (-avg, -s, nx, ny, x, y, version[x], version[y])
+    heap = [e for (a, b), _ in part if (e := entry(a, b)) is not None]
+    heapq.heapify(heap)
+    while heap:
+        _, _, _, _, x, y, vx, vy = heapq.heappop(heap)
+        if version.get(x) != vx or version.get(y) != vy:
+            continue  # one of the two has joined another since: its entries are new
+        mx, my = members[x], members[y]
+        if vetoed and any(frozenset((p, q)) in vetoed for p in mx for q in my):
+            continue
+        if len(mx) < len(my):
+            x, y, mx, my = y, x, my, mx
+        mx |= my
+        del members[y], version[y]
+        name[x] = min(name[x], name.pop(y))
+        version[x] += 1
+        for z, s in near.pop(y).items():
+            del near[z][y]
+            if z != x:
+                near[x][z] = near[z][x] = near[x].get(z, 0.0) + s
+        for z in near[x]:
+            e = entry(x, z)
+            if e is not None:
+                heapq.heappush(heap, e)
+    return [m for m in members.values() if len(m) > 1]
 
 
 class Relations:

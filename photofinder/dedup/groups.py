@@ -8,9 +8,12 @@ why) and, apart, similar shots (bursts, other views: never offered for the trash
   (scale of each edge), so an uncropped copy beats its crops and a border adds nothing.
 - A RAW and its JPEG of one shot (same folder, same name) are one photo: the keeper's
   companion is kept with it; a group of nothing but the two is no group.
-- Similar shots: union-find over "similar" edges (a copy group joins them as one node);
-  the photos not in any copy group are listed (a photo is in one place only); the
-  suggested best shot is the sharpest.
+- Similar shots: average linkage over "similar" edges (grouping.linked_groups; a copy
+  group joins them as one node): a photo joins a group of shots only when it is like most
+  of them, so look-alikes from other scenes never chain into one group (a photo like only
+  a minority of every group it touches is in none; its verdicts stay stored). The photos
+  not in any copy group are listed (a photo is in one place only); the suggested best shot
+  is the sharpest.
 """
 
 from __future__ import annotations
@@ -203,7 +206,9 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
 
 def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dict,
                    vetoed: set) -> list[Group]:
-    """``similar_edges``: (hash_a, hash_b, score, why, Geometry | None)."""
+    """``similar_edges``: (hash_a, hash_b, score, why, Geometry | None). Every "similar"
+    verdict links its pair alike, tentative or not (weighing a tentative pair half, on
+    holidays-dev, split far more shots of one scene than it kept look-alikes apart)."""
     rep: dict[str, str] = {}  # hash -> the node standing for its copy group
     keeper_of: dict[str, Member] = {}
     for g in copy:
@@ -216,12 +221,12 @@ def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dic
         ra, rb = rep.get(a, a), rep.get(b, b)
         if ra == rb:
             continue
-        edges.append((ra, rb, s))
+        edges.append((ra, rb, 1.0))
         why_of[frozenset((ra, rb))] = (s, why)
         if geo is not None:
             sharp.setdefault(rb if rb != b else b, geo.sharp_b)
             sharp.setdefault(ra if ra != a else a, geo.sharp_a)
-    sets = grouping.constrained_groups(edges, vetoed)
+    sets = grouping.linked_groups(edges, vetoed)
     if not sets:
         return []
     need = [by_hash[h][0] for s in sets for h in s if h not in keeper_of and by_hash.get(h)]
