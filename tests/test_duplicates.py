@@ -341,3 +341,34 @@ def test_keeper_is_not_a_turned_or_mirrored_copy_even_if_less_compressed(tmp_pat
         "coffee.jpg", "coffee-resaved.jpg", "coffee-turned.jpg", "coffee-mirrored.jpg"}
     assert os.path.basename(g.keep) in ("coffee.jpg", "coffee-resaved.jpg"), g.members[0].reasons
     assert any("not turned or mirrored" in r for r in g.members[0].reasons)
+
+
+def test_a_thumbnail_of_96_px_joins_its_original(tmp_path, model):
+    """Issue 20: a thumbnail people make, about 96 px on the long side (a 16:9 photo's is
+    54 px high), is a candidate like any photo and a copy of its original, as is one turned
+    a quarter (found by the pixel signatures' hashes); the unrelated photos stay alone. (The
+    first gate, 64 px on the shorter side, kept every such thumbnail out of the check.)"""
+    imgs = sample_images()
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("coffee", "rocket"):
+        img = imgs[name]
+        h = round(img.width * 9 / 16)
+        top = (img.height - h) // 2
+        wide = img.crop((0, top, img.width, top + h))  # a 16:9 photo
+        wide.save(folder / f"{name}.jpg", quality=92)
+        thumb = wide.copy()
+        thumb.thumbnail((96, 96), Image.Resampling.LANCZOS)
+        assert thumb.size == (96, 54)
+        thumb.save(folder / f"{name}-thumb.jpg", quality=85)
+        if name == "rocket":
+            thumb.transpose(T.ROTATE_90).save(folder / f"{name}-thumb-turned.jpg", quality=85)
+    for name in ALONE:
+        imgs[name].save(folder / f"{name}.jpg", quality=92)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(folder)
+        lib.update()
+        groups = group_names(lib.find_duplicates().groups)
+    assert {"coffee.jpg", "coffee-thumb.jpg"} in groups, groups
+    assert {"rocket.jpg", "rocket-thumb.jpg", "rocket-thumb-turned.jpg"} in groups, groups
+    assert len(groups) == 2

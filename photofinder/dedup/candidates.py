@@ -139,7 +139,7 @@ def signature_hashes(catalog, apart: bool = False) -> tuple[np.ndarray, np.ndarr
     (``apart``: on a connection of its own, for a thread)."""
     ids, hashes = [], []
     read = catalog.signatures.read_apart if apart else catalog.signatures.read
-    for rows in read(S.MIN_PIXELS_SIDE):
+    for rows in read(S.MIN_LONG_SIDE, S.MIN_SHORT_SIDE):
         blob = b"".join(r[1] for r in rows)
         if len(blob) == len(rows) * S.SIDE * S.SIDE:
             sigs = np.frombuffer(blob, np.uint8).reshape(len(rows), -1)

@@ -73,6 +73,10 @@ CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts ta
 # after the near ones, so a group's plain members are tried before its turned ones
 TURNED_RANK = 0.85
 UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the rest are skipped
+# the candidate stage's own version, in the key of the "searched" marks only (the verdicts
+# stored stay valid): photos searched under an older one are searched again. 2: thumbnails
+# take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched)
+SEARCH = 2
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]
@@ -176,8 +180,9 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
         by_hash.setdefault(n.hash, []).append(n.photo_id)
     live = set(by_hash)
     vetoed = catalog.dedup.not_duplicate_pairs()
-    small = catalog.photos.smaller_than(S.MIN_PIXELS_SIDE)
-    searched = catalog.dedup.searched(params) & live if verify else set()
+    small = catalog.photos.smaller_than(S.MIN_LONG_SIDE, S.MIN_SHORT_SIDE)
+    searched_key = f"{params}|c{SEARCH}"
+    searched = catalog.dedup.searched(searched_key) & live if verify else set()
     todo = (live - searched) if searched else None  # None: every photo
     say("candidates", 0, 1)
     cand = candidates.find(catalog, index, node_of_photo, photo_of_label, todo, th["cosine"],
@@ -190,7 +195,7 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
         catalog.dedup.add_verdicts(params, new)
         if stop is not None and stop.is_set():
             return None  # not every candidate pair has its verdict: nothing marked searched
-        catalog.dedup.add_searched(params, sorted(todo if todo is not None else live))
+        catalog.dedup.add_searched(searched_key, sorted(todo if todo is not None else live))
         for v in new:
             known[(v.hash_a, v.hash_b)] = v
         copy_edges, similar_edges = [], []

@@ -26,7 +26,15 @@ SIDE = 48
 HASH_SIDE = 32
 HASH_FREQ = 8
 MIN_CONTRAST = 6.0  # grey-level std below this: a blank picture, never a near duplicate
-MIN_PIXELS_SIDE = 64  # smaller pictures (icons, text snippets) are never near duplicates
+# Pictures too small to be a photo (icons, emoji, text snippets such as testdata's wee.jpg,
+# 34 x 42) are never near duplicates: no candidate pair, no rotation hash. The gate was
+# "64 px on the shorter side" from the first duplicates finder (470881d) on; it kept out
+# every thumbnail people make (issue 20: about 96 px on the long side, 54 px high at 16:9),
+# though the verdict judges those (frames enlarged, FRAME_MIN; too little to place: a similar
+# shot with the reason). A photo's thumbnail is at least MIN_LONG_SIDE on its long side and
+# MIN_SHORT_SIDE on its short one (a 3:1 panorama at 96 px is 32 px high).
+MIN_LONG_SIDE = 48
+MIN_SHORT_SIDE = 32
 
 # D4 as (transpose, flip rows, flip columns) applied in that order to a square array.
 DIHEDRAL = [(False, False, False), (True, False, True), (False, True, True), (True, True, False),

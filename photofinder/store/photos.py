@@ -99,10 +99,12 @@ class Photos(Repository):
                 out[r[0]] = MemberState(*r)
         return out
 
-    def smaller_than(self, min_side: int) -> set[int]:
-        """Ids of the indexed photos whose shorter side is under ``min_side`` px."""
+    def smaller_than(self, min_long: int, min_short: int) -> set[int]:
+        """Ids of the indexed photos under ``min_long`` px on their longer side or under
+        ``min_short`` on their shorter."""
         return {r["id"] for r in self.db.table("photos").rows_where(
-            "status = ? AND min(width, height) < ?", [INDEXED, min_side], select="id")}
+            "status = ? AND (max(width, height) < ? OR min(width, height) < ?)",
+            [INDEXED, min_long, min_short], select="id")}
 
     # -- what the scanner finds -------------------------------------------------------------
     def insert(self, folder_id: int, path: str, size: int, mtime_ns: int, dev: int, ino: int

@@ -13,9 +13,9 @@ import sqlite_utils
 
 from photofinder.store.sql import Deferral, Repository, chunks, marks
 
-# indexed photos at least ? px on their shorter side, with their signature
+# indexed photos at least ? px on their longer side and ? on their shorter, with their signature
 _USABLE = ("SELECT s.photo_id, s.sig FROM signatures s JOIN photos p ON p.id=s.photo_id "
-           "WHERE p.status='indexed' AND min(p.width, p.height) >= ?")
+           "WHERE p.status='indexed' AND max(p.width, p.height) >= ? AND min(p.width, p.height) >= ?")
 
 
 class Signatures(Repository):
@@ -54,19 +54,22 @@ class Signatures(Repository):
             "SELECT p.id, p.path FROM photos p LEFT JOIN signatures s ON s.photo_id=p.id "
             "WHERE p.status='indexed' AND s.photo_id IS NULL")]
 
-    def read(self, min_side: int, chunk: int = 4096) -> Iterator[list[tuple[int, bytes]]]:
-        """Chunks of (photo id, signature) of indexed photos at least ``min_side`` px."""
-        cur = self.db.conn.execute(_USABLE, [min_side])
+    def read(self, min_long: int, min_short: int, chunk: int = 4096
+             ) -> Iterator[list[tuple[int, bytes]]]:
+        """Chunks of (photo id, signature) of indexed photos at least ``min_long`` px on
+        their longer side and ``min_short`` on their shorter."""
+        cur = self.db.conn.execute(_USABLE, [min_long, min_short])
         while rows := cur.fetchmany(chunk):
             yield [(r[0], r[1]) for r in rows]
 
-    def read_apart(self, min_side: int, chunk: int = 4096) -> Iterator[list[tuple[int, bytes]]]:
+    def read_apart(self, min_long: int, min_short: int, chunk: int = 4096
+                   ) -> Iterator[list[tuple[int, bytes]]]:
         """``read`` on a read-only connection of its own, opened and closed by the thread
         that iterates (a long read beside the work of the catalogue's connection). It sees
         what is committed: not for use inside a write transaction (``reads_apart``)."""
         conn = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True, timeout=30)
         try:
-            cur = conn.execute(_USABLE, [min_side])
+            cur = conn.execute(_USABLE, [min_long, min_short])
             while rows := cur.fetchmany(chunk):
                 yield rows
         finally:
