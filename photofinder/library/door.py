@@ -56,7 +56,7 @@ class Library:
         try:
             self.catalog = Catalog(self.path / "catalog.sqlite", read_only=self.read_only)
         except PhotofinderError as e:
-            raise LibraryError(str(e)) from None
+            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
         self._embedder = embedder
         self._provider = provider
         self.space = VectorSpace(self.catalog, self.path / "index.hnsw", self._model)

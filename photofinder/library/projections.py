@@ -66,7 +66,7 @@ class Projections:
                                         max_photos=max_photos or learn.MAX_PHOTOS)
                 p = learn.fit(ts, use_torch=use_torch, progress=progress)
             except learn.LearnError as e:
-                raise LibraryError(str(e)) from None
+                raise LibraryError(str(e)) from e  # the typed origin travels as the cause
             if progress:
                 progress("re-deriving the index", 0, 1)
             self._activate(p)
@@ -108,7 +108,7 @@ class Projections:
             m, changed = M.update(M.MapCoordinates.load(self.map_cache), list(items), space,
                                   vectors_of, progress)
         except M.MapError as e:
-            raise LibraryError(str(e)) from None
+            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
         if changed and not self.writer.read_only:
             try:
                 m.save(self.map_cache)

@@ -207,7 +207,7 @@ class Search:
         try:
             plan = ev.plan(root, list(scanner.walk(root)), lookup)
         except ev.EvaluationError as e:
-            raise LibraryError(str(e)) from None
+            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
         settings = {"model": model, "provider": self.space.embedder.provider,
                     "projection": projection, "query_expansion": DEFAULT.describe(),
                     "rotations": "4-rotation max" if self.space.turned_views() else "off",

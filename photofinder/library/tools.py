@@ -19,7 +19,7 @@ def load_model(provider: str | None = None) -> Embedder:
     try:
         return Embedder(provider=provider)
     except ModelError as e:
-        raise LibraryError(str(e)) from None
+        raise LibraryError(str(e)) from e  # the typed origin travels as the cause
 
 
 def model_info(provider: str | None = None) -> dict:

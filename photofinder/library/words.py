@@ -118,7 +118,7 @@ class Words:
         try:
             hits = self.searcher().rank(query, top)
         except words.WordError as e:
-            raise LibraryError(str(e)) from None
+            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
         rows = self.catalog.photos.by_labels([label for label, _ in hits])
         return [Match(rows[label].path, round(score, 6), rows[label].id)
                 for label, score in hits if label in rows]
@@ -134,7 +134,7 @@ class Words:
         try:
             scores = self.searcher().scores(query, list(by_id.values()))
         except words.WordError as e:
-            raise LibraryError(str(e)) from None
+            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
         top_sim = max(m.score for m in pool)
         out = []
         for m in pool:
