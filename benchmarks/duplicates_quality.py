@@ -20,6 +20,8 @@ The set (written to WORKDIR or a temporary folder, never to the repository):
   of 2-4 degrees and a tripod frame in which one subject moved, the stereo pair of
   scikit-image, and every pair of photos of one Holidays scene (other views).
 ``--families F,...``: only edits of these families (tuning with one held out).
+``--keeper`` (with ``--reuse``): the library an earlier run indexed and checked, as it is:
+``duplicates`` once, the keeper's accuracy only (by origin: tune on two, check the third).
 
 Modes:
 - default: the whole run as a user makes it: index (the check runs as indexing ends), then
@@ -33,6 +35,7 @@ and in any combination), per family precision, look-alike pairs in copy groups, 
 accuracy (the original kept) and pre-selection (damage pre-selected, deliberate edits not).
 Usage: python benchmarks/duplicates_quality.py [WORKDIR] [--photos DIR] [--max-scenes N]
        [--copies 4,2,2] [--families tone,degrade,overlay,geometry] [--small-every 6] [--pairs]
+       [--reuse [--keeper]]
 """
 
 from __future__ import annotations
@@ -271,6 +274,13 @@ def score(pred: set, t: Truth) -> dict:
             "lookalike_in_copy_groups_by_kind": {k: f"{j} of {n}" for k, (n, j) in sorted(by_kind.items())}}
 
 
+def origin(source: str) -> str:
+    """Which of the three origins a source comes from (its name says)."""
+    if source in SKIMAGE:
+        return "scikit-image"
+    return "holidays" if source.startswith("h") and source[1:].isdigit() else "debian-packages"
+
+
 def keeper_score(groups, t: Truth) -> dict:
     """Is the original kept, and is each copy pre-selected as its edits say (a copy with a
     tone or colour edit, alone or with others, is a deliberate edit: no; the rest: yes)?"""
@@ -292,8 +302,14 @@ def keeper_score(groups, t: Truth) -> dict:
             else:
                 damage_n += 1
                 damage_ok += m.path in chosen
+    by_origin: dict[str, list[int]] = {}
+    for g in kept:
+        o = origin(t.source_of[next(m.path for m in g.members if m.path in originals)])
+        by_origin.setdefault(o, [0, 0])[0] += g.keep in originals
+        by_origin[o][1] += 1
     return {"groups_with_original": len(kept), "original_kept": len(good),
             "share": _ratio(len(good), len(kept)),
+            "by_origin": {o: f"{k} of {n}" for o, (k, n) in sorted(by_origin.items())},
             "damage_preselected": f"{damage_ok} of {damage_n}",
             "deliberate_edits_not_preselected": f"{edit_ok} of {edit_n}",
             "wrong_keepers": [(Path(g.keep).name, g.members[0].reasons[0][:100]) for g in kept
@@ -390,6 +406,7 @@ def main() -> None:
     small_every = int(pop_option(args, "--small-every", 6))
     pairs_only = _flag(args, "--pairs")
     reuse = _flag(args, "--reuse")
+    keeper_only = _flag(args, "--keeper")
     hold_out = pop_option(args, "--hold-out")
     work = Path(args[0] if args else tempfile.mkdtemp(prefix="pf-dupq-"))
     folder = work / "photos"
@@ -424,6 +441,19 @@ def main() -> None:
         return
     from photofinder.library import Library
 
+    if keeper_only:  # the library of an earlier run as it is: groups and keepers only
+        with Library(work / "lib") as lib:
+            t0 = time.monotonic()
+            found = lib.find_duplicates()
+            out["keeper"] = keeper_score(found.groups, t)
+            pred = pairs_of([{m.path for m in g.members} for g in found.groups])
+            shots = pairs_of([{m.path for m in g.members} for g in found.similar_shots])
+            res = score(pred, t)
+            out["copy_groups"] = {k: res[k] for k in ("precision", "recall", "f1")}
+            out["copy_groups"]["lookalike_in_similar_shots"] = sum(p in shots for p in t.lookalike)
+            out["time_s"] = {"duplicates_on_indexed_library": round(time.monotonic() - t0, 2)}
+        print(json.dumps(out, indent=2))
+        return
     with Library(work / "lib") as lib:
         lib.add_folder(folder)
         lib.scan()

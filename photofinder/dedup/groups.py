@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -59,7 +60,7 @@ def _frame(nodes: set, edges: list) -> dict:
     the group show the picture turned and mirrored as this one does."""
     geo_of: dict = defaultdict(list)
     info: dict = {}
-    damage: dict = {}  # node -> the most noise/blur a checked pair showed it has
+    damage: dict = defaultdict(list)  # node -> the noise/blur each checked pair showed it has
     for a, b, _, _, geo in edges:
         if geo is None:
             continue
@@ -68,8 +69,8 @@ def _frame(nodes: set, edges: list) -> dict:
         geo_of[b].append((a, 1.0 / max(geo.scale ** 2, 1e-9), t.T))
         info.setdefault(a, (geo.content_a, geo.real_a, geo.sharp_a))
         info.setdefault(b, (geo.content_b, geo.real_b, geo.sharp_b))
-        damage[a] = max(damage.get(a, 0.0), geo.damage_a)
-        damage[b] = max(damage.get(b, 0.0), geo.damage_b)
+        damage[a].append(geo.damage_a)
+        damage[b].append(geo.damage_b)
     factor: dict = {}
     turn: dict = {}
     for start in sorted(nodes, key=lambda n: -len(geo_of.get(n, []))):
@@ -89,8 +90,44 @@ def _frame(nodes: set, edges: list) -> dict:
     for n in nodes:
         if n in info and n in factor:
             content, real, sharp = info[n]
+            # the median pair: one pair that reads a clean copy as blurred (the other's
+            # grain taken for detail) does not spoil it; a noisy copy is noisy in most pairs
             out[n] = {"content": content * factor[n], "real": real, "sharp": sharp,
-                      "upright": ways[tuple(turn[n].ravel())], "damage": damage.get(n, 0.0)}
+                      "upright": ways[tuple(turn[n].ravel())],
+                      "damage": float(np.median(damage[n])) if damage.get(n) else 0.0}
+    for n, facts in _links(edges).items():
+        if n in nodes:
+            out.setdefault(n, {}).update(facts)
+    return out
+
+
+HIDDEN = re.compile(r"(\d+)% hidden by an edit")  # verdict.rule_still's words for an overlay
+ALIKE = re.compile(r"looks alike (-?[0-9.]+)")  # verdict.judge's words for the CNN's cosine
+
+
+def _links(edges: list) -> dict:
+    """node -> what its checked copy pairs say of it, for the keeper (keeper.py): ``links``,
+    how many copies it was checked against, and ``alike``, the mean CNN cosine over those
+    pairs (an original is the centre: each edit moves a copy away from it in its own
+    direction, so the others match it most and look most like it); ``overlay``, the
+    least share of the picture any of its pairs found hidden by an edit (a caption or a
+    watermark hides patches against every copy without it; the copy without one has a pair
+    that hides nothing); ``edited``: every pair it is in changed the look (tone, colour)."""
+    seen: dict = defaultdict(list)
+    for a, b, _, why, geo in edges:
+        m = HIDDEN.search(why or "")
+        hidden = int(m.group(1)) / 100.0 if m else 0.0
+        edit = bool(geo is not None and geo.edit)
+        m = ALIKE.search(why or "")
+        alike = float(m.group(1)) if m else None
+        seen[a].append((hidden, edit, alike))
+        seen[b].append((hidden, edit, alike))
+    out = {}
+    for n, s in seen.items():
+        alike = [c for _, _, c in s if c is not None]
+        out[n] = {"links": len(s), "overlay": min(h for h, _, _ in s),
+                  "edited": all(e for _, e, _ in s),
+                  "alike": round(sum(alike) / len(alike), 3) if alike else 0.0}
     return out
 
 
@@ -153,9 +190,9 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
     frame = _frame(nodes, edges)
     for m in copies:
         m.update(frame.get(m["hash"], {}))
-    for key in ("content", "upright", "damage"):  # no geometry: as the best (says nothing)
-        if frame and any(key not in m for m in copies):
-            top = (min if key == "damage" else max)(m.get(key, 0) for m in copies)
+    for key in ("content", "upright", "damage", "overlay", "edited", "links", "alike"):
+        if frame and any(key not in m for m in copies):  # not measured: as the best (says nothing)
+            top = (min if key in ("damage", "overlay", "edited") else max)(m.get(key, 0) for m in copies)
             for m in copies:
                 m.setdefault(key, top)
     picked = [m for m in copies if any(p in chosen for p in [m["path"], *m.get("_also", [])])]

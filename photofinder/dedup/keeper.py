@@ -5,26 +5,38 @@ is better), a ``tolerance`` (keys this close are one), and the ``reason`` shown 
 The user's own choice (by path) comes before any rule (groups.py). Then, in the default
 order, the first rule that tells the copies apart decides, and the reasons name it:
 1. ``folder``: inside a folder the user prefers (``--prefer-folder``);
-2. ``content``: more of the picture: the uncropped copy beats its crops; a uniform border
+2. ``overlay``: no caption, watermark, sticker or date stamp: such an overlay hides part of
+   the picture in every checked pair of its copy, while the copy without it has a pair that
+   hides nothing (groups._links: the least hidden share over its pairs);
+3. ``look``: the look not changed (tone, colour, black and white): a copy whose every
+   checked pair changed the look is the edit; one pair with the same look clears it;
+4. ``content``: more of the picture: the uncropped copy beats its crops; a uniform border
    adds nothing (the content each copy shows, measured in one frame through the checked
    pairs' geometry; equal within ``CONTENT_TOLERANCE``);
-3. ``unspoiled``: no noise, blur or sharpening that another copy has not (each checked pair
-   says which side lost detail or gained grain: verdict.py);
-4. ``pixels``: more real pixels (the border left out);
-5. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
+5. ``unspoiled``: no noise, blur or sharpening that another copy has not (each checked pair
+   says which side lost detail or gained grain: verdict.py; the median over its pairs);
+6. ``pixels``: more real pixels (the border left out);
+7. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
    DateTimeOriginal; an editor's DateTime is when a copy was saved, not taken) beat
    stripped re-saves;
-6. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
+8. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
    (from the checked pairs' geometry; a tie says nothing);
-7. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then the
-   least compressed (JPEG quality from its tables); a lossless file with as many pixels as
-   a JPEG of the group is a conversion of it and counts as that JPEG;
-8. ``place``: outside download, temporary, cache and export folders (where copies land);
-9. ``oldest``: the photo the library has known longest (indexed first).
-Last, the shortest path. Byte-identical copies differ only by 8 and 9: a file in Downloads or
-an export folder is the copy people make, wherever it sorts, so ``place`` comes first; among
-the rest the one the library found first is where the user keeps the photo (a shorter path
-says nothing of the kind).
+9. ``border``: no added border, frame or letterbox (the most of the file is picture);
+10. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then
+   clearly less compressed: JPEG qualities within ``QUALITY_TOLERANCE`` are one (a copy
+   re-saved at 95 is no better than an original at 92; a camera's 96 beats a messenger's
+   70); a lossless file with as many pixels as a JPEG of the group is a conversion of it
+   and counts as that JPEG;
+11. ``centre``: the copy the others were matched with most (each edit moves a copy away
+   from the original in its own direction, so the original is the centre of the group);
+12. ``compression``: the least compressed at all (JPEG quality, else bits per pixel);
+13. ``place``: outside download, temporary, cache and export folders (where copies land);
+14. ``oldest``: among byte-identical copies only, the photo the library has known longest
+   (indexed first); between different files the order they were found says nothing.
+Last, the shortest path. Byte-identical copies differ only by 13 and 14: a file in Downloads
+or an export folder is the copy people make, wherever it sorts, so ``place`` comes first;
+among the rest the one the library found first is where the user keeps the photo (a shorter
+path says nothing of the kind).
 """
 
 from __future__ import annotations
@@ -36,8 +48,12 @@ from PIL import Image
 
 from photofinder.pixels import imaging
 
-DEFAULT_RULES = ["folder", "content", "unspoiled", "pixels", "camera", "upright", "format",
-                 "place", "oldest"]
+DEFAULT_RULES = ["folder", "overlay", "look", "content", "unspoiled", "pixels", "camera",
+                 "upright", "border", "format", "centre", "compression", "place", "oldest"]
+OVERLAY_TOLERANCE = 0.02  # hidden shares this close are one (a pair's noise)
+BORDER_TOLERANCE = 0.02  # shares of the file that is picture this close are one
+QUALITY_TOLERANCE = 10  # JPEG qualities this close are one (a re-save at a higher quality)
+BPP_TOLERANCE = 0.10  # bits per pixel this close (relative) are one
 DAMAGE_TOLERANCE = 0.15  # damage shares this close are one
 # folder names where copies land: downloads, temporary files, caches, exports
 TRANSIENT = {"downloads", "download", "tmp", "temp", "cache", ".cache", "export", "exports",
@@ -66,7 +82,9 @@ class Rules:
         if "upright" not in order and "format" in order:  # saved before the upright rule
             order.insert(order.index("format"), "upright")
         saved = d.get("order") or []
-        for new, after in (("unspoiled", "content"), ("place", "format"), ("oldest", "place")):
+        for new, after in (("unspoiled", "content"), ("place", "format"), ("oldest", "place"),
+                           ("overlay", "folder"), ("look", "overlay"), ("border", "upright"),
+                           ("centre", "format"), ("compression", "centre")):
             if new not in order and new not in saved:  # saved before the rule existed
                 order.insert(order.index(after) + 1 if after in order else len(order), new)
         return cls(order, list(d.get("preferred_folders", [])))
@@ -209,21 +227,94 @@ class Upright(Rule):
         return "not turned or mirrored (as most copies)"
 
 
+def _compression_key(m: dict) -> tuple:
+    """(format rank, JPEG quality or bits per pixel): higher is better."""
+    if m.get("converted"):
+        return (FORMAT_RANK["JPEG"], -1.0)
+    if m.get("jpeg_quality") is not None:
+        return (FORMAT_RANK["JPEG"], float(m["jpeg_quality"]))
+    return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(_pixels(m), 1), 1))
+
+
+def _compression_reason(m: dict) -> str:
+    if m.get("jpeg_quality") is not None:
+        return f"least compressed: JPEG quality {m['jpeg_quality']}"
+    bpp = m.get("size", 0) * 8 / max(m["width"] * m["height"], 1)
+    return f"best format / least compressed: {_format(m)}, {bpp:.1f} bits per pixel"
+
+
 class Format(Rule):
+    """The best format, then clearly less compressed: qualities within ``QUALITY_TOLERANCE``
+    (bits per pixel within ``BPP_TOLERANCE``) are one."""
     name = "format"
 
     def key(self, m, rules):
-        if m.get("converted"):
-            return (FORMAT_RANK["JPEG"], -1.0)
-        if m.get("jpeg_quality") is not None:
-            return (FORMAT_RANK["JPEG"], float(m["jpeg_quality"]))
-        return (FORMAT_RANK.get(_format(m), 2), round(m.get("size", 0) * 8 / max(_pixels(m), 1), 1))
+        return _compression_key(m)
+
+    def winners(self, pool, rules):
+        keys = [self.key(m, rules) for m in pool]
+        rank = max(k[0] for k in keys)
+        pool = [m for m, k in zip(pool, keys) if k[0] == rank]
+        keys = [k for k in keys if k[0] == rank]
+        best = max(k[1] for k in keys)
+        jpeg = any(m.get("jpeg_quality") is not None or m.get("converted") for m in pool)
+        floor = best - QUALITY_TOLERANCE if jpeg else best * (1 - BPP_TOLERANCE)
+        return [m for m, k in zip(pool, keys) if k[1] >= floor]
 
     def reason(self, m, rules):
-        if m.get("jpeg_quality") is not None:
-            return f"least compressed: JPEG quality {m['jpeg_quality']}"
-        bpp = m.get("size", 0) * 8 / max(m["width"] * m["height"], 1)
-        return f"best format / least compressed: {_format(m)}, {bpp:.1f} bits per pixel"
+        return _compression_reason(m).replace("least compressed", "clearly less compressed")
+
+
+class Compression(Rule):
+    name = "compression"
+
+    def key(self, m, rules):
+        return _compression_key(m)
+
+    def reason(self, m, rules):
+        return _compression_reason(m)
+
+
+class Overlay(Rule):
+    name, tolerance, absolute = "overlay", OVERLAY_TOLERANCE, True
+
+    def key(self, m, rules):
+        return -float(m.get("overlay") or 0.0)
+
+    def reason(self, m, rules):
+        return "no caption, watermark, sticker or stamp over the picture (another copy has one)"
+
+
+class Look(Rule):
+    name = "look"
+
+    def key(self, m, rules):
+        return not m.get("edited")
+
+    def reason(self, m, rules):
+        return "the look not changed: no tone, colour or black-and-white edit that the others show"
+
+
+class Border(Rule):
+    name, tolerance, absolute = "border", BORDER_TOLERANCE, True
+
+    def key(self, m, rules):
+        px = _pixels(m)
+        return min(1.0, float(m.get("real") or px) / px) if px else 1.0
+
+    def reason(self, m, rules):
+        return "no added border, frame or letterbox"
+
+
+class Centre(Rule):
+    name = "centre"
+
+    def key(self, m, rules):
+        return (int(m.get("links") or 0), float(m.get("alike") or 0.0))
+
+    def reason(self, m, rules):
+        return ("the copy the others match most: each edit moves a copy away from the "
+                "original in its own direction")
 
 
 class Place(Rule):
@@ -237,17 +328,25 @@ class Place(Rule):
 
 
 class Oldest(Rule):
+    """Among byte-identical copies only: between different files, the order the library
+    found them (often their names' order) says nothing of which is the original."""
     name = "oldest"
 
     def key(self, m, rules):
         return -int(m.get("id") or 0)  # photo ids grow as the library finds files
 
+    def winners(self, pool, rules):
+        if len({m.get("hash") for m in pool}) > 1:
+            return pool
+        return super().winners(pool, rules)
+
     def reason(self, m, rules):
         return "the copy the library has known longest"
 
 
-RULES: dict[str, Rule] = {r.name: r for r in (Folder(), Content(), Unspoiled(), Pixels(), Camera(),
-                                             Upright(), Format(), Place(), Oldest())}
+RULES: dict[str, Rule] = {r.name: r for r in (
+    Folder(), Overlay(), Look(), Content(), Unspoiled(), Pixels(), Camera(), Upright(), Border(),
+    Format(), Centre(), Compression(), Place(), Oldest())}
 
 
 def _neg(s: str) -> str:
@@ -266,7 +365,7 @@ def _prepare(members: list[dict], rules: Rules) -> None:
             if "camera" not in m:  # one look at the file: a re-save's DateTime is no capture
                 m["camera"], m["shot_at"] = imaging.camera_facts(m["path"])
     _mark_conversions(members)
-    if "format" in rules.order:
+    if "format" in rules.order or "compression" in rules.order:
         for m in members:
             if "jpeg_quality" not in m:
                 m["jpeg_quality"] = jpeg_quality(m["path"]) if _format(m) in LOSSY else None
