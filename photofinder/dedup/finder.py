@@ -75,8 +75,9 @@ TURNED_RANK = 0.85
 UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the rest are skipped
 # the candidate stage's own version, in the key of the "searched" marks only (the verdicts
 # stored stay valid): photos searched under an older one are searched again. 2: thumbnails
-# take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched)
-SEARCH = 2
+# take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched);
+# 3: a photo with no near neighbour pairs with its nearest (candidates.py)
+SEARCH = 3
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]
@@ -84,8 +85,9 @@ Progress = Callable[[str, int, int], None]
 
 def thresholds(sensitivity: float) -> dict:
     """Thresholds for a sensitivity in [0, 1]: ``cosine``, the CNN's, from which two photos
-    are a candidate pair; ``grey_cosine``: a photo without colour and its nearest in colour
-    are a pair from here (candidates.py); ``pixels``: how well a flat pair (too little
+    are a candidate pair; ``grey_cosine``: a photo without colour and its nearest in colour,
+    and a photo with no photo at ``cosine`` and its nearest, are a pair from here
+    (candidates.py); ``pixels``: how well a flat pair (too little
     texture to place) agrees overall to be a copy; ``similar_cosine``: a pair that does not
     line up is still a similar shot from here. The verdict's own rules (verdict.py) are the
     same at every sensitivity: what moved is not a matter of taste."""

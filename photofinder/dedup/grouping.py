@@ -27,12 +27,13 @@ def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
               search_many: Callable[[np.ndarray, int, int], tuple[np.ndarray, np.ndarray]],
               threshold: float, chunk: int = 2048, k: int = 16, k_max: int = 256,
               low: float | None = None, low_pairs: tuple[set, set] | None = None,
-              low_k: int = 1) -> Iterator[tuple[int, int, float]]:
+              low_k: int = 1, lonely: float | None = None) -> Iterator[tuple[int, int, float]]:
     """(smaller label, larger label, similarity) with similarity >= threshold; a pair can
     come twice (once from each side): the caller keeps a dict. With ``low`` and
     ``low_pairs`` = (askers, answers): also each asker's nearest ``low_k`` answers below
     the threshold, from ``low`` up, among the ``k`` found (the same search: nothing more
-    is asked of the index)."""
+    is asked of the index). With ``lonely``: a photo with no other photo at or above the
+    threshold also pairs with its nearest one, from ``lonely`` up."""
     for start in range(0, len(labels), chunk):
         part = labels[start:start + chunk]
         vecs = vectors(part)
@@ -46,14 +47,19 @@ def cnn_pairs(labels: list[int], vectors: Callable[[list[int]], np.ndarray],
                 me = part[i]
                 asks = low is not None and low_pairs is not None and kk == k and me in low_pairs[0]
                 extra = 0 if asks else low_k
+                alone = lonely is not None and kk == k  # no other photo above the threshold yet
                 for lab, s in zip(found[row], sims[row]):
                     if s < threshold:
-                        if extra >= low_k or s < low:
+                        if alone and lab != me and s >= cast(float, lonely):
+                            alone = False
+                            yield min(me, int(lab)), max(me, int(lab)), float(s)
+                        if extra >= low_k or s < cast(float, low):
                             break
                         if int(lab) not in cast(tuple[set, set], low_pairs)[1]:  # (asks)
                             continue
                         extra += 1
                     if lab != me:
+                        alone = False
                         yield min(me, int(lab)), max(me, int(lab)), float(s)
                 if sims.shape[1] == kk and sims[row, -1] >= threshold and kk < k_max:
                     widen.append(i)
