@@ -275,27 +275,34 @@ def _reduce_in_bands(img: Image.Image, factor: int) -> Image.Image:
     return out
 
 
-def _pixels(img: Image.Image, need: int, orientation: int, held: int = 0
-            ) -> tuple[Image.Image, bool]:
+def _pixels(img: Image.Image, need: int, orientation: int | None, held: int = 0
+            ) -> tuple[Image.Image, bool, int, str | None]:
     """Decode the current frame to RGB at about ``need``, ICC -> sRGB, orientation applied.
     Returns (image, whether the Pillow plugin itself applied the orientation, as the TIFF
-    plugin does). Every mode is reduced first (``_reduce_in_bands``), and the decode holds
-    its share of the memory budget (``held``: bytes the caller holds for it already, the
-    file's) while its full-size picture exists."""
+    plugin does, the orientation, the capture time read here). Every mode is reduced first
+    (``_reduce_in_bands``), and the decode holds its share of the memory budget (``held``:
+    bytes the caller holds for it already, the file's) while its full-size picture exists.
+    ``orientation`` None: read from the file once its pixels are loaded, inside the budget
+    (a PNG's EXIF may follow its pixels, and Pillow decodes the whole picture to look)."""
     if img.format in _DRAFT and need:
         img.draft("RGB" if img.mode in ("RGB", "YCbCr") else img.mode, (need, need))
     w, h = img.size
     cost = w * h * pixel_bytes(img.mode) + WORK_BYTES + held
     with BUDGET.hold(cost, f"this picture ({w}x{h} pixels, {img.mode})"):
         img.load()
-        by_plugin = orientation != 1 and _exif_info(img)[0] != orientation
+        taken = None
+        if orientation is None:
+            orientation, taken = _exif_info(img)
+            by_plugin = False
+        else:
+            by_plugin = orientation != 1 and _exif_info(img)[0] != orientation
         factor = max(img.size) // (4 * need) if need else 1  # thumbnail's own (gap 2)
         if factor >= 2:
             img = _reduce_in_bands(img, factor)
         img = to_rgb(to_srgb(img))
     if need and max(img.size) > 2 * need:
         img.thumbnail((2 * need, 2 * need), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return (img if by_plugin else _apply_orientation(img, orientation)), by_plugin
+    return (img if by_plugin else _apply_orientation(img, orientation)), by_plugin, orientation, taken
 
 
 def decode(data: bytes, need: int = 512, name: str | os.PathLike | None = None) -> Decoded:
@@ -329,13 +336,17 @@ def decode(data: bytes, need: int = 512, name: str | os.PathLike | None = None) 
                 # a camera-made TIFF that LibRaw does not take: read it as the TIFF it is
         assert img is not None  # a RAW kind returned or raised above
         fmt = img.format
-        orientation, taken = _exif_info(img)
+        # Pillow finds a PNG's EXIF by decoding the whole picture when no eXIf chunk came
+        # before the pixels: that read waits for the budget (``_pixels``)
+        late = fmt == "PNG" and "exif" not in img.info
+        orientation, taken = (None, None) if late else _exif_info(img)
         meta = {}
         frames = getattr(img, "n_frames", 1)
         if frames > 1:
             meta["frames"] = frames  # animated GIF/WebP/APNG, multipage TIFF, MPO
         full_w, full_h = img.size
-        out, by_plugin = _pixels(img, need, orientation, held=len(data))
+        out, by_plugin, orientation, late_taken = _pixels(img, need, orientation, held=len(data))
+        taken = taken or late_taken
         if orientation >= 5 and not by_plugin:
             full_w, full_h = full_h, full_w
         if fmt == "HEIF" and img.info.get("original_orientation"):
