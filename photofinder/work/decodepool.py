@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from typing import Any, Callable
 
+from photofinder.pixels import budget
 from photofinder.pixels.budget import BUDGET
 
 
@@ -34,6 +35,7 @@ class _Job:
 
 class DecodePool:
     def __init__(self, workers: int, timeout: float = 60.0):
+        budget.return_freed_memory()  # what one worker's decode frees, another's can use
         self.timeout = timeout
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.closed = False
