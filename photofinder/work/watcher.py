@@ -148,9 +148,11 @@ def watch_forever(update: Callable[[], tuple], folders: list[str], log: Callable
     """``photofinder watch``: catch up once, then run ``update()`` for every burst until
     interrupted. ``update()`` scans and indexes, returning (scan report, progress)."""
     rerun = threading.Event()
+    passes = threading.Lock()  # one pass at a time: the catch-up's and the watcher's
 
     def burst() -> None:
-        report, prog = update()
+        with passes:
+            report, prog = update()
         if report.new or report.changed or report.moved or report.deleted or prog.done:
             log(f"{report.new} new, {report.changed} changed, {report.moved} moved, "
                 f"{report.deleted} removed; indexed {prog.done - prog.failed}, failed {prog.failed}")
@@ -159,9 +161,9 @@ def watch_forever(update: Callable[[], tuple], folders: list[str], log: Callable
         if report.unsettled:
             rerun.set()  # files still being written: look again shortly
 
-    burst()
     watcher = FolderWatcher(folders, burst, log)
-    watcher.start()
+    watcher.start()  # before catching up: a file that arrives meanwhile is seen too
+    burst()
     log(f"watching {len(watcher.folders)} folder(s); Ctrl+C to stop")
     stop = stop or threading.Event()
     try:
