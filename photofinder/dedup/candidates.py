@@ -20,6 +20,12 @@ when the others were searched before.
   set it was the nearest of 18 of the 50 copies (not thumbnails) that met no file of their
   own source (81 more candidate pairs of 15,967; recall .8446 -> .8569, look-alikes in copy
   groups as before). One strict check a lonely photo at most.
+- Near hits that look alike in pixels: among each photo's first CNN hits (the search's
+  first ``NEAR_K``, asked for anyway), one below the threshold, from ``near_cosine`` up, is a
+  pair when the two signatures' hashes are within ``NEAR_BITS`` in some orientation, as they
+  are or with flat frames/borders/letterbox bars stripped (signature.trimmed). An overlay, a
+  frame or heavy noise moves a copy away in the CNN space but leaves the picture's coarse
+  layout where it was. On the issue-20 set, tuned with the overlay family held out.
 - A mirror hint per pair (vectorised over all pairs): does B's signature, mirrored, agree
   with A's better than as it is? Local features are not mirror-invariant: verify.py tries
   the mirror first then.
@@ -47,6 +53,10 @@ log = logging.getLogger(__name__)
 # colour also pairs with its nearest photo in colour (among the search's hits) from
 # finder.thresholds' "grey_cosine" up: at most one more pair a grey photo.
 GREY_K = 1
+# near hits (see the module docstring): the first round of grouping.cnn_pairs asks for this
+# many hits a photo; those below the threshold are pairs when their hashes agree this well
+NEAR_K = 16
+NEAR_BITS = 8
 
 
 @dataclass
@@ -65,11 +75,13 @@ def _key(ha: str, hb: str) -> tuple[str, str]:
 
 def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int, int],
          todo_hashes: set[str] | None, cosine: float, hash_bits: int, skip: set[int],
-         grey_cosine: float | None = None) -> dict[tuple[str, str], Candidate]:
+         grey_cosine: float | None = None, near_cosine: float | None = None
+         ) -> dict[tuple[str, str], Candidate]:
     """Candidate pairs touching a hash in ``todo_hashes`` (all when None); ``skip``: photo
     ids that are never candidates (tiny pictures). ``grey_cosine``: a photo without colour
     also pairs with its nearest photo in colour from this cosine up, and a photo with no
-    photo at or above ``cosine`` with its nearest one."""
+    photo at or above ``cosine`` with its nearest one. ``near_cosine``: a first hit below
+    ``cosine`` from here up is a pair when the pixel signatures' hashes agree."""
     cand: dict[tuple[str, str], Candidate] = {}
     if todo_hashes is not None and not todo_hashes:
         return cand  # nothing new: every pair was a candidate before
@@ -89,8 +101,9 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
             c.sources.append(source)
         return c
 
-    def rotation_pairs(apart: bool) -> dict[tuple[int, int], int]:
-        return grouping.dihedral_pairs(*signature_hashes(catalog, apart), hash_bits)
+    def rotation_pairs(apart: bool):
+        ids, hashes, inner = signature_hashes(catalog, apart, trim=near_cosine is not None)
+        return grouping.dihedral_pairs(ids, hashes, hash_bits), ids, hashes, inner
 
     # a photo in ``skip`` is in no pair: it needs no search of its own
     labels = sorted(l for l, p in photo_of_label.items()
@@ -118,6 +131,9 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
             grey_to_colour = ({l for l, p in photo_of_label.items() if p in grey},
                               {l for l, p in photo_of_label.items() if p in colour})
             low = grey_cosine if grey and colour else None
+            hits = _FirstHits(vectors, search, cosine, near_cosine)
+            if near_cosine is not None:
+                vectors, search = hits.vectors, hits.search
             for la, lb, sim in grouping.cnn_pairs(labels, vectors, search, cosine, low=low,
                                                   low_pairs=grey_to_colour, low_k=GREY_K,
                                                   lonely=grey_cosine):
@@ -128,25 +144,100 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
                 if c is not None:
                     c.cosine = max(c.cosine or 0.0, sim)
             raw = vectors = None  # the raw vectors' memory, before the rotation pass ends
+            hits.release()
+        else:
+            hits = None
         try:
-            rot = rotated.result() if rotated is not None else None
+            got = rotated.result() if rotated is not None else None
         except Exception as e:  # the second connection failed: on this one, then
             log.debug("rotation pass beside the CNN failed (%s); again on this connection", e)
-            rot = None
-    if rot is None:
-        rot = rotation_pairs(False)
+            got = None
+    if got is None:
+        got = rotation_pairs(False)
+    rot, ids, hashes, inner = got
     for (pa, pb), g in rot.items():
         c = add(pa, pb, "rotation")
         if c is not None:
             c.rotation = g
+    if hits is not None and hits.pairs:
+        for la, lb, sim, g in _hash_agrees(hits.pairs, photo_of_label, ids, hashes, inner):
+            c = add(photo_of_label[la], photo_of_label[lb], "cnn-hash")
+            if c is not None:
+                c.cosine = max(c.cosine or 0.0, sim)
+                if g and c.rotation is None:
+                    c.rotation = g
     mirror_hints(catalog, list(cand.values()))
     return cand
 
 
-def signature_hashes(catalog, apart: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(photo ids, (n, 8) dihedral hashes) of every usable signature, read in chunks
-    (``apart``: on a connection of its own, for a thread)."""
-    ids, hashes = [], []
+class _FirstHits:
+    """Wraps the CNN pass's ``vectors`` and ``search`` (grouping.cnn_pairs) to keep each
+    photo's first-round hits (the ``NEAR_K`` asked for right after its chunk's vectors are
+    read) from ``floor`` up to below ``threshold``: (label, hit label, similarity)."""
+
+    def __init__(self, vectors, search, threshold: float, floor: float | None):
+        self._vectors, self._search = vectors, search
+        self.threshold, self.floor = threshold, floor
+        self._part: list[int] | None = None
+        self.pairs: list[tuple[int, int, float]] = []
+
+    def release(self) -> None:
+        self._vectors = self._search = None
+
+    def vectors(self, part: list[int]) -> np.ndarray:
+        self._part = list(part)
+        return self._vectors(part)
+
+    def search(self, vecs: np.ndarray, k: int, ef: int):
+        found, sims = self._search(vecs, k, ef)
+        part, self._part = self._part, None
+        # the first round after a chunk's vectors asks for the whole chunk, in its order
+        if part is not None and k == NEAR_K and len(part) == len(vecs) and self.floor is not None:
+            f, s = np.asarray(found), np.asarray(sims)
+            rows, cols = np.nonzero((s >= self.floor) & (s < self.threshold))
+            for r, c in zip(rows.tolist(), cols.tolist()):
+                lab = int(f[r, c])
+                if lab != part[r]:
+                    self.pairs.append((part[r], lab, float(s[r, c])))
+        return found, sims
+
+
+def _hash_agrees(pairs: list[tuple[int, int, float]], photo_of_label: dict[int, int],
+                 ids: np.ndarray, hashes: np.ndarray, inner: np.ndarray | None
+                 ) -> list[tuple[int, int, float, int]]:
+    """The (label, label, similarity, dihedral index) of ``pairs`` whose signature hashes
+    agree within NEAR_BITS: B turned by the index against A as stored, the whole pictures
+    or their insides (flat edges stripped, signature.trimmed)."""
+    if not len(ids):
+        return []
+    order = np.argsort(ids)
+    sid = ids[order]
+    pa = np.array([photo_of_label.get(a, -1) for a, _, _ in pairs], np.int64)
+    pb = np.array([photo_of_label.get(b, -1) for _, b, _ in pairs], np.int64)
+    ia = np.minimum(np.searchsorted(sid, pa), len(sid) - 1)
+    ib = np.minimum(np.searchsorted(sid, pb), len(sid) - 1)
+    ok = (sid[ia] == pa) & (sid[ib] == pb)
+    ra, rb = order[ia[ok]], order[ib[ok]]
+    keep = np.nonzero(ok)[0]
+    best = np.full(len(ra), 64, np.int64)
+    turn = np.zeros(len(ra), np.int64)
+    for hs in (hashes, inner) if inner is not None else (hashes,):
+        d = np.bitwise_count(hs[rb] ^ hs[ra, :1]).astype(np.int64)  # (m, 8): B turned by g
+        g = d.argmin(axis=1)
+        m = d[np.arange(len(d)), g]
+        better = m < best
+        best[better], turn[better] = m[better], g[better]
+    close = np.nonzero(best <= NEAR_BITS)[0]
+    return [(pairs[keep[i]][0], pairs[keep[i]][1], pairs[keep[i]][2], int(turn[i]))
+            for i in close.tolist()]
+
+
+def signature_hashes(catalog, apart: bool = False, trim: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(photo ids, (n, 8) dihedral hashes, and with ``trim`` those of the signatures with
+    their flat edges stripped) of every usable signature, read in chunks (``apart``: on a
+    connection of its own, for a thread)."""
+    ids, hashes, inner = [], [], []
     read = catalog.signatures.read_apart if apart else catalog.signatures.read
     for rows in read(S.MIN_LONG_SIDE, S.MIN_SHORT_SIDE):
         blob = b"".join(r[1] for r in rows)
@@ -159,9 +250,12 @@ def signature_hashes(catalog, apart: bool = False) -> tuple[np.ndarray, np.ndarr
             continue
         ids.append(np.array([r[0] for r in rows], np.int64)[ok])
         hashes.append(S.dihedral_hashes(sigs[ok]))
+        if trim:
+            inner.append(S.dihedral_hashes(S.trimmed(sigs[ok])))
     if not ids:
-        return np.empty(0, np.int64), np.empty((0, 8), np.uint64)
-    return np.concatenate(ids), np.concatenate(hashes)
+        return (np.empty(0, np.int64), np.empty((0, 8), np.uint64),
+                np.empty((0, 8), np.uint64) if trim else None)
+    return np.concatenate(ids), np.concatenate(hashes), np.concatenate(inner) if trim else None
 
 
 def _contrast_ok(sigs: np.ndarray) -> np.ndarray:

@@ -76,8 +76,9 @@ UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the res
 # the candidate stage's own version, in the key of the "searched" marks only (the verdicts
 # stored stay valid): photos searched under an older one are searched again. 2: thumbnails
 # take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched);
-# 3: a photo with no near neighbour pairs with its nearest (candidates.py)
-SEARCH = 3
+# 3: a photo with no near neighbour pairs with its nearest (candidates.py); 4: near hits whose
+# pixel hashes agree (candidates.NEAR_K, NEAR_BITS)
+SEARCH = 4
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]
@@ -87,12 +88,15 @@ def thresholds(sensitivity: float) -> dict:
     """Thresholds for a sensitivity in [0, 1]: ``cosine``, the CNN's, from which two photos
     are a candidate pair; ``grey_cosine``: a photo without colour and its nearest in colour,
     and a photo with no photo at ``cosine`` and its nearest, are a pair from here
-    (candidates.py); ``pixels``: how well a flat pair (too little
+    (candidates.py); ``near_cosine``: one of a photo's first hits below ``cosine`` is a pair
+    from here when the pixel signatures' hashes agree (candidates.py); ``pixels``: how well
+    a flat pair (too little
     texture to place) agrees overall to be a copy; ``similar_cosine``: a pair that does not
     line up is still a similar shot from here. The verdict's own rules (verdict.py) are the
     same at every sensitivity: what moved is not a matter of taste."""
     s = min(1.0, max(0.0, float(sensitivity)))
     return {"cosine": round(0.82 - 0.2 * s, 4), "grey_cosine": round(0.65 - 0.2 * s, 4),
+            "near_cosine": round(0.55 - 0.2 * s, 4),
             "pixels": round(0.95 - 0.1 * s, 4),
             "similar_cosine": 0.88, "hash_bits": 6}
 
@@ -188,7 +192,7 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
     todo = (live - searched) if searched else None  # None: every photo
     say("candidates", 0, 1)
     cand = candidates.find(catalog, index, node_of_photo, photo_of_label, todo, th["cosine"],
-                           th["hash_bits"], small, th["grey_cosine"])
+                           th["hash_bits"], small, th["grey_cosine"], th["near_cosine"])
     stats.update(photos=len(node_of_photo), searched_before=len(searched), candidates=len(cand),
                  candidates_s=round(time.monotonic() - t0, 3))
     if verify:

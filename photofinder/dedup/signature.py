@@ -19,6 +19,7 @@ The strict check itself works on local features (features.py, verify.py).
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -145,3 +146,34 @@ def dihedral_hashes(sigs: np.ndarray) -> np.ndarray:
         out[:, g] = _bits(v * sign)
     return out
 
+
+
+# -- the picture inside its frame -----------------------------------------------------------
+# A frame, a border or letterbox bars shrink the picture inside a copy: its hash is that of
+# another picture (issue 20: the dihedral hash of a framed copy sat 21-24 bits from its
+# original's). Flat rows and columns at the edges are stripped before hashing, in the
+# original and the copy alike (a sky flat at the top goes from both).
+FLAT_EDGE = 6.0  # grey-level std along a row or column below this: flat (a frame, a bar)
+MAX_TRIM = SIDE // 3  # at most a third of the signature from each side
+
+
+def _flat_run(flat: np.ndarray) -> np.ndarray:
+    """(n, m) booleans -> (n,) how many leading entries are True, at most MAX_TRIM."""
+    run = np.argmin(np.concatenate([flat, np.zeros((len(flat), 1), bool)], axis=1), axis=1)
+    return np.minimum(run, MAX_TRIM)
+
+
+def trimmed(sigs: np.ndarray) -> np.ndarray:
+    """(n, SIDE*SIDE) signatures -> the same with flat edge rows and columns stripped and
+    what is left stretched back to SIDE x SIDE (unchanged where no edge is flat)."""
+    a = sigs.reshape(-1, SIDE, SIDE)
+    f = a.astype(np.float32)
+    rows = f.std(axis=2) < FLAT_EDGE  # (n, SIDE)
+    cols = f.std(axis=1) < FLAT_EDGE
+    top, bottom = _flat_run(rows), _flat_run(rows[:, ::-1])
+    left, right = _flat_run(cols), _flat_run(cols[:, ::-1])
+    out = a.copy()
+    for i in np.nonzero(top + bottom + left + right)[0].tolist():
+        inner = a[i, top[i]:SIDE - bottom[i], left[i]:SIDE - right[i]]
+        out[i] = cv2.resize(inner, (SIDE, SIDE), interpolation=cv2.INTER_LINEAR)
+    return out.reshape(len(a), -1)
