@@ -41,6 +41,7 @@ from typing import cast
 
 import cv2
 import numpy as np
+import scipy.fft
 
 from photofinder.dedup import verify as V
 from photofinder.dedup.features import CHROMA_CELL, Features
@@ -360,6 +361,13 @@ def _noise(x: np.ndarray, mask: np.ndarray) -> float:
     r = np.abs(lap[mask > 0])
     if len(r) < 100:
         return 0.0
+    if x.dtype == np.uint8:  # whole numbers (an integer kernel on grey levels): the median
+        # by counting, as np.median gives it (the two middle values' mean), without a sort
+        counts = np.cumsum(np.bincount(r.astype(np.int32)))
+        n = len(r)
+        lo = np.float32(np.searchsorted(counts, (n - 1) // 2, side="right"))
+        hi = np.float32(np.searchsorted(counts, n // 2, side="right"))
+        return float((lo + hi) / np.float32(2)) / 0.6745 / 6
     return float(np.median(r)) / 0.6745 / 6
 
 
@@ -400,22 +408,26 @@ def _patches(ev: Evidence, a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: fl
     if th <= 0 or tw <= 0:
         return
     win = np.lib.stride_tricks.sliding_window_view
-    ta = win(a, (TILE, TILE))[::STRIDE, ::STRIDE][:th, :tw].reshape(-1, TILE, TILE)
-    tb = win(b, (TILE, TILE))[::STRIDE, ::STRIDE][:th, :tw].reshape(-1, TILE, TILE)
+    # only the patches inside both pictures are cut out and measured (the rest say nothing)
     inside = win(mask, (TILE, TILE))[::STRIDE, ::STRIDE][:th, :tw].reshape(-1, TILE * TILE).min(axis=1) > 0
+    cand = np.nonzero(inside)[0]
+    cy, cx = np.divmod(cand, tw)
+    ta = win(a, (TILE, TILE))[cy * STRIDE, cx * STRIDE]
+    tb = win(b, (TILE, TILE))[cy * STRIDE, cx * STRIDE]
     sa, sb = ta.std(axis=(1, 2)), tb.std(axis=(1, 2))
-    use = inside & (np.minimum(sa, sb) >= TEXTURED)
-    idx = np.nonzero(use)[0]
+    keep = np.minimum(sa, sb) >= TEXTURED
+    idx = cand[keep]
     ev.textured = len(idx)
     if len(idx) == 0:
         return
-    za = ta[idx] - ta[idx].mean(axis=(1, 2), keepdims=True)
-    zb = tb[idx] - tb[idx].mean(axis=(1, 2), keepdims=True)
-    fa = np.fft.rfft2(za * _WINDOW)
-    fb = np.fft.rfft2(zb * _WINDOW)
+    ta, tb = ta[keep], tb[keep]
+    za = ta - ta.mean(axis=(1, 2), keepdims=True)
+    zb = tb - tb.mean(axis=(1, 2), keepdims=True)
+    fa = scipy.fft.rfft2(za * _WINDOW)  # (one call for every patch: numpy's goes axis by axis)
+    fb = scipy.fft.rfft2(zb * _WINDOW)
     cross = fa * np.conj(fb)
     cross /= np.maximum(np.abs(cross), 1e-6)
-    r = np.fft.irfft2(cross, s=(TILE, TILE))
+    r = scipy.fft.irfft2(cross, s=(TILE, TILE))
     flat = r.reshape(len(r), -1)
     peak = flat.argmax(axis=1)
     dy, dx = np.divmod(peak, TILE)
@@ -448,7 +460,7 @@ def _patches(ev: Evidence, a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: fl
         unfound = np.nonzero(~found)[0]
         ev.displaced = _displaced(a, b, ys[unfound], xs[unfound], k)
     # the look: each still patch's mean (blur and noise leave it; a tone edit does not)
-    ma, mb = ta[idx].mean(axis=(1, 2))[still], tb[idx].mean(axis=(1, 2))[still]
+    ma, mb = ta.mean(axis=(1, 2))[still], tb.mean(axis=(1, 2))[still]
     if len(ma) >= 4:
         d = np.abs(mb - ma)
         ev.tone = float(np.median(d)) / max(float(np.median(ma)), 32.0)
@@ -536,15 +548,17 @@ def _clustered(ys, xs, hidden, th: int, tw: int) -> float:
 def _coherent(moved, ys, xs, rx, ry, th, tw) -> np.ndarray:
     """Moved patches with a moved neighbour that moved alike (within STILL_PX): motion and
     parallax move regions; noise throws a patch's peak anywhere, one patch at a time."""
-    grid = np.full((th, tw), -1)
-    grid[ys[moved], xs[moved]] = np.nonzero(moved)[0]
     out = np.zeros_like(moved)
-    for i in np.nonzero(moved)[0]:
-        y, x = ys[i], xs[i]
-        near = grid[max(0, y - 1):y + 2, max(0, x - 1):x + 2].ravel()
-        near = near[(near >= 0) & (near != i)]
-        if len(near) and (np.hypot(rx[near] - rx[i], ry[near] - ry[i]) <= STILL_PX).any():
-            out[i] = True
+    m = np.nonzero(moved)[0]
+    if len(m) < 2:
+        return out
+    grid = np.full((th + 2, tw + 2), -1)  # a frame of -1 round it: no neighbour there
+    grid[ys[m] + 1, xs[m] + 1] = m
+    for dy, dx in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
+        near = grid[ys[m] + 1 + dy, xs[m] + 1 + dx]
+        has = near >= 0
+        j, i = near[has], m[has]
+        out[i[np.hypot(rx[j] - rx[i], ry[j] - ry[i]) <= STILL_PX]] = True
     return out
 
 
