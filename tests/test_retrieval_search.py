@@ -48,3 +48,45 @@ def test_query_expansion_option_ranks_and_leaves_the_query_out(library, photo_se
     names = [os.path.basename(rows[l].path) for l, _ in got[:3]]
     assert all(n.startswith("coffee-") for n in names), names
     assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+
+
+def test_augmentation_lifts_a_result_whose_nearest_photo_is_the_query(library, photo_set):
+    """DBA (retrieval/augment.py) on real vectors: the query's edited copies stay on top,
+    the query stays out, scores stay best first, and a result whose nearest photo is the
+    query itself scores no lower than its plain cosine (the two are each other's nearest)."""
+    library.add_folder(photo_set)
+    library.update()
+    query = library.search.query(photo_set / "originals" / "coffee.jpg")
+    label = library.catalog.embeddings.of_photo(query.own_id, library.embedder.model_id).label
+    space = library.space
+    plain = Searcher(space.index, space.stored_vectors, SearchOptions(dba=0)).rank(
+        query.vectors, 8, {label})
+    aug = Searcher(space.index, space.stored_vectors, SearchOptions()).rank(
+        query.vectors, 8, {label})
+    assert label not in [l for l, _ in aug] and len(aug) == 8
+    assert [s for _, s in aug] == sorted((s for _, s in aug), reverse=True)
+    rows = library.catalog.photos.by_labels([l for l, _ in aug])
+    assert all(os.path.basename(rows[l].path).startswith("coffee-") for l, _ in aug[:3])
+    before = dict(plain)
+    graph, _ = space.index.search_many(space.stored_vectors([l for l, _ in aug[:3]]), 3)
+    for (l, s), near in zip(aug[:3], graph):
+        others = [int(x) for x in near if int(x) != l]
+        if others and others[0] == label:  # its nearest is the query: it can only rise
+            assert s >= before[l] - 1e-5
+
+
+def test_augmented_scores_follow_the_neighbour_weight():
+    """augment.augmented: no neighbour (cosine 0) leaves the cosine as it was; a neighbour
+    that is the query lifts it; one far from the query lowers it."""
+    import numpy as np
+
+    from photofinder.retrieval import augment
+
+    rng = np.random.default_rng(0)
+    q, r, far = augment.unit(rng.standard_normal((3, 64)))
+    r = augment.unit(q + 0.8 * r)
+    base = float(r @ q)
+    same = augment.augmented(q[None], r[None], r[None], np.array([0.0]))[0]
+    up = augment.augmented(q[None], r[None], q[None], np.array([float(q @ r)]))[0]
+    down = augment.augmented(q[None], r[None], far[None], np.array([0.9]))[0]
+    assert abs(same - base) < 1e-5 and up > base and down < base

@@ -80,20 +80,39 @@ class Search:
     # -- the query ------------------------------------------------------------------------------
     def query(self, path: str | os.PathLike) -> Query:
         """A photo as a query: its stored vector when it is catalogued and unchanged, else
-        embedded now; the turned views; its local features (decoded beside, on a thread)."""
+        embedded now; the turned views; its local features (on a thread, beside the turned
+        views). A catalogued photo is decoded once, at the local features' size, for both."""
         p = normpath(path)
         if not os.path.isfile(p):
             raise LibraryError(f"no such file: {p}")
+        stored, own_id = self._stored(p)
+        if stored is None:
+            return self._outside_query(p, own_id)
+        try:
+            decoded = imaging.decode(imaging.read_bytes(p), need=F.SIDE, name=p)
+        except (imaging.ImageError, OSError):  # a stored vector of a file unreadable now
+            return Query(p, stored[None], None, own_id, self._marks(p))
+        with ThreadPoolExecutor(1) as pool:  # ORB and OpenCV let go of the GIL
+            # exactly F.compute's features, from the one decode
+            feats = pool.submit(F.from_image, np.asarray(decoded.image.convert("RGB")),
+                                (decoded.width or 0) * (decoded.height or 0))
+            vectors = stored[None]
+            if self.space.turned_views():
+                vectors = np.vstack([vectors, self._turned(decoded.image)])
+            return Query(p, vectors, feats.result(), own_id, self._marks(p))
+
+    def _outside_query(self, p: str, own_id: int | None) -> Query:
+        """A photo not catalogued (or changed since): embedded now, decoded as the indexer
+        does, so an outside copy of a catalogued photo gets its vector."""
         with ThreadPoolExecutor(1) as pool:
             feats = pool.submit(F.compute, p)
-            vec, own_id = self._vector(p)
-            vectors = vec[None]
+            try:
+                decoded, _, _ = imaging.load(p, need=preprocess.LONG_SIDE)
+            except imaging.ImageError as e:
+                raise LibraryError(f"{p}: {e}") from None
+            vectors = self.space.embedder.embed([preprocess.prepare(decoded.image)])
             if self.space.turned_views():
-                try:
-                    decoded, _, _ = imaging.load(p, need=preprocess.LONG_SIDE)
-                    vectors = np.vstack([vectors, self._turned(decoded.image)])
-                except imaging.ImageError:  # a stored vector of a file unreadable now
-                    pass
+                vectors = np.vstack([vectors, self._turned(decoded.image)])
             return Query(p, vectors, feats.result(), own_id, self._marks(p))
 
     def region_query(self, path: str | os.PathLike, region: tuple[int, int, int, int]) -> Query:
@@ -136,8 +155,9 @@ class Search:
         row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
         return Query(p, vecs, F.from_image(np.asarray(crop.convert("L"))), row.id if row else None)
 
-    def _vector(self, p: str) -> tuple[np.ndarray, int | None]:
-        """The photo's raw vector (the stored one when catalogued and unchanged), its id."""
+    def _stored(self, p: str) -> tuple[np.ndarray | None, int | None]:
+        """The photo's stored raw vector when it is catalogued and unchanged (else None), and
+        its id when catalogued."""
         model_id = self.space.embedder.model_id  # a missing model is the first thing to say
         row = self.catalog.photos.by_path(p) or self.catalog.photos.by_path(os.path.realpath(p))
         if row and row.status == "indexed":
@@ -145,12 +165,7 @@ class Search:
             stored = self.catalog.embeddings.of_photo(row.id, model_id)
             if stored and st.st_size == row.size and st.st_mtime_ns == row.mtime_ns:
                 return decode_vector(stored.vector), row.id
-        try:
-            decoded, _, _ = imaging.load(p, need=preprocess.LONG_SIDE)
-        except imaging.ImageError as e:
-            raise LibraryError(f"{p}: {e}") from None
-        return self.space.embedder.embed([preprocess.prepare(decoded.image)])[0], \
-            row.id if row else None
+        return None, row.id if row else None
 
     def _turned(self, img) -> np.ndarray:
         return self.space.embedder.embed([preprocess.prepare(img.transpose(t)) for t in _TURNS])
@@ -210,6 +225,7 @@ class Search:
             raise LibraryError(str(e)) from e  # the typed origin travels as the cause
         settings = {"model": model, "provider": self.space.embedder.provider,
                     "projection": projection, "query_expansion": DEFAULT.describe(),
+                    "augmentation": DEFAULT.describe_dba(),
                     "rotations": "4-rotation max" if self.space.turned_views() else "off",
                     "rerank": f"spatial verification of the top {RERANK_TOP} (ORB + RANSAC)"}
 
