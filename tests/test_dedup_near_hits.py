@@ -12,8 +12,9 @@ from PIL import Image, ImageOps
 
 import dbutil
 import dedup_edits as E
+from photofinder.dedup import candidates
 from photofinder.dedup import signature as S
-from photofinder.dedup.candidates import NEAR_BITS
+
 from photofinder.dedup.finder import thresholds
 from photofinder.library import Library
 from samples import sample_images
@@ -37,8 +38,8 @@ def test_a_frame_or_letterbox_is_stripped_before_hashing():
         sigs = np.stack([np.frombuffer(S.compute(x), np.uint8) for x in (img, framed, boxed)])
         plain, inner = S.dihedral_hashes(sigs)[:, 0], S.dihedral_hashes(S.trimmed(sigs))[:, 0]
         for copy in (1, 2):
-            assert _bits(plain[0], plain[copy]) > NEAR_BITS, name  # the whole pictures: far apart
-            assert _bits(inner[0], inner[copy]) <= NEAR_BITS, name  # their insides: near
+            assert _bits(plain[0], plain[copy]) > candidates.NEAR_BITS, name  # the whole pictures: far apart
+            assert _bits(inner[0], inner[copy]) <= candidates.NEAR_BITS, name  # their insides: near
     photo = np.frombuffer(S.compute(imgs["astronaut"]), np.uint8)[None]
     assert np.array_equal(S.trimmed(photo), photo)
 
@@ -71,3 +72,38 @@ def test_a_copy_the_cnn_puts_below_every_threshold_is_found_by_its_pixels(tmp_pa
         found = lib.find_duplicates()
     (group,) = found.groups
     assert {os.path.basename(m.path) for m in group.members} == {"retina.jpg", "retina-thumb.jpg"}
+
+
+def test_a_turned_copy_in_a_frame_is_found_by_its_inside(tmp_path):
+    """A real photo turned a quarter and framed: its whole signature hashes far from the
+    original's in every orientation, so the rotation pass missed it; the insides (frame
+    stripped) agree turned, and the pair comes from the rotation pass (no CNN pair here: the
+    vectors are unrelated)."""
+    from photofinder.identity import decode_vectors, encode_vector
+    from photofinder.store.catalog import Catalog
+    from photofinder.store.index import VectorIndex
+
+    imgs = sample_images()
+    pics = {f"{n}.jpg": imgs[n] for n in ("rocket", "coffee", "chelsea", "astronaut", "camera")}
+    turned = imgs["rocket"].transpose(Image.Transpose.ROTATE_90)
+    pics["rocket-turned-framed.jpg"] = ImageOps.expand(turned, border=int(max(turned.size) * 0.07),
+                                                       fill=(30, 60, 140))
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    folder = cat.folders.add("/x")
+    rng = np.random.default_rng(4)
+    for i, (name, img) in enumerate(pics.items()):
+        pid = cat.photos.insert(folder.id, f"/x/{name}", 1000, 0, 1, i)
+        v = rng.normal(size=32)
+        cat.photos.record_result(pid, {"hash": name, "width": img.width, "height": img.height,
+                                       "signature": S.compute(img)}, "m", encode_vector(v / np.linalg.norm(v)))
+    idx = VectorIndex(tmp_path / "i.hnsw", 32, "m")
+    idx.open(cat.embeddings.labels("m"), lambda ls: decode_vectors(cat.embeddings.vectors(ls)))
+    nodes = cat.dedup.nodes()
+    args = (cat, idx, {n.photo_id: n.hash for n in nodes}, {n.label: n.photo_id for n in nodes},
+            None, 0.8, 6, set(), None)
+    before = candidates.find(*args)  # no near hits, no insides: as the old rotation pass
+    after = candidates.find(*args, 0.45)
+    key = ("rocket-turned-framed.jpg", "rocket.jpg")
+    assert key not in before
+    assert "rotation" in after[key].sources and after[key].rotation in (1, 3)
+    assert set(after) == {key}

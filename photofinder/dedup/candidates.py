@@ -103,7 +103,11 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
 
     def rotation_pairs(apart: bool):
         ids, hashes, inner = signature_hashes(catalog, apart, trim=near_cosine is not None)
-        return grouping.dihedral_pairs(ids, hashes, hash_bits), ids, hashes, inner
+        pairs = grouping.dihedral_pairs(ids, hashes, hash_bits)
+        if inner is not None:  # a turned copy in a frame or with letterbox bars: its inside
+            for k, g in grouping.dihedral_pairs(ids, inner, hash_bits).items():
+                pairs.setdefault(k, g)
+        return pairs, ids, hashes, inner
 
     # a photo in ``skip`` is in no pair: it needs no search of its own
     labels = sorted(l for l, p in photo_of_label.items()
