@@ -1,5 +1,7 @@
 """The main window: views in a stack (welcome, library, results, duplicates), the folders and
-errors panels, the status bar; wires user actions to the two workers and their answers back.
+errors panels, the status bar; wires user actions to the two workers. Each question to the
+reader carries its own reply (``ask``). The map, learning and the word search are controllers
+the window owns (``map``, ``learning``, ``words``), each holding its own widgets and actions.
 """
 
 from __future__ import annotations
@@ -10,26 +12,30 @@ import os
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QMainWindow,
-                               QMenu, QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
+                               QMenu, QMessageBox, QStackedWidget, QToolBar, QVBoxLayout,
+                               QWidget)
 
 from photofinder import demo
-from photofinder.gui import file_actions, learning, word_search
+from photofinder.gui import file_actions
 from photofinder.gui.cleanup import Cleanup
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.empty_state import EmptyState, ModelBanner
 from photofinder.gui.help import GuideDialog, ShortcutsSheet
 from photofinder.gui.icons import icon
+from photofinder.gui.learning import LearningController
 from photofinder.gui.library_view import LibraryView
+from photofinder.gui.map_controller import MapController
 from photofinder.gui.menus import build_menus
 from photofinder.gui.panels import ErrorsPanel, FoldersPanel
 from photofinder.gui.preview import PreviewDialog
 from photofinder.gui import queries
 from photofinder.gui.queries import Failure
 from photofinder.gui.multi_search import similar_many
-from photofinder.library import FolderInfo, Group, Status, folder_watcher
+from photofinder.library import DEFAULT_SENSITIVITY, FolderInfo, Group, Status, folder_watcher
 from photofinder.gui.results_view import ResultsView
 from photofinder.gui.status import IndexStatus
 from photofinder.gui.thumbnails import ThumbnailLoader
+from photofinder.gui.word_search import WordSearchController
 from photofinder.gui.workers import IndexWorker, QueryWorker
 from photofinder.gui.signals import emit
 
@@ -38,10 +44,13 @@ IMAGE_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.heic *.heif *.a
 
 class MainWindow(QMainWindow):
     results_shown = Signal(str)  # query path, once its results are on screen
-    # the actions menus.build_menus makes (the ones this class uses itself)
+    similar_answered = Signal()  # a Find similar by one photo answered (results or why not)
+    # what menus.build_menus makes (the ones this class and its controllers use)
     act_open: QAction
     act_similar: QAction
     act_duplicates: QAction
+    act_search: QAction
+    toolbar: QToolBar
 
     def __init__(self, library_path: str, provider: str | None = None, image: str | None = None,
                  demo_allowed: bool = True, watch: bool = True):
@@ -57,7 +66,8 @@ class MainWindow(QMainWindow):
         self.start_image = image
         self.folders: list[FolderInfo] | None = None
         self.status: Status | None = None
-        self._token = 0
+        self._search = 0  # the current search: a newer one makes an older one's answer stale
+        self.search_query = ""
         self._watcher = None
         self._watched: list[str] | None = None
         self._history = []  # views to go back to, the last one last
@@ -93,13 +103,14 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_actions()
         self._connect_views()
-        learning.install(self)  # the map, marks on results, learning (issue 14)
-        word_search.install(self)  # search by words (issue 25)
+        self.map = MapController(self)  # the map (issue 14)
+        self.learning = LearningController(self)  # marks on results, learning (issue 14)
+        self.words = WordSearchController(self)  # search by words (issue 25)
 
         self.indexer.phase.connect(self._on_phase)
         self.indexer.progress.connect(self.index_status.set_progress)
-        self.indexer.changed.connect(lambda: self._ask(queries.photos) or self._ask_status())
-        self.indexer.indexed.connect(self._ask_status)
+        self.indexer.changed.connect(lambda: self.ask_photos() or self.ask_status())
+        self.indexer.indexed.connect(self.ask_status)
         self.indexer.checking.connect(self.index_status.set_check_progress)
         self.indexer.checked.connect(self._on_duplicates_checked)
         self.indexer.busy.connect(lambda m: self.statusBar().showMessage(m, 15000))
@@ -109,18 +120,17 @@ class MainWindow(QMainWindow):
         self.indexer.built.connect(self._on_model_built)
         self.model_banner.build_requested.connect(
             lambda: self.indexer.submit(self.indexer.do_build_model))
-        self.query.answered.connect(self._on_answer)
         self.query.failed.connect(self._show_failure)
         self._status_timer = QTimer(self, singleShot=True, interval=500)
-        self._status_timer.timeout.connect(lambda: self._ask(queries.status))
+        self._status_timer.timeout.connect(self.ask_status_now)
         self.indexer.start()
         self.query.start()
         self._restore_settings()
-        self._ask(queries.status)
-        self._ask(queries.photos)
+        self.ask_status_now()
+        self.ask_photos()
         if image:
             self.search(image)
-        self._ask(queries.warm)
+        self.ask(queries.warm, reply=self._on_warm)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)  # the mouse's back button, anywhere
@@ -187,37 +197,39 @@ class MainWindow(QMainWindow):
         self.indexer.cleaned.connect(self._on_cleaned)
 
     # -- queries --------------------------------------------------------------------------
-    def _ask(self, job, *args) -> int:
-        """Run a query job (a function of gui/queries.py) on the query worker."""
-        self._token += 1
-        self.query.ask(job, self._token, *args)
-        return self._token
+    def ask(self, job, *args, reply, key=None) -> None:
+        """Run a query job (a function of a reader Library) on the query worker; its answer
+        (or a Failure) goes to ``reply`` on this thread. ``key``: a newer request with the
+        same key replaces this one while it waits."""
+        self.query.ask(job, *args, reply=reply, key=key)
 
-    def _ask_status(self) -> None:
+    def ask_search(self, job, *args, query: str, reply, key=None) -> None:
+        """A search whose answer fills the results view: ``reply`` gets it only while no
+        newer search (of any kind) was asked since."""
+        self._search += 1
+        me = self._search
+        self.search_query = query
+        self.ask(job, *args, reply=lambda result: me == self._search and reply(result), key=key)
+
+    def ask_status(self) -> None:
+        """The status soon (many asks in half a second are one)."""
         if not self._status_timer.isActive():
             self._status_timer.start()
 
-    def _on_answer(self, job, token, result) -> None:
-        if learning.on_answer(self, job, result):
-            return
-        if job is queries.photos:
-            if isinstance(result, Failure):
-                self._show_failure(f"Could not list the photos: {result.message}")
-            else:
-                self.library.set_table(result)
-        elif job is queries.status:
-            self._on_status(result)
-        elif job is queries.similar or job is similar_many:
-            self._on_similar(token, result)
-        elif job is queries.duplicates:
-            if isinstance(result, Failure):
-                self.duplicates.set_error(result.message)
-            else:
-                self.duplicates.set_findings(self._without_demo(result))
-        elif job is queries.stored_duplicates:
-            if result is not None and not isinstance(result, Failure) and self.duplicates.checking:
-                self.duplicates.set_findings(self._without_demo(result), checking=True)
-        elif job is queries.warm and isinstance(result, Failure):
+    def ask_status_now(self) -> None:
+        self.ask(queries.status, reply=self._on_status, key=queries.status)
+
+    def ask_photos(self) -> None:
+        self.ask(queries.photos, reply=self._on_photos, key=queries.photos)
+
+    def _on_photos(self, result: queries.PhotoTable | Failure) -> None:
+        if isinstance(result, Failure):
+            self._show_failure(f"Could not list the photos: {result.message}")
+        else:
+            self.library.set_table(result)
+
+    def _on_warm(self, result) -> None:
+        if isinstance(result, Failure):
             self.statusBar().showMessage(result.message, 20000)
 
     def _on_status(self, answer: queries.LibraryState | Failure) -> None:
@@ -305,16 +317,18 @@ class MainWindow(QMainWindow):
         if ok == QMessageBox.StandardButton.Yes:
             self.remove_demo()
 
-    def _on_similar(self, token, result) -> None:
-        if token != self._search_token:
-            return  # an older search; a newer one is on its way
+    def _on_similar_one(self, result) -> None:
+        emit(self.similar_answered)
+        self._on_similar(result)
+
+    def _on_similar(self, result) -> None:
         if isinstance(result, Failure):
             message = result.message
             if "model is not built" in message:  # (a photo dropped on the window, say)
                 message = ("The model is not built yet: press “Build the model” at the top of "
                            "the window, then search again.")
                 self.model_banner.set_missing()
-            self.results.set_error(self._search_query, message)
+            self.results.set_error(self.search_query, message)
             return
         roots = self._demo_roots()
         if roots and not self._in_demo(result.query, roots):
@@ -327,26 +341,22 @@ class MainWindow(QMainWindow):
         self.results.grid.setFocus()
         emit(self.results_shown, result.query)
 
-    _search_token = -1
-    _search_query = ""
-
     # -- user actions ---------------------------------------------------------------------
     def search(self, path: str, region: tuple[int, int, int, int] | None = None) -> None:
         """Find similar by a photo, or (``region``: x, y, w, h) by a part of it."""
         path = os.path.abspath(path)
-        self._search_query = path
         self.results.set_searching(path, region)
         self.show_view(self.results)
-        self._search_token = self._ask(queries.similar, path, queries.TOP, region)
+        self.ask_search(queries.similar, path, queries.TOP, region, query=path,
+                        reply=self._on_similar_one, key=queries.similar)
 
     def search_many(self, paths: list[str]) -> None:
         """Several photos at once (a file manager's selection): one grid of the photos most
         like any of them (gui/multi_search.py)."""
         paths = [os.path.abspath(p) for p in paths]
-        self._search_query = paths[0]
         self.results.set_searching(paths[0])
         self.show_view(self.results)
-        self._search_token = self._ask(similar_many, paths)
+        self.ask_search(similar_many, paths, query=paths[0], reply=self._on_similar)
 
     def current_grid(self):
         return self.results.grid if self.stack.currentWidget() is self.results else \
@@ -404,11 +414,11 @@ class MainWindow(QMainWindow):
             self.show_library()
 
     def focus_search(self) -> None:
-        """Ctrl+F: the search box (in the library view: the photos' names; the word search of
-        "Search by words" takes its place there)."""
+        """Ctrl+F: the search box of the library view (the photos' names; the words have
+        their own box, Ctrl+K)."""
         if self.stack.currentWidget() is not self.library and self.folders:
             self.show_view(self.library)
-        box = getattr(self, "search_box", None) or self.library.filter
+        box = self.library.filter
         box.setFocus()
         box.selectAll()
 
@@ -416,16 +426,33 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is not self.duplicates:
             self.duplicates.set_groups([], searching=True)
             self.duplicates.checking = True
-            self._ask(queries.stored_duplicates)  # the last results at once, then the check
+            # the last results at once, then the check
+            self.ask(queries.stored_duplicates, reply=self._on_stored_duplicates)
         self.show_view(self.duplicates)
-        self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
+        self.check_duplicates()
+
+    def check_duplicates(self) -> None:
+        self.ask(queries.duplicates, DEFAULT_SENSITIVITY, self.duplicates.report_progress,
+                 reply=self._on_duplicates, key=queries.duplicates)
+
+    def _on_duplicates(self, result: queries.DuplicatesAnswer | Failure) -> None:
+        if isinstance(result, Failure):
+            self.duplicates.set_error(result.message)
+            return
+        self.duplicates.set_findings(self._without_demo(result.findings))
+        if result.unsaved:  # a read-only library (or one another process keeps writing)
+            self.statusBar().showMessage(f"Note: {result.unsaved}", 30000)
+
+    def _on_stored_duplicates(self, result) -> None:
+        if result is not None and not isinstance(result, Failure) and self.duplicates.checking:
+            self.duplicates.set_findings(self._without_demo(result), checking=True)
 
     def _on_duplicates_checked(self) -> None:
         """The check after indexing is through: an open Duplicates view shows its results
         (its own run finds every pair checked, so it answers at once; a run of its own
         started before the indexing ended saw only part of the photos)."""
         if self.stack.currentWidget() is self.duplicates:
-            self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
+            self.check_duplicates()
 
     def trash_selected(self) -> None:
         """Delete: in a grid, the selected photos go (as in a file manager, undoable); in the
@@ -442,9 +469,8 @@ class MainWindow(QMainWindow):
             self.loader.forget(p)
 
     def _on_cleaned(self, kind: str, _result) -> None:
-        learning.on_cleaned(self, kind, _result)
         if self.stack.currentWidget() is self.duplicates:
-            self._ask(queries.duplicates, 0.5, self.duplicates.report_progress)
+            self.check_duplicates()
 
     def show_context_menu(self, path: str, pos) -> None:
         m = QMenu(self)
@@ -459,7 +485,7 @@ class MainWindow(QMainWindow):
                     lambda: file_actions.open_external(path))
         m.addSeparator()
         m.addAction(icon("trash"), "Move to trash", self.trash_selected)
-        learning.add_result_marks(self, m, path)
+        self.learning.add_result_marks(m, path)
         self.context_menu = m  # tests drive it
         m.popup(pos)
 
@@ -535,7 +561,7 @@ class MainWindow(QMainWindow):
     def _on_phase(self, phase: str) -> None:
         self.index_status.set_phase(phase)
         if phase == "idle":
-            self._ask(queries.status)
+            self.ask_status_now()
 
     def _on_pause(self, paused: bool) -> None:
         (self.indexer.pause if paused else self.indexer.resume)()
@@ -553,9 +579,7 @@ class MainWindow(QMainWindow):
         """Commands that cannot act without the model are disabled, the reason in their
         tooltip (never asked and then refused)."""
         for a in (self.act_similar, self.act_open, self.act_duplicates,
-                  getattr(self, "act_map", None)):
-            if a is None:
-                continue
+                  self.map.action):
             tip = self._tips.setdefault(a.text(), a.toolTip())
             a.setEnabled(not missing)
             a.setToolTip(self.NEEDS_MODEL if missing else tip)
@@ -565,12 +589,12 @@ class MainWindow(QMainWindow):
     def _on_needs_model(self, why: str) -> None:
         """Photos wait to be indexed and there is no model: the banner says what to do."""
         self.model_banner.set_missing(why)
-        self._ask(queries.status)
+        self.ask_status_now()
 
     def _on_model_built(self, message: str) -> None:
         self.model_banner.set_built()
         self.statusBar().showMessage(message + "; indexing the photos.", 15000)
-        self._ask(queries.status)
+        self.ask_status_now()
 
     def _restart_watcher(self) -> None:
         if not self.watch_enabled:

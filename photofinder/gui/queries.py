@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from photofinder.library import DEFAULT_SENSITIVITY, Library, Match, Status
+from photofinder.library import DEFAULT_SENSITIVITY, Findings, Library, Match, Status
 
 TOP = 200  # results fetched per search; the similarity slider filters these instantly
 
@@ -95,11 +95,21 @@ def warm(lib: Library) -> int:
     return lib.warm()
 
 
-def duplicates(lib: Library, sensitivity: float = DEFAULT_SENSITIVITY, progress=None):
-    """Copy groups and similar shots (a Findings); only what is new is checked.
+@dataclass(frozen=True)
+class DuplicatesAnswer:
+    """A duplicates check's findings, and why they were not stored (a read-only library,
+    another process writing), else None: the status bar says so."""
+    findings: Findings
+    unsaved: str | None = None
+
+
+def duplicates(lib: Library, sensitivity: float = DEFAULT_SENSITIVITY,
+               progress=None) -> DuplicatesAnswer:
+    """Copy groups and similar shots; only what is new is checked.
     ``progress(stage, done, total)`` is called from this worker thread."""
     lib.catch_up()
-    return lib.find_duplicates(sensitivity, progress=progress)
+    found = lib.find_duplicates(sensitivity, progress=progress)
+    return DuplicatesAnswer(found, lib.duplicates_unsaved)
 
 
 def stored_duplicates(lib: Library, sensitivity: float = DEFAULT_SENSITIVITY):

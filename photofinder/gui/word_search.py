@@ -6,7 +6,7 @@ name a class), in a popup driven by the keyboard (Down/Up to choose, Enter or Ta
 Esc to close). Enter with the popup closed asks for the search (``search_requested``); the
 main window runs it on the query worker and shows the results.
 
-``install(window)`` puts it in the main window (its one hook there): the box in the toolbar
+``WordSearchController`` puts it in the main window (which owns it): the box in the toolbar
 (Ctrl+K), the results in the results view (an unknown word's message, with near words, in
 place of the results), a photo's tags in its preview, and "Narrow by words" over the results
 of a Find similar ("similar to this photo" and words together).
@@ -17,17 +17,21 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QCompleter, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QCompleter, QLineEdit, QMenu,
+                               QSizePolicy, QWidget)
 
 from photofinder.gui import queries
 from photofinder.gui import shortcuts as K
 from photofinder.gui.queries import Failure
 from photofinder.gui.signals import emit
 from photofinder.library import Library, LibraryError, Match, warm_words, word_suggestions
+
+if TYPE_CHECKING:
+    from photofinder.gui.main_window import MainWindow
 
 PLACEHOLDER = "Search by words: beach, dog, sunset…"
 NARROW_PLACEHOLDER = "Narrow by words…"
@@ -146,91 +150,89 @@ def warm_job(lib: Library) -> None:
     warm_words()
 
 
-# -- wiring ------------------------------------------------------------------------------------
-def install(w) -> None:
-    """The word search in the main window: the box in the toolbar (Ctrl+K), its results in the
-    results view, a photo's tags in the preview, and "Narrow by words" over a Find similar's
-    results. The window's own answer handler ignores these jobs; this one takes them."""
-    w.word_box = WordSearchBox(w)
-    w.word_box.search_requested.connect(lambda words: search_words(w, words))
-    w.act_words = QAction("Search by &words", w)
-    w.act_words.setShortcuts(K.WORDS.sequences())
-    w.act_words.setStatusTip(K.WORDS.what)
-    w.act_words.triggered.connect(lambda _=False: (w.word_box.setFocus(),
-                                                   w.word_box.selectAll()))
-    w.addAction(w.act_words)
-    edit = next((a.menu() for a in w.menuBar().actions() if a.text() == "&Edit"), None)
-    if edit is not None:
-        edit.insertAction(w.act_search, w.act_words)
-    if getattr(w, "toolbar", None) is not None:
+# -- the controller ----------------------------------------------------------------------------
+class WordSearchController(QObject):
+    """The word box and its action, the narrow box over a Find similar's results, a photo's
+    tags in the preview. Each search is asked through the window's ``ask_search`` (a newer
+    search, of any kind, makes it stale), with its own reply."""
+
+    def __init__(self, w: MainWindow):
+        super().__init__(w)
+        self.w = w
+        self.box = WordSearchBox(w)
+        self.box.search_requested.connect(self.search)
+        self.action = QAction("Search by &words", w)
+        self.action.setShortcuts(K.WORDS.sequences())
+        self.action.setStatusTip(K.WORDS.what)
+        self.action.triggered.connect(lambda _=False: (self.box.setFocus(),
+                                                       self.box.selectAll()))
+        w.addAction(self.action)
+        edit = next((a.menu() for a in w.menuBar().actions() if a.text() == "&Edit"), None)
+        if isinstance(edit, QMenu):
+            edit.insertAction(w.act_search, self.action)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         w.toolbar.addWidget(spacer)
-        w.toolbar.addWidget(w.word_box)
-    w.narrow_box = QLineEdit()
-    w.narrow_box.setPlaceholderText(NARROW_PLACEHOLDER)
-    w.narrow_box.setClearButtonEnabled(True)
-    w.narrow_box.setToolTip("Keep the photos like this one that also show these words "
-                            "(Enter)")
-    w.narrow_box.setMaximumWidth(200)
-    w.narrow_box.returnPressed.connect(lambda: narrow(w, w.narrow_box.text()))
-    head = w.results.findChild(QWidget, "resultsHead")
-    if head is not None:  # beside the title, before the similarity slider
-        lay = head.layout()
-        lay.insertWidget(max(lay.count() - 3, 0), w.narrow_box)
-    w.preview.shown.connect(lambda path: w._ask(tags_job, path))
-    w.query.answered.connect(lambda job, token, result: _on_answer(w, job, token, result))
-    w._ask(warm_job)
+        w.toolbar.addWidget(self.box)
+        self.narrow_box = QLineEdit()
+        self.narrow_box.setPlaceholderText(NARROW_PLACEHOLDER)
+        self.narrow_box.setClearButtonEnabled(True)
+        self.narrow_box.setToolTip("Keep the photos like this one that also show these words "
+                                   "(Enter)")
+        self.narrow_box.setMaximumWidth(200)
+        self.narrow_box.returnPressed.connect(lambda: self.narrow(self.narrow_box.text()))
+        head = w.results.findChild(QWidget, "resultsHead")
+        lay = head.layout() if head is not None else None
+        if isinstance(lay, QBoxLayout):  # beside the title, before the similarity slider
+            lay.insertWidget(max(lay.count() - 3, 0), self.narrow_box)
+        w.preview.shown.connect(lambda path: w.ask(tags_job, path, reply=self._on_tags))
+        w.similar_answered.connect(self._on_similar_answered)
+        w.ask(warm_job, reply=lambda _result: None)
 
+    def search(self, words: str) -> None:
+        w = self.w
+        w.results.set_searching(words)
+        w.results.title.setText(f"Photos that show “{words}”")
+        self.narrow_box.hide()
+        w.show_view(w.results)
+        w.ask_search(words_job, words, query=words, reply=self._on_words)
 
-def search_words(w, words: str) -> None:
-    w._search_query = words
-    w.results.set_searching(words)
-    w.results.title.setText(f"Photos that show “{words}”")
-    w.narrow_box.hide()
-    w.show_view(w.results)
-    w._search_token = w._ask(words_job, words)
+    def narrow(self, words: str) -> None:
+        """"Similar to this photo" and words: the results' query photo, narrowed."""
+        w = self.w
+        words = " ".join(words.split())
+        path = w.results.query
+        if not words or not path or not os.path.isfile(path):
+            return
+        w.results.set_searching(path)
+        w.results.title.setText(f"Photos like {os.path.basename(path)} that show “{words}”")
+        w.ask_search(narrowed_job, path, words, query=path, reply=self._on_words)
 
-
-def narrow(w, words: str) -> None:
-    """"Similar to this photo" and words: the results' query photo, narrowed."""
-    words = " ".join(words.split())
-    path = w.results.query
-    if not words or not path or not os.path.isfile(path):
-        return
-    w._search_query = path
-    w.results.set_searching(path)
-    w.results.title.setText(f"Photos like {os.path.basename(path)} that show “{words}”")
-    w._search_token = w._ask(narrowed_job, path, words)
-
-
-def _on_answer(w, job, token, result) -> None:
-    if job is tags_job:
+    def _on_tags(self, result) -> None:
         if not isinstance(result, Failure):
-            w.preview.set_tags(*result)
-        return
-    if job not in (words_job, narrowed_job):
-        if job is queries.similar and token == w._search_token:
-            w.narrow_box.show()  # a photo's results can be narrowed by words
-            w.narrow_box.clear()
-        return
-    if token != w._search_token:
-        return  # an older search; a newer one is on its way
-    if isinstance(result, Failure):  # an unknown word: its message names near words
-        w.results.set_error(w._search_query, result.message)
-        return
-    photo = result.photo
-    # word scores are their own scale: shown as they are, no % and no similarity slider
-    w.results.set_results(photo or result.words, result.matches, False, result.seconds,
-                          scale="words")
-    if photo:
-        w.results.title.setText(f"Photos like {os.path.basename(photo)} that show "
-                                f"“{result.words}”")
-    else:
-        w.results.title.setText(f"Photos that show “{result.words}”")
-    n = len(result.matches)
-    w.results.subtitle.setText(
-        f"{n} photo{'s' if n != 1 else ''}, best first, found by what they show" if n else
-        "No photo in the library shows this.")
-    w.results.grid.setFocus()
-    emit(w.results_shown, result.words)
+            self.w.preview.set_tags(*result)
+
+    def _on_similar_answered(self) -> None:
+        self.narrow_box.show()  # a photo's results can be narrowed by words
+        self.narrow_box.clear()
+
+    def _on_words(self, result: WordsResult | Failure) -> None:
+        w = self.w
+        if isinstance(result, Failure):  # an unknown word: its message names near words
+            w.results.set_error(w.search_query, result.message)
+            return
+        photo = result.photo
+        # word scores are their own scale: shown as they are, no % and no similarity slider
+        w.results.set_results(photo or result.words, result.matches, False, result.seconds,
+                              scale="words")
+        if photo:
+            w.results.title.setText(f"Photos like {os.path.basename(photo)} that show "
+                                    f"“{result.words}”")
+        else:
+            w.results.title.setText(f"Photos that show “{result.words}”")
+        n = len(result.matches)
+        w.results.subtitle.setText(
+            f"{n} photo{'s' if n != 1 else ''}, best first, found by what they show" if n else
+            "No photo in the library shows this.")
+        w.results.grid.setFocus()
+        emit(w.results_shown, result.words)

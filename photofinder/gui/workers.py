@@ -8,8 +8,10 @@
   duplicates. It calls ``refresh()`` before each query, so search works on what the writer
   has already committed while indexing goes on.
 
-Both run a plain queue of jobs (callables with their arguments); results come back as
-signals (queued to the UI thread). The UI thread never touches a Library.
+Both run a plain queue of jobs (callables with their arguments). The writer reports through
+its signals; each question to the reader is a ``Request`` that carries its own ``reply``,
+called on the UI thread with the answer (so answers need no routing by job). The UI thread
+never touches a Library.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable
 
 from PySide6.QtCore import QThread, Signal
 
@@ -46,7 +49,7 @@ def shared_embedder(provider: str | None):
 
 class _QueueThread(QThread):
     """A thread that runs jobs (callables) from a queue; ``stop()`` ends it after the current
-    one. Jobs in ``COLLAPSE`` queued again before they ran run once, with the last args."""
+    one. Items with the same ``_key`` queued again before they ran run once, the last one."""
 
     failed = Signal(str)
 
@@ -55,8 +58,8 @@ class _QueueThread(QThread):
         self._queue: queue.Queue = queue.Queue()
         self._stopping = False
 
-    def submit(self, job: Callable, *args) -> None:
-        self._queue.put((job, args))
+    def _put(self, item) -> None:
+        self._queue.put(item)
 
     def stop(self, wait_ms: int = 10000) -> None:
         self._stopping = True
@@ -77,14 +80,17 @@ class _QueueThread(QThread):
                 break
         if None in items:
             return None
-        out: dict[Any, tuple] = {}
-        for n, (job, args) in enumerate(items):
-            key = job if getattr(job, "__func__", job) in self.COLLAPSE else (job, n)
+        out: dict[Any, Any] = {}
+        for item in items:
+            key = self._key(item)
+            key = object() if key is None else key  # (None: never collapsed)
             out.pop(key, None)
-            out[key] = (job, args)
+            out[key] = item
         return list(out.values())
 
-    COLLAPSE: frozenset = frozenset()  # plain functions (a bound method's __func__)
+    def _key(self, item) -> Hashable | None:
+        """Items with the same key collapse to the last one queued; None: never."""
+        return None
 
 
 class IndexWorker(_QueueThread):
@@ -103,6 +109,8 @@ class IndexWorker(_QueueThread):
     building = Signal(str)  # "Build the model": a step of it
     built = Signal(str)  # the model is built (its description); indexing goes on
 
+    COLLAPSE: frozenset = frozenset()  # jobs queued again before they ran run once (__func__)
+
     def __init__(self, library_path: str, provider: str | None = None, parent=None):
         super().__init__(parent)
         self.library_path = library_path
@@ -112,6 +120,13 @@ class IndexWorker(_QueueThread):
         self._last_emit = 0.0
 
     # -- called from the UI thread --------------------------------------------------------
+    def submit(self, job: Callable, *args) -> None:
+        self._put((job, args))
+
+    def _key(self, item) -> Hashable | None:
+        job, _args = item
+        return job if getattr(job, "__func__", job) in self.COLLAPSE else None
+
     def pause(self) -> None:
         self._paused = True
         lib = self._lib
@@ -278,20 +293,44 @@ class IndexWorker(_QueueThread):
             emit(self.indexed)
 
 
-class QueryWorker(_QueueThread):
-    """Reads. Each job is a function of ``gui/queries.py``, ``job(library, *args)``; it
-    answers with ``answered(job, token, result)``."""
+@dataclass(eq=False)
+class Request:
+    """One question for the reader: ``job(library, *args)`` (a plain function of a Library,
+    no Qt), answered by ``reply(result)`` on the UI thread; the result is a
+    ``queries.Failure`` when the job failed. ``key``: a newer request with the same key
+    replaces this one while it still waits in the queue (its reply is then never called);
+    None, never replaced."""
+    job: Callable[..., Any]
+    args: tuple
+    reply: Callable[[Any], object]
+    key: Hashable | None = None
 
-    answered = Signal(object, object, object)  # job, token, result
+
+class QueryWorker(_QueueThread):
+    """Reads. ``ask(job, *args, reply=...)`` queues a ``Request``; its answer goes to its own
+    ``reply``, whoever asked."""
+
+    answered = Signal(object, object)  # Request, result (delivered to request.reply)
 
     def __init__(self, library_path: str, provider: str | None = None, parent=None):
         super().__init__(parent)
         self.library_path = library_path
         self.provider = provider
         self._lib: Library | None = None
+        # (this object lives on the UI thread: the emit from run() is queued to it)
+        self.answered.connect(self._deliver)
 
-    def ask(self, job: Callable, token: Any = None, *args) -> None:
-        self.submit(job, token, *args)
+    def ask(self, job: Callable, *args, reply: Callable[[Any], object],
+            key: Hashable | None = None) -> Request:
+        request = Request(job, args, reply, key)
+        self._put(request)
+        return request
+
+    def _key(self, item) -> Hashable | None:
+        return item.key
+
+    def _deliver(self, request: Request, result) -> None:
+        request.reply(result)
 
     def _library(self) -> Library:
         if self._lib is None:
@@ -308,20 +347,18 @@ class QueryWorker(_QueueThread):
             batch = self._next_batch(timeout=None)
             if batch is None:
                 break
-            for job, (token, *args) in batch:
+            for request in batch:
                 try:
-                    result = job(self._library(), *args)
+                    result = request.job(self._library(), *request.args)
                 except PhotofinderError as e:
                     result = queries.Failure(str(e))
                 except Exception as e:
-                    log.exception("query worker: %s failed", job.__name__)
+                    log.exception("query worker: %s failed", request.job.__name__)
                     result = queries.Failure(f"{type(e).__name__}: {e}")
-                emit(self.answered, job, token, result)
+                emit(self.answered, request, result)
         if self._lib is not None:
             self._lib.close()
             self._lib = None
 
 
 IndexWorker.COLLAPSE = frozenset({IndexWorker.do_update})
-QueryWorker.COLLAPSE = frozenset({queries.photos, queries.status, queries.similar,
-                                  queries.duplicates})

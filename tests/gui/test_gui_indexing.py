@@ -9,7 +9,6 @@ from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
 from photofinder import cli
-from photofinder.gui import queries
 
 
 def _many(photo_set, folder, per=3):
@@ -35,17 +34,17 @@ def test_pause_stops_indexing_resume_finishes_and_search_works_meanwhile(
     qtbot.waitUntil(lambda: "Paused" in w.index_status.label.text(), timeout=30_000)
     qtbot.wait(3000)  # the batch already in inference when pause was clicked commits
     old = w.status
-    w._ask(queries.status)
+    w.ask_status_now()
     qtbot.waitUntil(lambda: w.status is not old, timeout=30_000)  # a fresh answer
     first = w.status.photos.indexed
     qtbot.wait(1500)
     old = w.status
-    w._ask(queries.status)
+    w.ask_status_now()
     qtbot.waitUntil(lambda: w.status is not old, timeout=30_000)
     assert w.status.photos.indexed == first < 160  # nothing moved while paused
     assert w.status.photos.pending > 0
     # search works on what is already indexed
-    w._ask(queries.photos)
+    w.ask_photos()
     t = w.library.model
     qtbot.waitUntil(lambda: "indexed" in t.table.status, timeout=30_000)
     indexed_path = t.table.paths[t.table.status.index("indexed")]

@@ -91,10 +91,10 @@ def test_window_map_selection_search_and_marks(make_window, qtbot, photo_set, wa
     w = make_window()
     w.add_folder(str(photo_set))
     wait_indexed(w, 40)
-    w.act_map.trigger()
-    assert w.stack.currentWidget() is w.map_view
-    qtbot.waitUntil(lambda: w.map_view.count == 40, timeout=120_000)
-    c = w.map_view.canvas
+    w.map.action.trigger()
+    assert w.stack.currentWidget() is w.map.view
+    qtbot.waitUntil(lambda: w.map.view.count == 40, timeout=120_000)
+    c = w.map.view.canvas
     # select everything near the coffee photo: its edited copies are its neighbours
     coffee = str(photo_set / "originals" / "coffee.jpg")
     i = c.layer.paths.index(coffee)
@@ -104,18 +104,18 @@ def test_window_map_selection_search_and_marks(make_window, qtbot, photo_set, wa
     names = {os.path.basename(p) for p in got}
     assert "coffee.jpg" in names and len({n for n in names if n.startswith("coffee")}) >= 3
     # the selection sent to the duplicates check: the coffee copies, nothing from elsewhere
-    w.map_view.btn_dups.click()
+    w.map.view.btn_dups.click()
     assert w.stack.currentWidget() is w.duplicates
     qtbot.waitUntil(lambda: bool(w.duplicates.groups), timeout=120_000)
     members = {m.path for g in w.duplicates.groups for m in g.members}
     assert coffee in members and members <= set(got)
-    w.map_view.btn_search.click()  # find similar to the selection
+    w.map.view.btn_search.click()  # find similar to the selection
     wait_results(w)
     assert not set(m.path for m in w.results.model.matches) & set(got)
     # find-similar results are ringed on the map
     w.search(coffee)
     qtbot.waitUntil(lambda: w.results.query == coffee and bool(w.results.model.matches)
-                    and w.map_view.canvas.layer.highlighted.sum() > 0, timeout=60_000)
+                    and w.map.view.canvas.layer.highlighted.sum() > 0, timeout=60_000)
     # a "similar" mark on a low result re-ranks the query at once
     low = w.results.model.matches[-1].path
     w.indexer.submit(learning.mark_job, w.indexer, coffee, low, "similar")
@@ -155,9 +155,8 @@ def test_map_thumbnails_never_overlap_and_a_legend_says_what_frames_mean(map_vie
 def test_map_progress_only_moves_forward(make_window):
     """t-SNE counts again from 0 in its second phase: the message goes on from where it was."""
     w = make_window()
-    w._map_seen = {}
     said = []
     for done in (0, 100, 175, 250, 25, 300):
-        learning._map_progress(w, "arranging the map", done, 750)
-        said.append(int(re.search(r"(\d+) of 750", w.map_view.info.text()).group(1)))
+        w.map._progress("arranging the map", done, 750)
+        said.append(int(re.search(r"(\d+) of 750", w.map.view.info.text()).group(1)))
     assert said == sorted(said) and said[-1] == 550

@@ -49,7 +49,7 @@ def test_first_start_without_a_model_says_so_and_lists_the_demo(bare_window, qtb
     qtbot.waitUntil(lambda: w.status.photos.pending == _demo_count(), timeout=30_000)
     assert w.index_status.phase == "idle"
     # what cannot act without the model is disabled, and says why (never asks, then refuses)
-    for a in (w.act_similar, w.act_open, w.act_duplicates, w.act_map):
+    for a in (w.act_similar, w.act_open, w.act_duplicates, w.map.action):
         assert not a.isEnabled() and "Build the model" in a.toolTip()
     assert not w.preview.find_button.isEnabled()
     # a photo dropped on the window all the same: the results say what to do in the app

@@ -9,7 +9,6 @@ import json
 import os
 
 from photofinder.assets import calibration_path
-from photofinder.gui import learning
 from photofinder.gui.models import BadgeRole, ScoreRole, value
 from photofinder.library import Match, similarity_percent
 
@@ -54,7 +53,7 @@ def test_results_show_the_calibrated_scale_and_a_map_grid_none(
     assert m.rowCount() == sum(1 for v in shown.values() if v >= 50)
     # Map › Open as grid: photos chosen, not found: no 100%, no slider
     paths = [str(photo_set / "originals" / n) for n in ("coffee.jpg", "rocket.jpg")]
-    learning._open_grid(w, paths)
+    w.map.open_grid(paths)
     assert w.stack.currentWidget() is w.results
     assert [value(m.index(r), ScoreRole) for r in range(m.rowCount())] == [None, None]
     assert not w.results.slider.isVisible() and not w.results.slider_label.isVisible()

@@ -23,7 +23,7 @@ def test_the_word_box_by_the_keyboard(make_window, wait_indexed, wait_results, p
     wait_indexed(w, len(list((photo_set / "originals").glob("*.jpg"))))
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow)
-    box = w.word_box
+    box = w.words.box
     qtbot.keyClick(w.library.grid, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     assert box.hasFocus()
     # suggestions as the user types (once the table is loaded, off the UI thread)
@@ -76,9 +76,9 @@ def test_a_photos_tags_in_its_preview_and_words_narrow_find_similar(
     w.search(query)
     wait_results(w)
     assert _first(w).startswith("chelsea")
-    assert w.narrow_box.isVisible()
-    qtbot.keyClicks(w.narrow_box, "coffee")
-    qtbot.keyClick(w.narrow_box, Qt.Key.Key_Return)
+    assert w.words.narrow_box.isVisible()
+    qtbot.keyClicks(w.words.narrow_box, "coffee")
+    qtbot.keyClick(w.words.narrow_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "that show “coffee”" in w.results.title.text() and
                     bool(w.results.model.matches), timeout=30_000)
     assert _first(w).startswith("coffee")  # like the cat photo, and showing coffee
