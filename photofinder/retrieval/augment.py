@@ -10,7 +10,8 @@ Done at query time on the ``DEPTH`` best results only, so nothing is stored and 
 stale as the library changes: one batched graph search for their neighbours and one read of
 their vectors (about 10 ms at 100,000 photos). Tuned on half of holidays-dev's scenes
 (neighbours 1-3, alpha 0/1/3, depth 10-50: the re-ranking's own settings unchanged), held out
-on the other half: mAP .878 -> .892 there (benchmarks/evaluate_settings.py --frontier).
+on the other half (benchmarks/evaluate_settings.py --frontier, with the re-ranking): tuned
+.9169 -> .9361, held-out .8816 -> .8942, all .8994 -> .9153; the copies stay 1.0.
 """
 
 from __future__ import annotations
