@@ -7,7 +7,7 @@ photofinder.retrieval.metrics, the code `photofinder evaluate` uses. Embed speed
 the model alone at that input size on this CPU (the decode is the same for every setting).
 
     python benchmarks/evaluate_settings.py [--sizes 256 352 448] [--int8 MODEL_DIR]
-    python benchmarks/evaluate_settings.py [--frontier] [--regions]
+    python benchmarks/evaluate_settings.py [--frontier] [--regions] [--only WORD[,WORD]]
 
 ``--frontier``: the table the defaults are chosen from, one row a setting through the
 library's own code (retrieval.projection, store.index.VectorIndex: a real HNSW graph saved to
@@ -19,7 +19,12 @@ views, then the re-ranking with every candidate's features decoded afresh, as th
 search of a photo does). ``--regions``: "Find this" on holidays-dev, querying by the boxes in
 benchmarks/data/holidays_regions.json and by centre crops of a quarter of the area, beside
 the whole photo (each query's own scene's other photos are the relevant ones), each with and
-without the spatial re-ranking.
+without the spatial re-ranking. ``--only``: the frontier rows whose setting names one of the
+words (the whole table takes about 20 minutes on 2 shared cores).
+
+Each row ranks through retrieval.search.Searcher (the library's own: the turned views'
+best ``turned_top``, then database-side augmentation of the best ``dba``) with the row's
+options; the rows from before the augmentation turn both off.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from photofinder.retrieval.expansion import alpha_qe  # noqa: E402
 from photofinder.retrieval import projection as P  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1].parent / "shared"
+ONLY: list[str] = []
 
 
 def holidays() -> dict[str, str | None]:
@@ -117,9 +123,10 @@ def with_qe(v: np.ndarray, n: int, alpha: float = 3.0) -> np.ndarray:
 
 class _Setting:
     def __init__(self, name, projection=None, rotations=True, rerank=True, scales=(256,),
-                 stored_features=False):
+                 stored_features=False, dba=False):
         self.name, self.projection, self.rotations = name, projection, rotations
         self.rerank, self.scales, self.stored_features = rerank, scales, stored_features
+        self.dba = dba
 
 
 _EMBEDDED: dict = {}
@@ -151,6 +158,7 @@ def _frontier_rows(emb: Embedder, sets: dict, images: dict, work: Path) -> list[
 
     from photofinder.dedup import features as F
     from photofinder.retrieval import rerank as R
+    from photofinder.retrieval.search import DEFAULT, Searcher, SearchOptions
     from photofinder.store.index import VectorIndex
 
     feats = {k: [F.compute(p) for p in v] for k, v in sets.items()}
@@ -166,14 +174,22 @@ def _frontier_rows(emb: Embedder, sets: dict, images: dict, work: Path) -> list[
         _Setting("before: raw 1280-d graph, 4-rotation query", None, True, False),
         _Setting("shipped axes: 128-d graph, raw cosine", P.shipped(everything.shape[1]), True,
                  False),
-        _Setting("shipped axes + re-rank top 10 (default)", P.shipped(everything.shape[1])),
+        _Setting("shipped axes + re-rank top 10", P.shipped(everything.shape[1])),
+        _Setting("shipped axes + augmentation + re-rank top 10 (default)",
+                 P.shipped(everything.shape[1]), dba=True),
         _Setting("+ features stored per photo", P.shipped(everything.shape[1]),
                  stored_features=True),
         _Setting("+ multi-scale GeM 192+256+352", P.shipped(everything.shape[1]),
                  scales=(192, 256, 352)),
         _Setting("library whitening 256/128 (>= 2,000 photos), unturned + re-rank",
                  P.fit_library(everything, len(everything)), rotations=False),
+        _Setting("library whitening 256/128 (>= 2,000 photos), unturned + augmentation + "
+                 "re-rank", P.fit_library(everything, len(everything)), rotations=False,
+                 dba=True),
     ]
+    only = [w for a in ONLY for w in a.split(",") if w]
+    if only:
+        settings = [st for st in settings if any(w in st.name for w in only)]
     rows = []
     for st in settings:
         row = {"setting": st.name}
@@ -192,15 +208,13 @@ def _frontier_rows(emb: Embedder, sets: dict, images: dict, work: Path) -> list[
                                                                   st.stored_features else 0))
             row[f"{sname}_photos_per_s"] = round(1 / (1 / rate + (feature_s if st.stored_features
                                                                    else 0)), 1)
+            options = SearchOptions(rotations=st.rotations, dba=DEFAULT.dba if st.dba else 0,
+                                    turned_top=DEFAULT.turned_top if st.dba else 0)
             rankings, times = [], []
             for q, g in enumerate(groups):
                 t = time.perf_counter()
-                best: dict[int, float] = {}
-                for v in views[q]:
-                    for label, sc in idx.search(v, n):
-                        if label != q and sc > best.get(label, -2.0):
-                            best[label] = sc
-                hits = sorted(best.items(), key=lambda h: -h[1])
+                hits = Searcher(idx, lambda labels, v=flat: v[labels], options).rank(
+                    views[q], n, {q})
                 if st.rerank:
                     cache = (lambda ls, f=feats[sname]: {l: R.compact(f[l]) for l in ls}) \
                         if st.stored_features else \
@@ -286,6 +300,8 @@ def frontier(table: bool, regions: bool) -> None:
 
 
 def main() -> None:
+    if "--only" in sys.argv:
+        ONLY.append(sys.argv[sys.argv.index("--only") + 1])
     if "--frontier" in sys.argv or "--regions" in sys.argv:
         return frontier("--frontier" in sys.argv, "--regions" in sys.argv)
     ap = argparse.ArgumentParser()
