@@ -37,18 +37,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import cast
+from typing import Any, cast
 
 import cv2
 import numpy as np
 
-try:  # scipy's pocketfft: the same bits as numpy's (the same library), a 2-D batch in one call
-    from scipy import fft as _fft  # (not a dependency of ours: used where it is installed)
-except ImportError:  # numpy's goes axis by axis: about 1.5x the time
-    _fft = np.fft  # type: ignore[no-redef]
-
 from photofinder.dedup import verify as V
 from photofinder.dedup.features import CHROMA_CELL, Features
+
+_fft: Any = np.fft  # numpy's 2-D FFT goes axis by axis: about 1.5x the time of ...
+try:  # ... scipy's pocketfft, the same bits (the same library), a 2-D batch in one call
+    from scipy import fft as _scipy_fft  # (not a dependency of ours: used where installed)
+    _fft = _scipy_fft
+except ImportError:
+    pass
 
 MIN_OVERLAP = 0.3  # of the smaller picture's content
 FRAME_MIN = 160  # px: the frame of comparison is at least this long (a thumbnail enlarged)
