@@ -162,7 +162,9 @@ class MainWindow(QMainWindow):
         self.errors_dock.hide()
         self.index_status = IndexStatus()
         self.statusBar().addPermanentWidget(self.cleanup.note)  # "3 files moved… · Undo"
-        self.statusBar().addPermanentWidget(self.index_status, 1)
+        # a normal widget, not a permanent one: a message (showMessage) takes its place while
+        # it lasts; as a permanent widget with stretch it left the messages no room at all
+        self.statusBar().addWidget(self.index_status, 1)
         self.index_status.pause_toggled.connect(self._on_pause)
         self.index_status.errors_clicked.connect(lambda: self.errors_dock.show())
 
