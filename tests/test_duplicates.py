@@ -100,7 +100,8 @@ def test_keeper_is_the_original_and_user_can_override(edit_lib, tmp_path):
     lib = edit_lib
     g = [g for g in lib.find_duplicates().groups if "coffee.jpg" in {os.path.basename(m.path) for m in g.members}][0]
     assert os.path.basename(g.keep) == "coffee.jpg"
-    assert "no added border" in g.members[0].reasons[0]
+    border = [m for m in g.members if m.path.endswith("coffee-border.jpg")][0]
+    assert border.preselected and "the copy kept wins by" in " ".join(border.reasons), border.reasons
     small = [m.path for m in g.members if m.path.endswith("coffee-small.jpg")][0]
     lib.keep(small)
     try:

@@ -25,7 +25,8 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from photofinder.dedup import grouping, keeper
+from photofinder.dedup import consensus, grouping, keeper
+from photofinder.dedup import features as F
 from photofinder.dedup.keeper import RAW_EXT, Rules
 from photofinder.dedup.model import Group, Member
 
@@ -99,6 +100,14 @@ def _frame(nodes: set, edges: list) -> dict:
         if n in nodes:
             out.setdefault(n, {}).update(facts)
     return out
+
+
+def _consensus(catalog, nodes: set, edges: list) -> dict[str, float]:
+    """node -> its distance from the group's per-pixel median (consensus.py), from the
+    cached features of the duplicates check."""
+    blobs = catalog.dedup.features(sorted(nodes), F.VERSION)
+    feats = {h: f for h, b in blobs.items() if (f := F.Features.from_blob(b)) is not None}
+    return consensus.distances(nodes, edges, feats)
 
 
 HIDDEN = re.compile(r"(\d+)% hidden by an edit")  # verdict.rule_still's words for an overlay
@@ -188,11 +197,15 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
     if len(copies) < 2:
         return None
     frame = _frame(nodes, edges)
+    if "consensus" in rules.order and len(nodes) >= consensus.MIN_COVER:
+        for n, d in _consensus(catalog, nodes, edges).items():
+            frame.setdefault(n, {})["consensus"] = d
     for m in copies:
         m.update(frame.get(m["hash"], {}))
-    for key in ("content", "upright", "damage", "overlay", "edited", "links", "alike"):
+    low = ("damage", "overlay", "edited", "consensus")  # lower is better
+    for key in ("content", "upright", "links", "alike") + low:
         if frame and any(key not in m for m in copies):  # not measured: as the best (says nothing)
-            top = (min if key in ("damage", "overlay", "edited") else max)(m.get(key, 0) for m in copies)
+            top = (min if key in low else max)(m.get(key, 0) for m in copies)
             for m in copies:
                 m.setdefault(key, top)
     picked = [m for m in copies if any(p in chosen for p in [m["path"], *m.get("_also", [])])]

@@ -5,35 +5,43 @@ is better), a ``tolerance`` (keys this close are one), and the ``reason`` shown 
 The user's own choice (by path) comes before any rule (groups.py). Then, in the default
 order, the first rule that tells the copies apart decides, and the reasons name it:
 1. ``folder``: inside a folder the user prefers (``--prefer-folder``);
-2. ``overlay``: no caption, watermark, sticker or date stamp: such an overlay hides part of
+2. ``consensus``: the copy the others agree with: lined up in one frame, the per-pixel
+   median of three or more copies is the original's picture (each edit moves a copy away
+   from it in its own direction), so the copies far from that median carry a caption,
+   grain, blur, a tone or a frame the others have not (consensus.py; within
+   ``CONSENSUS_REL`` times the closest plus ``CONSENSUS_ABS`` grey levels is as close: a
+   crop, a mirror, a resize or a colour-only edit leave grey where it was, and the rules
+   below tell those apart);
+3. ``overlay``: no caption, watermark, sticker or date stamp: such an overlay hides part of
    the picture in every checked pair of its copy, while the copy without it has a pair that
    hides nothing (groups._links: the least hidden share over its pairs);
-3. ``look``: the look not changed (tone, colour, black and white): a copy whose every
+4. ``look``: the look not changed (tone, colour, black and white): a copy whose every
    checked pair changed the look is the edit; one pair with the same look clears it;
-4. ``content``: more of the picture: the uncropped copy beats its crops; a uniform border
+5. ``content``: more of the picture: the uncropped copy beats its crops; a uniform border
    adds nothing (the content each copy shows, measured in one frame through the checked
    pairs' geometry; equal within ``CONTENT_TOLERANCE``);
-5. ``unspoiled``: no noise, blur or sharpening that another copy has not (each checked pair
+6. ``unspoiled``: no noise, blur or sharpening that another copy has not (each checked pair
    says which side lost detail or gained grain: verdict.py; the median over its pairs);
-6. ``pixels``: more real pixels (the border left out);
-7. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
+7. ``pixels``: more real pixels (the border left out);
+8. ``camera``: camera metadata (make/model in EXIF) and the earliest capture (EXIF
    DateTimeOriginal; an editor's DateTime is when a copy was saved, not taken) beat
    stripped re-saves;
-8. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
+9. ``upright``: the way most copies show the picture beats a turned or mirrored copy of it
    (from the checked pairs' geometry; a tie says nothing);
-9. ``border``: no added border, frame or letterbox (the most of the file is picture);
-10. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then
+10. ``border``: no added border, frame or letterbox (the most of the file is picture);
+11. ``format``: RAW > HEIC/AVIF > TIFF/PNG and other lossless > JPEG > WebP/GIF, then
    clearly less compressed: JPEG qualities within ``QUALITY_TOLERANCE`` are one (a copy
    re-saved at 95 is no better than an original at 92; a camera's 96 beats a messenger's
    70); a lossless file with as many pixels as a JPEG of the group is a conversion of it
    and counts as that JPEG;
-11. ``centre``: the copy the others were matched with most (each edit moves a copy away
+12. ``centre``: the copy closest to the group's median picture (``consensus`` without its
+   tolerance), then the one the others were matched with most (each edit moves a copy away
    from the original in its own direction, so the original is the centre of the group);
-12. ``compression``: the least compressed at all (JPEG quality, else bits per pixel);
-13. ``place``: outside download, temporary, cache and export folders (where copies land);
-14. ``oldest``: among byte-identical copies only, the photo the library has known longest
+13. ``compression``: the least compressed at all (JPEG quality, else bits per pixel);
+14. ``place``: outside download, temporary, cache and export folders (where copies land);
+15. ``oldest``: among byte-identical copies only, the photo the library has known longest
    (indexed first); between different files the order they were found says nothing.
-Last, the shortest path. Byte-identical copies differ only by 13 and 14: a file in Downloads
+Last, the shortest path. Byte-identical copies differ only by 14 and 15: a file in Downloads
 or an export folder is the copy people make, wherever it sorts, so ``place`` comes first;
 among the rest the one the library found first is where the user keeps the photo (a shorter
 path says nothing of the kind).
@@ -48,8 +56,10 @@ from PIL import Image
 
 from photofinder.pixels import imaging
 
-DEFAULT_RULES = ["folder", "overlay", "look", "content", "unspoiled", "pixels", "camera",
+DEFAULT_RULES = ["folder", "consensus", "overlay", "look", "content", "unspoiled", "pixels", "camera",
                  "upright", "border", "format", "centre", "compression", "place", "oldest"]
+CONSENSUS_REL = 1.2  # distances from the group's median this close to the closest are one
+CONSENSUS_ABS = 0.5  # ... plus this many grey levels (the noise of lining up 320-px greys)
 OVERLAY_TOLERANCE = 0.02  # hidden shares this close are one (a pair's noise)
 BORDER_TOLERANCE = 0.02  # shares of the file that is picture this close are one
 QUALITY_TOLERANCE = 10  # JPEG qualities this close are one (a re-save at a higher quality)
@@ -84,7 +94,8 @@ class Rules:
         saved = d.get("order") or []
         for new, after in (("unspoiled", "content"), ("place", "format"), ("oldest", "place"),
                            ("overlay", "folder"), ("look", "overlay"), ("border", "upright"),
-                           ("centre", "format"), ("compression", "centre")):
+                           ("centre", "format"), ("compression", "centre"),
+                           ("consensus", "folder")):
             if new not in order and new not in saved:  # saved before the rule existed
                 order.insert(order.index(after) + 1 if after in order else len(order), new)
         return cls(order, list(d.get("preferred_folders", [])))
@@ -171,6 +182,23 @@ class Folder(Rule):
 
     def reason(self, m, rules):
         return "in a preferred folder"
+
+
+class Consensus(Rule):
+    """Within ``CONSENSUS_REL`` x the closest + ``CONSENSUS_ABS`` of the group's median."""
+    name = "consensus"
+
+    def key(self, m, rules):
+        return -float(m.get("consensus") or 0.0)
+
+    def winners(self, pool, rules):
+        far = [float(m.get("consensus") or 0.0) for m in pool]
+        limit = min(far) * CONSENSUS_REL + CONSENSUS_ABS
+        return [m for m, d in zip(pool, far) if d <= limit]
+
+    def reason(self, m, rules):
+        return ("the picture the copies agree on: each of the others differs from it by an "
+                "edit of its own (a caption, grain, blur, a tone, a frame)")
 
 
 class Content(Rule):
@@ -310,7 +338,8 @@ class Centre(Rule):
     name = "centre"
 
     def key(self, m, rules):
-        return (int(m.get("links") or 0), float(m.get("alike") or 0.0))
+        return (-round(float(m.get("consensus") or 0.0), 2), int(m.get("links") or 0),
+                float(m.get("alike") or 0.0))
 
     def reason(self, m, rules):
         return ("the copy the others match most: each edit moves a copy away from the "
@@ -345,7 +374,8 @@ class Oldest(Rule):
 
 
 RULES: dict[str, Rule] = {r.name: r for r in (
-    Folder(), Overlay(), Look(), Content(), Unspoiled(), Pixels(), Camera(), Upright(), Border(),
+    Folder(), Consensus(), Overlay(), Look(), Content(), Unspoiled(), Pixels(), Camera(), Upright(),
+    Border(),
     Format(), Centre(), Compression(), Place(), Oldest())}
 
 
