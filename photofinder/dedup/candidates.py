@@ -189,10 +189,12 @@ class _FirstHits:
         self._vectors = self._search = None
 
     def vectors(self, part: list[int]) -> np.ndarray:
+        assert self._vectors is not None, "used after release()"
         self._part = list(part)
         return self._vectors(part)
 
     def search(self, vecs: np.ndarray, k: int, ef: int):
+        assert self._search is not None, "used after release()"
         found, sims = self._search(vecs, k, ef)
         part, self._part = self._part, None
         # the first round after a chunk's vectors asks for the whole chunk, in its order
