@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photofinder.dedup import candidates, grouping
+from photofinder.dedup import candidates, clustering
 from photofinder.dedup import signature as S
 from photofinder.retrieval.projection import fit_pca_whitening
 from photofinder.identity import decode_vectors, encode_vector
@@ -79,9 +79,9 @@ def test_cnn_pairs_with_the_cache_finds_the_same_pairs_and_every_near_copy(tmp_p
 
     def by_catalogue(ls):
         return np.stack([stored[l] for l in ls])
-    before = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, chunk=128, k=2))
+    before = sorted(clustering.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, chunk=128, k=2))
     raw = RawVectors(idx.live, idx.raw_dim, read)
-    after = sorted(grouping.cnn_pairs(labels, raw, lambda v, k, ef: idx.search_many(v, k, ef, raw=raw),
+    after = sorted(clustering.cnn_pairs(labels, raw, lambda v, k, ef: idx.search_many(v, k, ef, raw=raw),
                                       0.8, chunk=128, k=2))
     assert after == before and len(reads) == len(store)  # widened (k=2 is too few), read once
     found = {(a, b) for a, b, _ in after}
@@ -116,8 +116,8 @@ def test_cnn_pairs_near_misses_are_an_askers_nearest_answer_below_the_threshold(
     def by_catalogue(ls):
         return np.stack([stored[l] for l in ls])
 
-    plain = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8))
-    both = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, low=0.5,
+    plain = sorted(clustering.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8))
+    both = sorted(clustering.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, low=0.5,
                                      low_pairs=(odd, set(labels) - odd), low_k=1))
     assert sorted(p for p in both if p[2] >= 0.8) == plain
     misses = {(a, b): s for a, b, s in both if s < 0.8}
@@ -149,8 +149,8 @@ def test_cnn_pairs_a_lonely_photo_pairs_with_its_nearest_below_the_threshold(tmp
     def by_catalogue(ls):
         return np.stack([stored[l] for l in ls])
 
-    plain = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8))
-    both = sorted(grouping.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, lonely=0.5))
+    plain = sorted(clustering.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8))
+    both = sorted(clustering.cnn_pairs(labels, by_catalogue, idx.search_many, 0.8, lonely=0.5))
     assert sorted(p for p in both if p[2] >= 0.8) == plain
     misses = {(a, b) for a, b, s in both if s < 0.8}
     assert all(s >= 0.5 for a, b, s in both)
@@ -215,7 +215,7 @@ def test_dihedral_pairs_finds_turned_and_mirrored_copies():
     turned = [S.transform(pics[i], g) for i, g in zip(range(7), range(1, 8))]
     sigs = np.stack(pics + turned).astype(np.uint8).reshape(47, -1)
     ids = np.arange(100, 147)
-    got = grouping.dihedral_pairs(ids, S.dihedral_hashes(sigs), 6)
+    got = clustering.dihedral_pairs(ids, S.dihedral_hashes(sigs), 6)
     for i in range(7):
         assert (100 + i, 140 + i) in got
     assert len(got) <= 10  # nothing else (unrelated random fields)

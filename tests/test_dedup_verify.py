@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 import dedup_edits as E
 from dedup_shots import QUALITY, burst, combined_edits, pan, still_burst
 from photofinder.dedup import features as F
-from photofinder.dedup import grouping, keeper
+from photofinder.dedup import clustering, keeper
 from photofinder.dedup import verdict as D
 from photofinder.dedup import verify as V
 from photofinder.dedup.finder import thresholds
@@ -129,9 +129,9 @@ def test_geometry_blob_round_trip(photos):
 
 def test_grouping_never_joins_a_vetoed_pair():
     edges = [("a", "b", 0.99), ("b", "c", 0.98), ("c", "d", 0.97)]
-    groups = grouping.constrained_groups(edges, {frozenset(("a", "c"))})
+    groups = clustering.constrained_groups(edges, {frozenset(("a", "c"))})
     assert {"a", "b"} in groups and {"c", "d"} in groups
-    j = grouping.Joined([("a", "b")])
+    j = clustering.Joined([("a", "b")])
     j.join("b", "c")
     assert j.same("a", "c") and not j.same("a", "d")
 
@@ -141,23 +141,23 @@ def test_similar_shots_group_by_average_linkage_never_a_chain():
     burst stays whole (also with one pair not found alike), a chain of look-alikes does not
     make one group, a vetoed pair is never put together."""
     burst = [("a", "b", 1.0), ("a", "c", 1.0), ("b", "c", 1.0), ("a", "d", 1.0), ("b", "d", 1.0)]
-    assert grouping.linked_groups(burst, set()) == [{"a", "b", "c", "d"}]  # c~d not found
+    assert clustering.linked_groups(burst, set()) == [{"a", "b", "c", "d"}]  # c~d not found
     chain = [(f"s{i}", f"s{i + 1}", 1.0) for i in range(9)]
-    got = grouping.linked_groups(chain, set())
+    got = clustering.linked_groups(chain, set())
     assert got and all(len(g) <= 3 for g in got)  # never s0 ... s9 in one
     assert not any({"s0", "s9"} <= g or {"s0", "s3"} <= g for g in got)
     whole = [(x, y, 1.0) for x, y in ["ab", "ac", "ad", "bc", "bd", "cd"]]
-    got = grouping.linked_groups(whole, {frozenset("ab")})
+    got = clustering.linked_groups(whole, {frozenset("ab")})
     assert not any({"a", "b"} <= g for g in got) and any({"c", "d"} <= g for g in got)
     # two bursts, one look-alike pair between them: two groups
     two = burst + [("x", "y", 1.0), ("y", "z", 1.0), ("x", "z", 1.0), ("c", "x", 1.0)]
-    assert sorted(map(sorted, grouping.linked_groups(two, set()))) == [list("abcd"), list("xyz")]
+    assert sorted(map(sorted, clustering.linked_groups(two, set()))) == [list("abcd"), list("xyz")]
 
 
 def test_relations_between_groups_follow_the_groups_as_they_join():
     """A burst frame found another shot of one copy is that of the copy's whole group, also
     after the group grows; strikes (pairs found unrelated) carry over, the larger count."""
-    r = grouping.Relations([("a", "b")])
+    r = clustering.Relations([("a", "b")])
     r.add_similar("b", "s")
     assert r.similar("a", "s") and r.similar("s", "b")
     r.add_strike("a", "u")
@@ -183,7 +183,7 @@ def test_what_an_earlier_run_found_is_counted_as_that_run_counted_it(tmp_path):
     got = {(v.hash_a, v.hash_b): v.tentative for v in cat.dedup.verdicts("p")}
     assert got == {("a", "b"): True, ("a", "c"): False}
     cat.close()
-    r = grouping.Relations([("a", "b"), ("u", "v")])
+    r = clustering.Relations([("a", "b"), ("u", "v")])
     r.add_known_strikes([("a", "u"), ("b", "v")])
     assert r.strikes("a", "v") == 1 and r.strikes("u", "b") == 1
     r.add_known_strikes([("a", "u"), ("a", "v")])
@@ -243,7 +243,7 @@ def test_keeper_rules_saved_before_the_upright_rule_get_it_before_format():
 
 def test_a_raw_and_its_jpeg_are_one_photo_never_offered_against_each_other():
     from photofinder.dedup.groups import companions
-    from photofinder.dedup.model import Group, Member
+    from photofinder.dedup.findings import Group, Member
 
     assert companions("/p/IMG_1.CR2", "/p/IMG_1.jpg") and companions("/p/a.jpg", "/p/A.dng")
     assert not companions("/p/IMG_1.jpg", "/p/IMG_1.png") and not companions("/p/a.cr2", "/q/a.jpg")

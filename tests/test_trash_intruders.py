@@ -19,7 +19,7 @@ import pytest
 import dbutil
 import faultkit
 from faultkit import sha
-from photofinder.dedup.model import Group, Member
+from photofinder.dedup.findings import Group, Member
 from photofinder.library import Library
 from photofinder.platforms import trash as T
 

@@ -1,6 +1,11 @@
-"""Helpers of ``photofinder.dedup.finder`` (the facade): candidate pairs (candidates.py:
-CNN range search, dihedral signature hashing), local features cached per photo (features.py,
-OpenCV ORB), the strict check of one pair (verify.py), groups and the keeper (groups.py,
-grouping.py, keeper.py), stored results (results.py), the answer's shapes (model.py), pixel
-signatures (signature.py), trash with journal and undo (cleanup.py, recovery.py).
+"""Helpers of ``photofinder.dedup.finder`` (the facade), by role:
+- candidate pairs: candidates.py (CNN range search, near hits, dihedral signature hashing),
+  on clustering.py's algorithms (batched kNN, multi-index hashing, union-find, average
+  linkage); pixel signatures: signature.py;
+- one pair: features.py (OpenCV ORB, cached per photo), verify.py (lining up, the stored
+  geometry), verdict.py (the verdict's rules, typed);
+- what the user sees: groups.py (copy groups and similar shots from the verdicts), keeper.py
+  (the keeper rules) with consensus.py (the group's median picture), findings.py (the
+  answer's records), results.py (stored results);
+- the trash: cleanup.py (journal, verified moves, undo), recovery.py.
 No Qt, no Library import."""

@@ -2,11 +2,11 @@
 when the others were searched before.
 
 - CNN: a range search in the HNSW index (cosine >= the sensitivity's threshold) for each
-  photo still to search (grouping.cnn_pairs: batched kNN that widens while its last hit is
+  photo still to search (clustering.cnn_pairs: batched kNN that widens while its last hit is
   above the threshold). With a projected graph, the hits are re-scored with the raw vectors,
   each read from the catalogue once a run (store.index.RawVectors).
 - Pixel signatures: rotated/mirrored copies by hashing the signatures' eight dihedral sign
-  hashes (grouping.dihedral_pairs: vectorised multi-index hashing), since the CNN embedding
+  hashes (clustering.dihedral_pairs: vectorised multi-index hashing), since the CNN embedding
   is not rotation-invariant. It runs in a thread beside the CNN search, reading the
   signatures on a connection of its own (on this one inside a write transaction).
 - Grey copies: a photo without colour (signature.colourfulness, kept at index time) also
@@ -42,7 +42,7 @@ from typing import Callable
 
 import numpy as np
 
-from photofinder.dedup import grouping
+from photofinder.dedup import clustering
 from photofinder.dedup import signature as S
 from photofinder.store.index import RawVectors
 
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 # colour also pairs with its nearest photo in colour (among the search's hits) from
 # finder.thresholds' "grey_cosine" up: at most one more pair a grey photo.
 GREY_K = 1
-# near hits (see the module docstring): the first round of grouping.cnn_pairs asks for this
+# near hits (see the module docstring): the first round of clustering.cnn_pairs asks for this
 # many hits a photo; those below the threshold are pairs when their hashes agree this well
 NEAR_K = 16
 NEAR_BITS = 8
@@ -103,9 +103,9 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
 
     def rotation_pairs(apart: bool):
         ids, hashes, inner = signature_hashes(catalog, apart, trim=near_cosine is not None)
-        pairs = grouping.dihedral_pairs(ids, hashes, hash_bits)
+        pairs = clustering.dihedral_pairs(ids, hashes, hash_bits)
         if inner is not None:  # a turned copy in a frame or with letterbox bars: its inside
-            for k, g in grouping.dihedral_pairs(ids, inner, hash_bits).items():
+            for k, g in clustering.dihedral_pairs(ids, inner, hash_bits).items():
                 pairs.setdefault(k, g)
         return pairs, ids, hashes, inner
 
@@ -138,7 +138,7 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
             hits = _FirstHits(vectors, search, cosine, near_cosine)
             if near_cosine is not None:
                 vectors, search = hits.vectors, hits.search
-            for la, lb, sim in grouping.cnn_pairs(labels, vectors, search, cosine, low=low,
+            for la, lb, sim in clustering.cnn_pairs(labels, vectors, search, cosine, low=low,
                                                   low_pairs=grey_to_colour, low_k=GREY_K,
                                                   lonely=grey_cosine):
                 pa, pb = photo_of_label.get(la), photo_of_label.get(lb)
@@ -175,7 +175,7 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
 
 
 class _FirstHits:
-    """Wraps the CNN pass's ``vectors`` and ``search`` (grouping.cnn_pairs) to keep each
+    """Wraps the CNN pass's ``vectors`` and ``search`` (clustering.cnn_pairs) to keep each
     photo's first-round hits (the ``NEAR_K`` asked for right after its chunk's vectors are
     read) from ``floor`` up to below ``threshold``: (label, hit label, similarity)."""
 

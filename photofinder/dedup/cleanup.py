@@ -147,7 +147,7 @@ def _check_member(m: "Member") -> tuple[str | None, os.stat_result | None]:
 # -- trash ---------------------------------------------------------------------------------
 def _own(path: str) -> "Member":
     """A photo the user trashes by hand (no group): its facts are read at the move."""
-    from photofinder.dedup.model import Member
+    from photofinder.dedup.findings import Member
 
     return Member(path, "own", 1.0, [], 0, "")
 

@@ -6,8 +6,7 @@ on, never the Library):
 - ``find(catalog, index, sensitivity=0.5, verify=True, rules=None, stats=None, progress=None,
   stop=None) -> Findings``: ``groups`` (copies: the same picture, edited or not) and
   ``similar_shots`` (bursts, other views: never offered for the trash), best first.
-  ``find_groups`` answers the copy groups alone. ``sensitivity`` in [0, 1]: higher finds
-  more (looser).
+  ``sensitivity`` in [0, 1]: higher finds more (looser).
   ``verify=False`` skips the strict check (measuring only; groups bursts as copies).
   ``stop`` (a threading.Event): set, the check ends after the pairs in hand, keeps their
   verdicts and returns None (the next run goes on from there).
@@ -49,14 +48,14 @@ from typing import Callable, cast
 
 from threadpoolctl import threadpool_limits
 
-from photofinder.dedup import candidates, features, grouping, groups, results
+from photofinder.dedup import candidates, clustering, features, groups, results
 from photofinder.dedup import signature as S
 from photofinder.dedup import verdict as D
 from photofinder.dedup import verify as V
 from photofinder.dedup.verdict import Kind
 from photofinder.dedup.cleanup import CleanupError
 from photofinder.dedup.keeper import Rules
-from photofinder.dedup.model import Findings, Group, Member
+from photofinder.dedup.findings import Findings, Group, Member
 from photofinder.pixels import imaging
 from photofinder.pixels.embedding import preprocess
 from photofinder.store.catalog import Catalog
@@ -79,7 +78,7 @@ UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the res
 # 3: a photo with no near neighbour pairs with its nearest (candidates.py); 4: near hits whose
 # pixel hashes agree (candidates.NEAR_K, NEAR_BITS)
 SEARCH = 4
-__all__ = ["Group", "Member", "Findings", "Rules", "find", "find_groups", "choose_keeper",
+__all__ = ["Group", "Member", "Findings", "Rules", "find", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]
 
@@ -150,12 +149,6 @@ def _fill_missing_signatures(catalog: Catalog) -> int:
 
 
 # -- finding ------------------------------------------------------------------------------------
-def find_groups(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENSITIVITY,
-                verify: bool = True, rules: Rules | None = None, stats: dict | None = None
-                ) -> list[Group]:
-    return cast(Findings, find(catalog, index, sensitivity, verify, rules, stats)).groups
-
-
 def find(catalog: Catalog, index: VectorIndex, sensitivity: float = DEFAULT_SENSITIVITY,
          verify: bool = True, rules: Rules | None = None, stats: dict | None = None,
          progress: Progress | None = None, stop: threading.Event | None = None
@@ -241,7 +234,7 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # group found unrelated to another stays so (a copy of each would be a copy of both)
     # (after a few tries: one failed pair may be one edit that does not line up with another)
     # (what earlier runs found counts as it did there: a tentative "similar" is a strike)
-    rel = grouping.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == Kind.COPY)
+    rel = clustering.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == Kind.COPY)
     for v in known.values():
         if v.kind == Kind.SIMILAR and not v.tentative:
             rel.add_similar(v.hash_a, v.hash_b)

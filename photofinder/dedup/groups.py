@@ -2,13 +2,13 @@
 why) and, apart, similar shots (bursts, other views: never offered for the trash).
 
 - Copy groups: union-find over "copy" edges, strongest first, never joining a pair the user
-  marked "not duplicates" (grouping.constrained_groups), plus byte-identical files alone.
+  marked "not duplicates" (clustering.constrained_groups), plus byte-identical files alone.
 - The keeper: the user's choice by PATH first, then keeper.choose's rules. The picture
   content each copy shows is put in one frame by chaining the checked pairs' geometry
   (scale of each edge), so an uncropped copy beats its crops and a border adds nothing.
 - A RAW and its JPEG of one shot (same folder, same name) are one photo: the keeper's
   companion is kept with it; a group of nothing but the two is no group.
-- Similar shots: average linkage over "similar" edges (grouping.linked_groups; a copy
+- Similar shots: average linkage over "similar" edges (clustering.linked_groups; a copy
   group joins them as one node): a photo joins a group of shots only when it is like most
   of them, so look-alikes from other scenes never chain into one group (a photo like only
   a minority of every group it touches is in none; its verdicts stay stored). The photos
@@ -25,10 +25,10 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from photofinder.dedup import consensus, grouping, keeper
+from photofinder.dedup import clustering, consensus, keeper
 from photofinder.dedup import features as F
 from photofinder.dedup.keeper import RAW_EXT, Rules
-from photofinder.dedup.model import Group, Member
+from photofinder.dedup.findings import Group, Member
 
 
 def _stem(path: str) -> tuple[str, str]:
@@ -174,7 +174,7 @@ def _files(rows: list[dict]) -> list[dict]:
 def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Rules,
                 chosen: dict[str, float]) -> list[Group]:
     """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None)."""
-    sets = grouping.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed)
+    sets = clustering.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed)
     grouped = set().union(*sets) if sets else set()
     sets += [{h} for h, pids in by_hash.items() if len(pids) > 1 and h not in grouped]
     edges_of: dict = defaultdict(list)
@@ -276,7 +276,7 @@ def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dic
         if geo is not None:
             sharp.setdefault(rb if rb != b else b, geo.sharp_b)
             sharp.setdefault(ra if ra != a else a, geo.sharp_a)
-    sets = grouping.linked_groups(edges, vetoed)
+    sets = clustering.linked_groups(edges, vetoed)
     if not sets:
         return []
     need = [by_hash[h][0] for s in sets for h in s if h not in keeper_of and by_hash.get(h)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from photofinder.dedup.model import Findings, Group, Member
+from photofinder.dedup.findings import Findings, Group, Member
 
 
 def _member(m: Member) -> dict:
