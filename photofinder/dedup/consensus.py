@@ -3,23 +3,25 @@
 Each edit moves a copy away from the original in its own direction: a caption here, grain
 there, a blur, a brighter tone, a frame. Lined up in one frame, the per-pixel median of the
 group is therefore the original's picture wherever at most half the copies changed that
-pixel, and a copy's distance from the median (the mean absolute grey difference over the
-picture it shares with at least two others) is what its own edits changed. The original's
-is the smallest, up to the noise of lining up; a copy no edit touched but a geometric one
-(a crop, a mirror, a resize) or a colour-only one (grey is unchanged) is as close, and the
-later rules tell those apart.
+pixel, and a copy's distance from the median is what its own edits changed: the mean
+absolute difference in grey and in the coarse colour cells over the picture it shares with
+at least two others, plus ``OUTLIER_WEIGHT`` grey levels for each 1% of its pixels clearly
+changed (an overlay: a date stamp moves few pixels far). The original's is the smallest, up
+to the noise of lining up; a copy no edit touched but a geometric one (a crop, a mirror, a
+resize) is as close, and the later rules tell those apart.
 
 Why by hand: no library computes a consensus of pictures lined up by our own pairwise
-transforms. OpenCV warps them (one ``warpAffine`` each, on the cached 320-px grey features);
-numpy takes the median. The pairs' transforms (verify.Geometry, B's grey -> A's grey, B
-mirrored first) are chained from the best-linked copy, so no pair is aligned again.
+transforms. OpenCV warps them (one ``warpAffine`` each, on the cached 320-px grey and colour
+features); numpy takes the median. The pairs' transforms (verify.Geometry, B's grey -> A's
+grey, B mirrored first) are chained from the copy with the most picture, so no pair is
+aligned again.
 
 The frame is the copy with the most picture; the median is taken over the copies that
 have all of its detail (a thumbnail enlarged into it is blurred: many thumbnails would make
 a blurred median that a slightly degraded copy sits closest to), and every copy's distance
-is measured from it. At most ``MAX_COPIES`` copies take part (the nearest the frame); a pixel counts where at least
-``MIN_COVER`` copies show it; two copies tie by construction (their median is their mean),
-so the rule needs three.
+is measured from it. At most ``MAX_COPIES`` copies take part (the nearest the frame); a
+pixel counts where at least ``MIN_COVER`` copies show it; two copies tie by construction
+(their median is their mean), so the rule needs three.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ order, the first rule that tells the copies apart decides, and the reasons name 
    from it in its own direction), so the copies far from that median carry a caption,
    grain, blur, a tone or a frame the others have not (consensus.py; within
    ``CONSENSUS_REL`` times the closest plus ``CONSENSUS_ABS`` grey levels is as close: a
-   crop, a mirror, a resize or a colour-only edit leave grey where it was, and the rules
-   below tell those apart);
+   crop, a mirror or a resize leaves the picture where it was, and the rules below tell
+   those apart);
 3. ``overlay``: no caption, watermark, sticker or date stamp: such an overlay hides part of
    the picture in every checked pair of its copy, while the copy without it has a pair that
    hides nothing (groups._links: the least hidden share over its pairs);
