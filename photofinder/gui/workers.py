@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 _embedder_lock = threading.Lock()
 _open_lock = threading.Lock()  # a fresh catalogue is created once, not by both threads at once
+# Seconds a write of the app waits for the write lock. Its other holder is most often the app's
+# own other thread (the reader stores a duplicates check as the user presses Delete): one
+# write, soon done. Waiting, the user's trash or undo is never lost to a moment's overlap.
+LOCK_WAIT = 20.0
 _embedders: dict[str | None, Any] = {}
 
 
@@ -160,7 +164,8 @@ class IndexWorker(_QueueThread):
             except LibraryError:  # no model yet: folders are added and listed, not indexed
                 emb = None
             with _open_lock:
-                self._lib = Library(self.library_path, embedder=emb, provider=self.provider)
+                self._lib = Library(self.library_path, embedder=emb, provider=self.provider,
+                                    lock_wait=LOCK_WAIT)
         return self._lib
 
     def _model_missing(self) -> str | None:
@@ -339,7 +344,8 @@ class QueryWorker(_QueueThread):
             except LibraryError:  # no model yet: browsing works, searching says why not
                 emb = None
             with _open_lock:
-                self._lib = Library(self.library_path, embedder=emb, provider=self.provider)
+                self._lib = Library(self.library_path, embedder=emb, provider=self.provider,
+                                    lock_wait=LOCK_WAIT)
         return self._lib
 
     def run(self) -> None:

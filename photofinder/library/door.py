@@ -48,9 +48,12 @@ class Library:
     taken for each write); readers need no lock."""
 
     def __init__(self, path: str | os.PathLike, embedder: Embedder | None = None,
-                 provider: str | None = None, cleanup_steps: Step = no_step):
+                 provider: str | None = None, cleanup_steps: Step = no_step,
+                 lock_wait: float = 0):
         """``embedder``: a model to share (else loaded on first use, on ``provider``);
-        ``cleanup_steps``: called at each named step of trash and undo (fault injection)."""
+        ``cleanup_steps``: called at each named step of trash and undo (fault injection);
+        ``lock_wait``: seconds a write waits for another holder of the write lock before
+        LibraryBusy (0: says so at once)."""
         self.path = Path(normpath(path))
         self.read_only = prepare_folder(self.path)
         try:
@@ -60,7 +63,7 @@ class Library:
         self._embedder = embedder
         self._provider = provider
         self.space = VectorSpace(self.catalog, self.path / "index.hnsw", self._model)
-        self.writer = Writer(self.path, self.read_only, self.space)
+        self.writer = Writer(self.path, self.read_only, self.space, patience=lock_wait)
         self.search = Search(self.catalog, self.space, self.writer)
         self.duplicates = Duplicates(self.catalog, self.space, self.writer)
         self.projections = Projections(self.catalog, self.space, self.writer,

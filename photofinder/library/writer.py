@@ -46,10 +46,15 @@ class Writer:
     not for a whole watch. Re-entrant: a write inside a write holds it once. As the
     outermost write ends, the index (derived, but saved only by a writer) is saved."""
 
-    def __init__(self, folder: Path, read_only: bool, space: VectorSpace):
+    def __init__(self, folder: Path, read_only: bool, space: VectorSpace,
+                 patience: float = 0):
+        """``patience``: seconds a write that names no wait of its own waits for the lock.
+        0 (the CLI): a busy library says so at once. The GUI's threads wait: their other
+        holder is most often the app's own other thread, done in one write."""
         self.folder = folder
         self.read_only = read_only
         self.space = space
+        self.patience = patience
         self._lock: FileLock | None = None
         self._depth = 0
 
@@ -64,11 +69,12 @@ class Writer:
                                "(status, similar, duplicates) but not changed")
 
     @contextmanager
-    def held(self, wait: float = 0) -> Iterator[None]:
-        """Hold the lock for the block: LibraryBusy when another process holds it for more
-        than ``wait`` seconds (-1: as long as it takes), LibraryError when read-only."""
+    def held(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the lock for the block: LibraryBusy when another holder keeps it for more
+        than ``wait`` seconds (None: ``patience``; -1: as long as it takes), LibraryError
+        when read-only."""
         if self._depth == 0:
-            self._take(wait)
+            self._take(self.patience if wait is None else wait)
         self._depth += 1
         try:
             yield

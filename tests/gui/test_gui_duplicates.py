@@ -166,3 +166,40 @@ def test_indexing_ends_with_the_duplicates_check_and_the_view_opens_on_it(
         lib.find_duplicates(stats=stats)
     assert stored is not None and stored.fresh and len(stored.groups) == 1
     assert stats["checked"] == 0 and stats["candidates"] == 0
+
+
+# another holder of the library's write lock (as the app's reader is while it stores a check)
+HOLDER = """
+import sys, time
+from photofinder.library import Library
+with Library(sys.argv[1]) as lib, lib.writer.held():
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_trash_asked_while_the_lock_is_held_for_a_moment_waits_and_goes(
+        make_window, wait_indexed, qtbot, copies, tmp_path):
+    """The user's trash is never lost to a moment's overlap with another write (it was: the
+    reader stored a duplicates check as Delete was pressed, and the trash failed as busy)."""
+    import subprocess
+    import sys
+
+    w = make_window()
+    w.add_folder(str(copies))
+    wait_indexed(w, 4)
+    said = []
+    w.indexer.busy.connect(said.append)
+    victim = str(copies / "camera.jpg")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "library"), "2"],
+                              stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert w.cleanup.trash_photos([victim])
+        qtbot.waitUntil(lambda: not os.path.exists(victim), timeout=30_000)
+    finally:
+        holder.wait(30)
+    assert holder.returncode == 0 and said == []
+    qtbot.waitUntil(lambda: w.cleanup.note.plain == "1 file moved to the trash · Undo",
+                    timeout=10_000)
