@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photofinder.library import Library, LibraryError
+from photofinder.library import LearnError, Library, LibraryError
 from photofinder.retrieval import learn
 from photofinder.retrieval import map as M
 
@@ -126,7 +126,7 @@ def test_too_small_a_library_says_why(tmp_path, model, photo_set):
     with Library(tmp_path / "small") as lib:
         lib.add_folder(photo_set / "originals")
         lib.update()
-        with pytest.raises(LibraryError, match="learning needs"):
+        with pytest.raises(LearnError, match="learning needs"):
             lib.train_projection()
 
 

@@ -16,7 +16,7 @@ from photofinder.gui.icons import icon
 from photofinder.gui.map_view import MapView, MapWorker, duplicates_among
 from photofinder.gui.queries import Failure
 from photofinder.gui.workers import shared_embedder
-from photofinder.library import LibraryError, Match
+from photofinder.library import Match, ModelError
 
 if TYPE_CHECKING:
     from photofinder.gui.main_window import MainWindow
@@ -68,7 +68,7 @@ class MapController(QObject):
             self.view.set_message("Making the map of the library…")
         try:
             emb = shared_embedder(self.w.indexer.provider)
-        except LibraryError:
+        except ModelError:
             emb = None
         worker = MapWorker(self.w.library_path, emb, self)
         worker.progress.connect(self._progress)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from photofinder.gui.queries import TOP, SimilarResult
+from photofinder.errors import PhotofinderError
 from photofinder.library import Library, LibraryError, Match
 
 
@@ -27,7 +28,7 @@ def similar_many(lib: Library, paths: list[str], top: int = TOP) -> ManyResult:
     for p in asked:
         try:
             matches = lib.similar(p, top)
-        except LibraryError as e:
+        except PhotofinderError as e:  # (this photo cannot be searched: the others can)
             skipped.append(f"{p}: {e}")
             continue
         searched.append(p)

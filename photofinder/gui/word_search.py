@@ -28,7 +28,8 @@ from photofinder.gui import queries
 from photofinder.gui import shortcuts as K
 from photofinder.gui.queries import Failure
 from photofinder.gui.signals import emit
-from photofinder.library import Library, LibraryError, Match, warm_words, word_suggestions
+from photofinder.library import (Library, LibraryError, Match, ModelError, warm_words,
+                                 word_suggestions)
 
 if TYPE_CHECKING:
     from photofinder.gui.main_window import MainWindow
@@ -141,7 +142,7 @@ def tags_job(lib: Library, path: str) -> tuple[str, list[tuple[str, float]]]:
     """What a catalogued photo looks like to the model (its preview shows it)."""
     try:
         return path, lib.photo_tags(path, 5)
-    except LibraryError:  # a model without the class output: no tags to show
+    except (LibraryError, ModelError):  # no model, or one without the class output: no tags
         return path, []
 
 

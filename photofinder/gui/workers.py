@@ -29,7 +29,7 @@ from photofinder import demo
 from photofinder.errors import PhotofinderError
 from photofinder.gui import queries
 from photofinder.gui.signals import emit
-from photofinder.library import (FolderInfo, Library, LibraryBusy, LibraryError, build_model,
+from photofinder.library import (FolderInfo, Library, LibraryBusy, ModelError, build_model,
                                  load_model)
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class IndexWorker(_QueueThread):
         if self._lib is None:
             try:
                 emb = shared_embedder(self.provider)
-            except LibraryError:  # no model yet: folders are added and listed, not indexed
+            except ModelError:  # no model yet: folders are added and listed, not indexed
                 emb = None
             with _open_lock:
                 self._lib = Library(self.library_path, embedder=emb, provider=self.provider,
@@ -173,7 +173,7 @@ class IndexWorker(_QueueThread):
         try:
             shared_embedder(self.provider)
             return None
-        except LibraryError as e:
+        except ModelError as e:
             return str(e)
 
     def _close(self) -> None:
@@ -341,7 +341,7 @@ class QueryWorker(_QueueThread):
         if self._lib is None:
             try:
                 emb = shared_embedder(self.provider)
-            except LibraryError:  # no model yet: browsing works, searching says why not
+            except ModelError:  # no model yet: browsing works, searching says why not
                 emb = None
             with _open_lock:
                 self._lib = Library(self.library_path, embedder=emb, provider=self.provider,

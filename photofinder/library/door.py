@@ -21,7 +21,6 @@ from typing import Callable
 
 from photofinder.dedup.cleanup import Step, TrashReport, UndoReport, no_step
 from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Findings, Group
-from photofinder.errors import PhotofinderError
 from photofinder.library.cleanup import Cleanup
 from photofinder.library.duplicates import Duplicates
 from photofinder.library.errors import LibraryError
@@ -34,7 +33,7 @@ from photofinder.library.space import VectorSpace
 from photofinder.library.tools import load_model
 from photofinder.library.words import Words
 from photofinder.library.writer import Writer, prepare_folder
-from photofinder.pixels.embedding.model import BUILD_HINT, Embedder
+from photofinder.pixels.embedding.model import BUILD_HINT, Embedder, ModelError
 from photofinder.retrieval.evaluate import Report
 from photofinder.store.catalog import Catalog
 from photofinder.store.records import Listing
@@ -56,10 +55,7 @@ class Library:
         LibraryBusy (0: says so at once)."""
         self.path = Path(normpath(path))
         self.read_only = prepare_folder(self.path)
-        try:
-            self.catalog = Catalog(self.path / "catalog.sqlite", read_only=self.read_only)
-        except PhotofinderError as e:
-            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+        self.catalog = Catalog(self.path / "catalog.sqlite", read_only=self.read_only)
         self._embedder = embedder
         self._provider = provider
         self.space = VectorSpace(self.catalog, self.path / "index.hnsw", self._model)
@@ -82,7 +78,7 @@ class Library:
 
     @property
     def embedder(self) -> Embedder:
-        """The model (loaded on first use; LibraryError says why it cannot be)."""
+        """The model (loaded on first use; ModelError says why it cannot be)."""
         return self._model()
 
     def close(self) -> None:
@@ -99,7 +95,7 @@ class Library:
         counts = self.catalog.photos.counts()
         try:
             model, provider = self.embedder.model_id, self.embedder.provider
-        except LibraryError as e:  # say why: a missing model, or a provider that cannot run
+        except ModelError as e:  # say why: a missing model, or a provider that cannot run
             model, provider = ("not built", "none") if str(e) == BUILD_HINT else \
                 ("unavailable", f"unavailable: {e}")
         problems = [Problem(e.path, e.error) for e in self.catalog.photos.errors()] + \

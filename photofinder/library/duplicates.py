@@ -17,10 +17,11 @@ from typing import Callable
 
 from photofinder.dedup import finder
 from photofinder.dedup.finder import DEFAULT_SENSITIVITY, Findings
-from photofinder.library.errors import LibraryBusy, LibraryError
+from photofinder.library.errors import LibraryBusy
 from photofinder.library.records import normpath
 from photofinder.library.space import VectorSpace
 from photofinder.library.writer import Writer
+from photofinder.pixels.embedding.model import ModelError
 from photofinder.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Duplicates:
         groups whose files changed since are left out (``fresh`` is then False)."""
         try:
             model = self.space.embedder.model_id
-        except LibraryError:
+        except ModelError:
             return None
         return finder.stored(self.catalog, model, sensitivity)
 

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from photofinder.identity import decode_matrix
-from photofinder.library.errors import LibraryError
+from photofinder.pixels.embedding.model import ModelError
 from photofinder.library.records import LibraryMap
 from photofinder.library.space import VectorSpace
 from photofinder.library.writer import Writer
@@ -32,7 +32,7 @@ class Projections:
         """What the index searches in (retrieval.projection.describe)."""
         try:
             return P.describe(self.space.projection())
-        except LibraryError:  # no model: no projection to speak of
+        except ModelError:  # no model: no projection to speak of
             return P.describe(None)
 
     def refit(self, force: bool = False) -> bool:
@@ -61,12 +61,9 @@ class Projections:
         from and the new version."""
         with self.writer.held():
             embedder = self.space.embedder
-            try:
-                ts = learn.training_set(self.catalog, embedder.model_id, embedder, progress,
-                                        max_photos=max_photos or learn.MAX_PHOTOS)
-                p = learn.fit(ts, use_torch=use_torch, progress=progress)
-            except learn.LearnError as e:
-                raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+            ts = learn.training_set(self.catalog, embedder.model_id, embedder, progress,
+                                    max_photos=max_photos or learn.MAX_PHOTOS)
+            p = learn.fit(ts, use_torch=use_torch, progress=progress)
             if progress:
                 progress("re-deriving the index", 0, 1)
             self._activate(p)
@@ -104,11 +101,8 @@ class Projections:
             raw = self.space.stored_vectors(labels)
             return proj.full(raw) if proj is not None else raw
 
-        try:
-            m, changed = M.update(M.MapCoordinates.load(self.map_cache), list(items), space,
-                                  vectors_of, progress)
-        except M.MapError as e:
-            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+        m, changed = M.update(M.MapCoordinates.load(self.map_cache), list(items), space,
+                              vectors_of, progress)
         if changed and not self.writer.read_only:
             try:
                 m.save(self.map_cache)

@@ -219,10 +219,7 @@ class Search:
             stored = self.catalog.embeddings.of_photo(row.id, model)
             return {"label": stored.label} if stored else {"error": "not indexed yet"}
 
-        try:
-            plan = ev.plan(root, list(scanner.walk(root)), lookup)
-        except ev.EvaluationError as e:
-            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+        plan = ev.plan(root, list(scanner.walk(root)), lookup)
         settings = {"model": model, "provider": self.space.embedder.provider,
                     "projection": projection, "query_expansion": DEFAULT.describe(),
                     "augmentation": DEFAULT.describe_dba(),

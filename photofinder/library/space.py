@@ -18,8 +18,7 @@ import numpy as np
 
 from photofinder.dedup import features as F
 from photofinder.identity import decode_matrix, decode_vectors
-from photofinder.library.errors import LibraryError
-from photofinder.pixels.embedding.model import Embedder
+from photofinder.pixels.embedding.model import Embedder, ModelError
 from photofinder.retrieval import projection as P
 from photofinder.retrieval.rerank import FeatureCache, rerank
 from photofinder.retrieval.search import DEFAULT, Searcher
@@ -46,7 +45,7 @@ class VectorSpace:
         none; indexing says why it cannot run)."""
         try:
             return self.embedder.model_id
-        except LibraryError:
+        except ModelError:
             return None
 
     # -- the projection -----------------------------------------------------------------------

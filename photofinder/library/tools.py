@@ -15,11 +15,9 @@ from photofinder.retrieval.words import Vocabulary
 from photofinder.work import watcher
 
 def load_model(provider: str | None = None) -> Embedder:
-    """The ONNX model, ready to share between Libraries (its run() is thread-safe)."""
-    try:
-        return Embedder(provider=provider)
-    except ModelError as e:
-        raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+    """The ONNX model, ready to share between Libraries (its run() is thread-safe); a
+    ModelError says why it cannot be loaded."""
+    return Embedder(provider=provider)
 
 
 def model_info(provider: str | None = None) -> dict:

@@ -115,10 +115,7 @@ class Words:
         """Photos that show what ``query`` names ("dog", "beach at sunset"), best first; a
         word photofinder does not know is a LibraryError naming near words."""
         self.space.catch_up()
-        try:
-            hits = self.searcher().rank(query, top)
-        except words.WordError as e:
-            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+        hits = self.searcher().rank(query, top)
         rows = self.catalog.photos.by_labels([label for label, _ in hits])
         return [Match(rows[label].path, round(score, 6), rows[label].id)
                 for label, score in hits if label in rows]
@@ -131,10 +128,7 @@ class Words:
         pool = [m for m in pool if m.photo_id in by_id]
         if not pool:
             return []
-        try:
-            scores = self.searcher().scores(query, list(by_id.values()))
-        except words.WordError as e:
-            raise LibraryError(str(e)) from e  # the typed origin travels as the cause
+        scores = self.searcher().scores(query, list(by_id.values()))
         top_sim = max(m.score for m in pool)
         out = []
         for m in pool:
