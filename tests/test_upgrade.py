@@ -91,6 +91,27 @@ def _schema(path: Path) -> dict:
 
 
 @pytest.mark.parametrize("made_by", sorted(DUMPS))
+def test_the_labels_of_a_model_are_read_from_an_index_not_the_vectors(tmp_path, made_by):
+    """Opening the vector index reads every label of the model: on a migrated catalogue as
+    on a new one, that read touches the index alone (a scan read every vector: 119 ms of a
+    cold first search at 100k photos)."""
+    old = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(old)
+    conn.executescript(DUMPS[made_by].read_text().replace("@ROOT@", str(tmp_path)))
+    conn.close()
+    cat = Catalog(old)
+    try:
+        model = cat.db.execute("SELECT model FROM embeddings LIMIT 1").fetchone()[0]
+        plan = " ".join(r[-1] for r in cat.db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM embeddings WHERE model = ?", [model]))
+        assert "COVERING INDEX" in plan, plan
+        assert sorted(cat.embeddings.labels(model)) == sorted(
+            r[0] for r in cat.db.execute("SELECT id FROM embeddings WHERE model = ?", [model]))
+    finally:
+        cat.close()
+
+
+@pytest.mark.parametrize("made_by", sorted(DUMPS))
 def test_a_migrated_catalogue_has_the_schema_of_a_new_one(tmp_path, made_by):
     new = tmp_path / "new.sqlite"
     Catalog(new).close()

@@ -11,8 +11,10 @@ from photofinder.store.sql import Repository, chunks, marks
 
 class Embeddings(Repository):
     def labels(self, model: str) -> list[int]:
-        return [r["id"] for r in self.db.table("embeddings").rows_where("model = ?", [model],
-                                                                   select="id")]
+        """Every label of this model: read as plain tuples (opening the index reads them all;
+        rows_where's one dict a row took 177 of a cold right-click's 540 ms at 100k photos)."""
+        return [r[0] for r in self.db.execute("SELECT id FROM embeddings WHERE model = ?",
+                                              [model])]
 
     def vectors(self, labels: list[int]) -> Iterator[tuple[int, bytes]]:
         """(label, float16 bytes) of these labels (in no particular order)."""

@@ -240,6 +240,15 @@ def v10_tags(db: sqlite_utils.Database) -> None:
     db.table("embeddings").add_column("classes", bytes)
 
 
+def v11_labels_by_model(db: sqlite_utils.Database) -> None:
+    """An index on the embeddings' model: opening the vector index reads every label of the
+    model (store/index.py reconciles the two), and without it that read scanned the whole
+    table, vectors and all (119 of a cold first search's 500 ms at 100k photos). The index
+    holds the row id too, so the read touches the index alone."""
+    db.table("embeddings").create_index(["model"], index_name="embeddings_model",
+                                        if_not_exists=True)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     v1_catalogue,
     v2_signatures,
@@ -251,5 +260,6 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     v8_colourfulness,
     v9_folder_history_unreadable_copies,
     v10_tags,
+    v11_labels_by_model,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
