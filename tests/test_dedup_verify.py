@@ -52,6 +52,27 @@ def test_combined_edits_are_copies(photos, edit):
         assert v.score >= 0.8 and v.rule == "still"
 
 
+def test_rule_still_heavy_compression_hides_patches_in_loose_clusters_and_moves_none():
+    """Fine texture compressed hard loses patches in place, in loose clusters: half of them
+    placed is a copy when nothing was found moved or displaced and the whole pictures agree.
+    Each of those guards alone keeps it a similar shot (issue 20: the copies missed)."""
+    assert D.rule_still(ev(still=220, clustered=0.65, ncc=0.99), 0.9).kind is Kind.COPY
+    assert D.rule_still(ev(still=180, clustered=0.65, ncc=0.99), 0.9).kind is Kind.SIMILAR
+    assert D.rule_still(ev(still=220, clustered=0.65, ncc=0.99, moved=1), 0.9).kind \
+        is Kind.SIMILAR
+    shifted = ev(still=220, clustered=0.65, ncc=0.99)
+    shifted.displaced = 2  # patches found elsewhere: a subject moved
+    assert D.rule_still(shifted, 0.9).kind is Kind.SIMILAR
+    assert D.rule_still(ev(still=220, clustered=0.65, ncc=0.9), 0.9).kind is Kind.SIMILAR
+    assert D.rule_still(ev(still=220, clustered=0.9, ncc=0.99), 0.9).kind is Kind.SIMILAR
+
+
+def test_a_photo_saved_at_jpeg_quality_10_is_a_copy(photos):
+    img = photos["chelsea"]  # fur: fine texture, 56% of its patches placed at quality 10
+    v = check(feats(img, 92), feats(img, 10))
+    assert v.kind is Kind.COPY, (v.why, v.stats)
+
+
 # one edit of each kind the issue names, on three photos: a copy is the same exposure
 EDITS = ["brightness", "curves", "black-white", "sepia", "filter-look", "hdr-look", "vignette",
          "noise-high", "blur", "sharpen", "jpeg-q20", "webp-q30", "banding", "thumbnail",

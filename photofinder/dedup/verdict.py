@@ -66,6 +66,13 @@ STILL_SHARE_NOISY = 0.45  # ... or this many when one side is grainy or the hidd
 # are scattered (noise and heavy compression hide patches everywhere, in place; what moved,
 # and an overlay, hide a region)
 SCATTERED = 0.5  # hidden patches whose neighbours are hidden less than this: scattered
+STILL_SHARE_AGREE = 0.5  # ... or this many when no patch was found moved or displaced, the
+# pictures agree as a whole (AGREE_NCC) and the hidden patches are not one region (LOOSE):
+# heavy compression of fine texture hides patches in place, in loose clusters. (In the
+# duplicates_quality set no look-alike pair of that kind reached 0.44; the copies it
+# missed did, from 0.50 to 0.69.)
+AGREE_NCC = 0.95  # the whole lined-up pictures correlate at least this well
+LOOSE = 0.8  # hidden patches whose neighbours are hidden less than this: not one region
 FIELD_RMS = 0.16  # px of the coarser picture: a smooth residual field this strong has moved
 FIELD_SE = 2.5  # ... and this many times its standard error (patch offsets are noisy)
 FIELD_MAYBE_SE = 1.5  # ... from this many: cannot tell (a similar shot, tentative)
@@ -171,7 +178,9 @@ def rule_still(ev: Evidence, pixels: float) -> Verdict:
                        "another shot", "still", tentative=True)
     share = ev.still / max(ev.textured, 1)
     scattered = ev.grainy or ev.clustered < SCATTERED
-    if share >= (STILL_SHARE_NOISY if scattered else STILL_SHARE):
+    agree = ev.moved == 0 and ev.displaced == 0 and ev.ncc >= AGREE_NCC and ev.clustered < LOOSE
+    need = STILL_SHARE_NOISY if scattered else STILL_SHARE_AGREE if agree else STILL_SHARE
+    if share >= need:
         hidden = ev.textured - ev.still
         more = (f"; {100 * hidden / ev.textured:.0f}% hidden by an edit (not moved)"
                 if hidden > 0.15 * ev.textured else "")
