@@ -336,6 +336,8 @@ def test_rule_perspective_needs_a_field_above_its_noise():
     v = D.rule_perspective(ev(field_rms=0.25, field_se=0.12))  # 2 standard errors: unsure
     assert v.kind is Kind.SIMILAR and v.tentative and "cannot tell" in v.why
     assert D.rule_perspective(ev(field_rms=0.2, field_se=0.3)) is None  # within the scatter
+    v = D.rule_perspective(ev(field_rms=0.2, field_se=0.14))  # 1.4 standard errors: unsure
+    assert v.kind is Kind.SIMILAR and v.tentative  # (a tripod pan's small turn, on few patches)
 
 
 def test_rule_still_an_overlay_hides_patches_without_moving_them():

@@ -75,7 +75,9 @@ AGREE_NCC = 0.95  # the whole lined-up pictures correlate at least this well
 LOOSE = 0.8  # hidden patches whose neighbours are hidden less than this: not one region
 FIELD_RMS = 0.16  # px of the coarser picture: a smooth residual field this strong has moved
 FIELD_SE = 2.5  # ... and this many times its standard error (patch offsets are noisy)
-FIELD_MAYBE_SE = 1.5  # ... from this many: cannot tell (a similar shot, tentative)
+FIELD_MAYBE_SE = 1.2  # ... from this many: cannot tell (a similar shot, tentative). 1.5 let 7
+# tripod pans of 67 into copy groups (their field 1.2-1.5 SE); at 1.2 one copy pair of 1,506 is
+# unsure (duplicates_quality, alike in both halves of the sources)
 FIELD_FIT_PX = 3.0  # patches off by more than this are no part of the smooth field
 MOVED_NCC = 0.6  # a moved patch matches A where it moved to at least this well
 MOVED_GAIN = 0.1  # ... and this much better than in place
