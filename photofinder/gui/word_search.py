@@ -124,7 +124,7 @@ class WordsResult:
 
 def words_job(lib: Library, words: str, top: int = queries.TOP) -> WordsResult:
     """The photos that show ``words``, best first; a word photofinder does not know is a
-    LibraryError naming near words (the worker answers it as a Failure, shown as is)."""
+    WordError naming near words (the worker answers it as a Failure, shown as is)."""
     start = time.perf_counter()
     lib.catch_up()
     return WordsResult(words, lib.search_words(words, top), time.perf_counter() - start)

@@ -113,7 +113,7 @@ class Words:
 
     def find(self, query: str, top: int = 20) -> list[Match]:
         """Photos that show what ``query`` names ("dog", "beach at sunset"), best first; a
-        word photofinder does not know is a LibraryError naming near words."""
+        word photofinder does not know is a WordError naming near words."""
         self.space.catch_up()
         hits = self.searcher().rank(query, top)
         rows = self.catalog.photos.by_labels([label for label, _ in hits])
