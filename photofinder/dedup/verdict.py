@@ -579,7 +579,9 @@ def _coherent(moved, ys, xs, rx, ry, th, tw) -> np.ndarray:
     return out
 
 
-_WINDOW = np.outer(np.hanning(TILE), np.hanning(TILE))
+# float32, as the patches are: the phase correlation runs in single precision (half the FFT
+# time of double; its peaks and their sub-pixel places are far coarser than either)
+_WINDOW = np.outer(np.hanning(TILE), np.hanning(TILE)).astype(np.float32)
 
 
 def _design(x, y, quadratic: bool) -> np.ndarray:
