@@ -93,6 +93,24 @@ def test_edits_that_move_nothing_are_copies(photos, edit):
             assert v.damage[1] > 0.3 and v.damage[0] == 0, (name, edit, v.damage)
 
 
+def test_the_damage_falls_on_the_copy_that_has_it():
+    """Heavy noise is grain on the noisy copy, not detail its original lacks (chelsea's fur:
+    far more fine energy on the noisy side, none of it shared); a caption's or a logo's
+    sharp edges are no detail either (rocket, retina: their originals were called blurred
+    beside such a copy). The original's side stays clean (issue 20: the keeper's
+    "unspoiled" rule and the trash's pre-selection read this)."""
+    imgs = sample_images()
+    for name, edit in [("chelsea", "noise-high"), ("rocket", "caption"), ("retina", "caption"),
+                       ("retina", "logo")]:
+        img = imgs[name]
+        out, fmt, q = E.apply(img, [edit], np.random.default_rng(0))
+        v = check(feats(img, 92), feats(out, q, fmt))
+        assert v.kind is Kind.COPY, (name, edit, v.why)
+        assert v.damage[0] == 0.0, (name, edit, v.damage)
+        if edit == "noise-high":
+            assert v.damage[1] > 0.5, (name, edit, v.damage)
+
+
 def test_burst_frames_are_similar_shots_not_copies(photos):
     for name, img in photos.items():
         a = feats(img, 92)

@@ -89,6 +89,12 @@ TONE = 0.05  # median change of a still patch's grey level (relative) that is a 
 COLOUR = 6.0  # mean chroma change (grey levels) that is a colour edit
 SHARPENED = 0.9  # fine detail correlated this well, one side's stronger: sharpened
 BLURRED = 0.3  # a side with this share less fine detail than the other is blurred
+GRAIN_SHARED = 0.15  # fine parts this much better correlated than noise would be: detail
+DETAIL_BLOCK = 16  # px of the frame: the blocks over which detail is compared
+DETAIL_LEVEL = 2.0  # grey levels of fine detail (rms): a block with detail
+DETAIL_BLOCKS = 12  # blocks with detail, at least, to tell whether one side lost it
+OVERLAID_GREY = 12.0  # coarse pictures this far apart (tone matched) show an overlay there
+OVERLAID_MOST = 0.3  # ... unless that is more of the picture than this (a look changed)
 
 
 class Kind(str, Enum):
@@ -343,20 +349,36 @@ def _damage(a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: float, noise_a: f
     tone edit changes both alike, clearly less on one side; only between pictures of about
     one size: a resize's filter sets how sharp the smaller looks), as a share in [0, 1]."""
     m = mask > 0
-    fine, coarse = [], []
+    fine, coarse, lows = [], [], []
     for x in (a, b):
         xf = x.astype(np.float32)
         low = cv2.GaussianBlur(xf, (0, 0), 1.5 * k)
-        fine.append((xf - low)[m])
-        coarse.append(float(low[m].std()) + 1.0)
+        fine.append(xf - low)
+        lows.append(low)
+    # an overlay (a caption, a date stamp, a logo) brings its own sharp edges: its place, where
+    # the coarse pictures differ after the tone is matched, says nothing of blur or grain
+    kept = m & ~_overlaid(lows[0], lows[1], m, k, max(noise_a, noise_b))
+    m = kept if np.count_nonzero(kept) >= 0.5 * np.count_nonzero(m) else m
+    coarse = [float(low[m].std()) + 1.0 for low in lows]
+    # detail lost all over, not in a few places: the median over the blocks with detail of
+    # the two sides' fine energy (a smooth picture, little detail anywhere: nothing to lose)
+    ratio = _detail_ratio(fine[0] ** 2, fine[1] ** 2, m, max(8, int(round(DETAIL_BLOCK * k))))
+    fine = [f[m] for f in fine]
     ea = float(fine[0] @ fine[0]) / len(fine[0]) / coarse[0] ** 2
     eb = float(fine[1] @ fine[1]) / len(fine[1]) / coarse[1] ** 2
     rho = float(fine[0] @ fine[1]) / max(math.sqrt(float(fine[0] @ fine[0]) * float(fine[1] @ fine[1])), 1e-9)
     lo_e, hi_e = min(ea, eb), max(ea, eb, 1e-12)
-    loss = 1.0 - math.sqrt(lo_e / hi_e)
+    if ratio is not None:
+        ea, eb = 1.0 / coarse[0] ** 2, ratio / coarse[1] ** 2
+    blur_lo, blur_hi = min(ea, eb), max(ea, eb, 1e-12)
+    loss = 1.0 - math.sqrt(blur_lo / blur_hi) if ratio is not None else 0.0
     # grain: one side's noise estimate well above the other's while its fine detail is not
     # much more (a sharp original has more of both than its blurred copy, by far more detail)
-    if _grainy(noise_a, noise_b) and hi_e < 2.5 * lo_e:
+    # (or far more, but none of it shared: noise adds energy the other side does not have,
+    # so the two sides' fine parts correlate no better than sqrt(lo / hi), while a blurred
+    # or sharpened copy keeps the same detail, weaker or stronger: well above it)
+    if _grainy(noise_a, noise_b) and (hi_e < 2.5 * lo_e
+                                      or rho < math.sqrt(lo_e / hi_e) + GRAIN_SHARED):
         grain = 1.0 - min(noise_a, noise_b) / max(noise_a, noise_b)
         return (grain, 0.0) if noise_a > noise_b else (0.0, grain)  # the noisy side
     if loss < BLURRED or not same_size:
@@ -364,6 +386,43 @@ def _damage(a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: float, noise_a: f
     if rho >= SHARPENED:  # the same detail, one side's pushed up: sharpened
         return (loss, 0.0) if ea > eb else (0.0, loss)
     return (loss, 0.0) if ea < eb else (0.0, loss)  # the blurred side
+
+
+def _detail_ratio(ea: np.ndarray, eb: np.ndarray, m: np.ndarray, size: int) -> float | None:
+    """The median over blocks (``size`` px, wholly in ``m``) with detail on either side of
+    B's fine energy over A's; None when fewer than ``DETAIL_BLOCKS`` blocks have detail."""
+    h, w = m.shape
+    bh, bw = h // size, w // size
+    if bh * bw < DETAIL_BLOCKS:
+        return None
+
+    def blocks(x: np.ndarray) -> np.ndarray:
+        return x[:bh * size, :bw * size].reshape(bh, size, bw, size).sum(axis=(1, 3))
+    whole = blocks(m.astype(np.float32)) >= size * size
+    sa, sb = blocks(np.where(m, ea, 0)), blocks(np.where(m, eb, 0))
+    ok = whole & (np.maximum(sa, sb) >= DETAIL_LEVEL ** 2 * size * size)
+    if np.count_nonzero(ok) < DETAIL_BLOCKS:
+        return None
+    return float(np.median(sb[ok] / np.maximum(sa[ok], 1e-9)))
+
+
+def _overlaid(low_a: np.ndarray, low_b: np.ndarray, m: np.ndarray, k: float,
+              noise: float) -> np.ndarray:
+    """Where one side shows something the other does not: the coarse pictures (B's tone
+    fitted to A's, a straight line) differ by more than ``OVERLAID_GREY`` plus the noisier
+    side's noise (grain left after smoothing is no overlay), widened by the smoothing's
+    reach; none where that is most of the picture (a look changed all over, not an
+    overlay)."""
+    va, vb = low_a[m].astype(np.float64), low_b[m].astype(np.float64)
+    none = np.zeros_like(m)
+    if len(va) < 100:
+        return none
+    slope, icpt = np.polyfit(vb, va, 1) if vb.std() > 1e-3 else (1.0, float(va.mean() - vb.mean()))
+    off = (np.abs(low_b * slope + icpt - low_a) > OVERLAID_GREY + noise) & m
+    if off.sum() > OVERLAID_MOST * m.sum():
+        return none
+    r = max(1, int(round(3 * k)))
+    return cv2.dilate(off.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)) > 0
 
 
 def _grainy(noise_a: float, noise_b: float) -> bool:
