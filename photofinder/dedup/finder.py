@@ -64,9 +64,11 @@ from photofinder.store.index import VectorIndex
 from photofinder.store.records import Photo
 
 DEFAULT_SENSITIVITY = 0.5
-# v4: the verdict of issue 20 (nothing moved: a copy; tone, noise, overlays are edits).
+# v4: the verdict of issue 20 (nothing moved: a copy; tone, noise, overlays are edits);
+# v5: which side of a pair has the damage (an overlay's edges, grain: verdict._damage),
+# read by the keeper and the trash's pre-selection.
 # Verdicts and results stored under another method are never read: judged again.
-METHOD = f"v4.f{features.VERSION}"
+METHOD = f"v5.f{features.VERSION}"
 CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts taken back
 # where a pair found by its turned pixel signature alone (no CNN cosine) comes in the order:
 # after the near ones, so a group's plain members are tried before its turned ones
