@@ -413,11 +413,15 @@ def _overlaid(low_a: np.ndarray, low_b: np.ndarray, m: np.ndarray, k: float,
     side's noise (grain left after smoothing is no overlay), widened by the smoothing's
     reach; none where that is most of the picture (a look changed all over, not an
     overlay)."""
-    va, vb = low_a[m].astype(np.float64), low_b[m].astype(np.float64)
+    va, vb = low_a[m], low_b[m]
     none = np.zeros_like(m)
     if len(va) < 100:
         return none
-    slope, icpt = np.polyfit(vb, va, 1) if vb.std() > 1e-3 else (1.0, float(va.mean() - vb.mean()))
+    # the least-squares line (np.polyfit's, by its closed form: a tenth of the time)
+    ma, mb = float(va.mean(dtype=np.float64)), float(vb.mean(dtype=np.float64))
+    var = float(np.square(vb - mb).mean(dtype=np.float64))
+    slope = float(((vb - mb) * (va - ma)).mean(dtype=np.float64)) / var if var > 1e-6 else 1.0
+    icpt = ma - slope * mb
     off = (np.abs(low_b * slope + icpt - low_a) > OVERLAID_GREY + noise) & m
     if off.sum() > OVERLAID_MOST * m.sum():
         return none
