@@ -209,6 +209,39 @@ def test_relations_between_groups_follow_the_groups_as_they_join():
     assert not r.similar("a", "s") and r.strikes("s", "u") == 2
 
 
+def test_one_similar_verdict_between_two_copy_groups_does_not_hide_their_other_pairs():
+    """With two tries (the finder's SIMILAR_TRIES), a burst frame that joined a copy's group
+    and was then found another shot of the original does not keep that copy from being
+    checked against the original; a second "similar" between the groups does. The counts
+    follow the groups as they join, the larger going on."""
+    from photofinder.dedup.finder import SIMILAR_TRIES
+
+    assert SIMILAR_TRIES == 2
+    r = clustering.Relations([("copy", "burst")], similar_tries=2)
+    r.add_similar("burst", "orig")
+    assert not r.similar("copy", "orig") and r.similars("copy", "orig") == 1
+    r.add_similar("copy", "orig")
+    assert r.similar("orig", "burst")
+    r.join("orig", "other")  # the original's group grows: what it knew goes with it
+    assert r.similar("other", "copy") and r.similars("copy", "other") == 2
+    one = clustering.Relations([("a", "b")])  # one try (the default): as before
+    one.add_similar("b", "s")
+    assert one.similar("a", "s")
+
+
+def test_a_photo_held_in_a_copy_group_by_one_pair_that_moved_against_another_member_leaves():
+    """A burst frame taken for a copy of one edited copy (its only copy pair in the group)
+    while it moved against the original is kept apart; a copy held by two copy pairs stays
+    even if one pair of it was judged moved (then that verdict is the odd one)."""
+    edges = [("orig", "c1", 1.0), ("orig", "c2", 1.0), ("c1", "c2", 1.0), ("c2", "burst", 1.0)]
+    moved = {frozenset(("burst", "orig"))}
+    assert clustering.contradicted(edges, moved) == {"burst"}
+    assert clustering.contradicted(edges, {frozenset(("c1", "orig"))}) == set()  # 2 pairs
+    assert clustering.contradicted(edges, set()) == set()
+    # moved against a photo of another group: nothing to contradict
+    assert clustering.contradicted(edges + [("x", "y", 1.0)], {frozenset(("burst", "x"))}) == set()
+
+
 def test_what_an_earlier_run_found_is_counted_as_that_run_counted_it(tmp_path):
     """Stored verdicts keep a tentative "similar" (weak evidence) apart from a sure one, and
     strikes read back count as they would have live: two members failing once each against

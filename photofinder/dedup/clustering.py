@@ -162,6 +162,29 @@ def constrained_groups(edges: Iterable[tuple[object, object, float]],
     return [m for r, m in sets.members.items() if sets.parent[r] == r and len(m) > 1]
 
 
+def contradicted(edges: list[tuple], moved: set[frozenset]) -> set:
+    """The nodes held in their copy group by one copy pair alone while a pair of them with
+    another member of that group showed content that moved (another shot: ``moved``, the
+    sure "similar" verdicts): that one copy verdict is the doubtful one (a burst frame or a
+    tripod pan taken for a copy of one edited copy), so the node leaves the group and its
+    copy pairs count for nothing. A node linked by two copy pairs or more stays: then the
+    "moved" verdict is the odd one out. ``edges``: (a, b, score, ...)."""
+    if not moved:
+        return set()
+    groups = constrained_groups([(e[0], e[1], e[2]) for e in edges], set())
+    group_of = {n: i for i, g in enumerate(groups) for n in g}
+    links: dict = {}
+    for e in edges:
+        for n in (e[0], e[1]):
+            links[n] = links.get(n, 0) + 1
+    out = set()
+    for pair in moved:
+        a, b = tuple(pair)
+        if a in group_of and group_of.get(a) == group_of.get(b):
+            out.update(n for n in (a, b) if links.get(n, 0) == 1)
+    return out
+
+
 LINK = 0.5  # average link two groups of similar shots need to be one (a similar pair weighs
 # 1, a pair not found similar 0): a photo joins a group when it is like half its members
 
@@ -250,9 +273,13 @@ class Relations:
     groups join, what each knew goes with the joined group, so no pair between two groups
     already told apart is checked again."""
 
-    def __init__(self, copy_pairs=()):
+    def __init__(self, copy_pairs=(), similar_tries: int = 1):
         self.joined = Joined()
-        self._similar: dict = {}  # root -> roots it is similar to
+        # how many "similar shots" verdicts between two groups tell them apart: one may be
+        # wrong (a copy judged moved, a burst frame that joined a copy's group) and must not
+        # hide every other pair of the two groups
+        self.similar_tries = similar_tries
+        self._similar: dict = {}  # root -> {root it is similar to: verdicts}
         self._strikes: dict = {}  # root -> {root: count}
         for a, b in copy_pairs:
             self.join(a, b)
@@ -261,16 +288,20 @@ class Relations:
         return self.joined.same(a, b)
 
     def similar(self, a, b) -> bool:
-        return self.joined.root(b) in self._similar.get(self.joined.root(a), ())
+        return self.similars(a, b) >= self.similar_tries
+
+    def similars(self, a, b) -> int:
+        return self._similar.get(self.joined.root(a), {}).get(self.joined.root(b), 0)
 
     def strikes(self, a, b) -> int:
         return self._strikes.get(self.joined.root(a), {}).get(self.joined.root(b), 0)
 
-    def add_similar(self, a, b) -> None:
+    def add_similar(self, a, b, n: int = 1) -> None:
         ra, rb = self.joined.root(a), self.joined.root(b)
         if ra != rb:
-            self._similar.setdefault(ra, set()).add(rb)
-            self._similar.setdefault(rb, set()).add(ra)
+            for x, y in ((ra, rb), (rb, ra)):
+                row = self._similar.setdefault(x, {})
+                row[y] = row.get(y, 0) + n
 
     def add_strike(self, a, b, n: int = 1) -> None:
         ra, rb = self.joined.root(a), self.joined.root(b)
@@ -305,13 +336,13 @@ class Relations:
         self.joined.join(a, b)
         root = self.joined.root(a)
         gone = rb if root == ra else ra
-        for other in self._similar.pop(gone, set()):
-            self._similar.get(other, set()).discard(gone)
-            if other != root:
-                self.add_similar(root, other)
+        for other, n in self._similar.pop(gone, {}).items():
+            self._similar.get(other, {}).pop(gone, None)
+            if other != root:  # the larger count goes on, as with strikes
+                self.add_similar(root, other, max(0, n - self.similars(root, other)))
         for other, n in self._strikes.pop(gone, {}).items():
             self._strikes.get(other, {}).pop(gone, None)
             if other != root:  # the larger count goes on (no sum: each side may be one edit)
                 self.add_strike(root, other, max(0, n - self.strikes(root, other)))
-        self._similar.get(root, set()).discard(root)
+        self._similar.get(root, {}).pop(root, None)
         self._strikes.get(root, {}).pop(root, None)

@@ -74,6 +74,10 @@ CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts ta
 # after the near ones, so a group's plain members are tried before its turned ones
 TURNED_RANK = 0.85
 UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the rest are skipped
+# pairs of two copy groups found other shots before the rest are skipped: one is not enough
+# (a copy judged "moved", or a burst frame that joined a copy's group, hid the original)
+SIMILAR_TRIES = 2
+APART = "but it is another shot of a photo in that group: kept apart"
 # the candidate stage's own version, in the key of the "searched" marks only (the verdicts
 # stored stay valid): photos searched under an older one are searched again. 2: thumbnails
 # take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched);
@@ -200,6 +204,7 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
         for v in new:
             known[(v.hash_a, v.hash_b)] = v
         copy_edges, similar_edges = [], []
+        moved: set[frozenset] = set()  # pairs that are surely other shots (content moved)
         for v in known.values():
             if frozenset((v.hash_a, v.hash_b)) in vetoed:
                 continue
@@ -208,6 +213,16 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                 copy_edges.append(e)
             elif v.kind == Kind.SIMILAR:
                 similar_edges.append(e)
+                if not v.tentative:
+                    moved.add(frozenset((v.hash_a, v.hash_b)))
+        # a photo in a copy group by one copy pair alone, while it moved against another of
+        # the group: that copy verdict is the doubtful one; it is a similar shot instead
+        apart = clustering.contradicted(copy_edges, moved)
+        if apart:
+            similar_edges += [(a, b, s, f"{why}; {APART}", None) for a, b, s, why, _ in copy_edges
+                              if a in apart or b in apart]
+            copy_edges = [e for e in copy_edges if e[0] not in apart and e[1] not in apart]
+        stats.update(kept_apart=len(apart))
     else:
         copy_edges = [(a, b, c.cosine or 0.0, f"looks alike {c.cosine or 0:.2f} (not checked)", None)
                       for (a, b), c in cand.items() if frozenset((a, b)) not in vetoed]
@@ -236,7 +251,8 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # group found unrelated to another stays so (a copy of each would be a copy of both)
     # (after a few tries: one failed pair may be one edit that does not line up with another)
     # (what earlier runs found counts as it did there: a tentative "similar" is a strike)
-    rel = clustering.Relations((v.hash_a, v.hash_b) for v in known.values() if v.kind == Kind.COPY)
+    rel = clustering.Relations([(v.hash_a, v.hash_b) for v in known.values() if v.kind == Kind.COPY],
+                               similar_tries=SIMILAR_TRIES)
     for v in known.values():
         if v.kind == Kind.SIMILAR and not v.tentative:
             rel.add_similar(v.hash_a, v.hash_b)
