@@ -77,7 +77,7 @@ UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the res
 # pairs of two copy groups found other shots before the rest are skipped: one is not enough
 # (a copy judged "moved", or a burst frame that joined a copy's group, hid the original)
 SIMILAR_TRIES = 2
-APART = "kept apart: against another copy of that photo, it moved (another shot)"
+APART = "kept apart from the copies: it moved against one of them (another shot)"
 # the candidate stage's own version, in the key of the "searched" marks only (the verdicts
 # stored stay valid): photos searched under an older one are searched again. 2: thumbnails
 # take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched);
