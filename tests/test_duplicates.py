@@ -381,3 +381,32 @@ def test_a_thumbnail_of_96_px_joins_its_original(tmp_path, model):
     assert {"coffee.jpg", "coffee-thumb.jpg"} in groups, groups
     assert {"rocket.jpg", "rocket-thumb.jpg", "rocket-thumb-turned.jpg"} in groups, groups
     assert len(groups) == 2
+
+
+def test_the_best_shot_of_a_burst_is_a_full_size_one_not_a_sharp_looking_thumbnail(tmp_path, model):
+    """Similar shots suggest the sharpest shot among those at full size: a small copy of
+    another frame (each of its few pixels an edge, plus a date stamp's) measures sharper
+    than any full frame, and was suggested as the best shot."""
+    from PIL import ImageDraw, ImageFilter
+
+    from dedup_shots import burst
+
+    img = sample_images()["chelsea"]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for s in range(3):
+        burst(img, seed=s).save(folder / f"frame{s}.jpg", quality=92)
+    thumb = burst(img, seed=7).filter(ImageFilter.SHARPEN)
+    thumb.thumbnail((120, 120), Image.Resampling.LANCZOS)
+    ImageDraw.Draw(thumb).text((4, 4), "'98 7 14", fill=(255, 160, 0))
+    thumb.save(folder / "frame7-small.jpg", quality=85)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(folder)
+        lib.update(duplicates=False)
+        found = lib.find_duplicates()
+    [shots] = [g for g in found.similar_shots if len(g.members) >= 3]
+    names = {os.path.basename(m.path) for m in shots.members}
+    assert "frame7-small.jpg" in names, names
+    assert os.path.basename(shots.keep) in {"frame0.jpg", "frame1.jpg", "frame2.jpg"}, shots.keep
+    best = next(m for m in shots.members if m.path == shots.keep)
+    assert best.reasons[0] == "suggested best shot: the sharpest of the full-size ones"

@@ -110,6 +110,7 @@ def _consensus(catalog, nodes: set, edges: list) -> dict[str, float]:
     return consensus.distances(nodes, edges, feats)
 
 
+BEST_SHOT_PIXELS = 0.5  # of the largest shot's pixels: a shot with fewer is never the best
 HIDDEN = re.compile(r"(\d+)% hidden by an edit")  # verdict.rule_still's words for an overlay
 ALIKE = re.compile(r"looks alike (-?[0-9.]+)")  # verdict.judge's words for the CNN's cosine
 
@@ -293,11 +294,16 @@ def similar_groups(catalog, similar_edges: list, copy: list[Group], by_hash: dic
                 ms.append(Member(r.path, "similar", 0.0, [], r.id, r.hash, [], r.size, r.mtime_ns))
         if len(ms) < 2:
             continue
-        best = max(ms, key=lambda m: (sharp.get(m.hash, 0.0), -len(m.path)))
+        # the sharpest of the shots at full size: a thumbnail's or a small copy's few pixels
+        # are each an edge (a date stamp, a filter's grain add more) and look sharper
+        px = {m.hash: (rows[m.photo_id].width or 0) * (rows[m.photo_id].height or 0) for m in ms}
+        full = [m for m in ms if px[m.hash] >= BEST_SHOT_PIXELS * max(px.values())]
+        best = max(full, key=lambda m: (sharp.get(m.hash, 0.0), px[m.hash], -len(m.path)))
         for m in ms:
             if m is best:
                 m.score = 1.0
-                m.reasons = ["suggested best shot: the sharpest" if sharp else "suggested best shot"]
+                m.reasons = [("suggested best shot: the sharpest" if sharp else "suggested best shot")
+                             + (" of the full-size ones" if len(full) < len(ms) else "")]
                 m.reasons += [f"also a shot of the scene of {p} (kept in its copy group)"
                               for p in linked]
             else:
