@@ -344,10 +344,13 @@ def measure(fa: Features, grey_b: np.ndarray, box_b, chroma_b, M: np.ndarray,
 
 def _damage(a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: float, noise_a: float,
             noise_b: float, same_size: bool) -> tuple[float, float]:
-    """Which side gained grain (noise: its noise estimate well above the other's) or lost
-    detail (blur: the fine detail both share, relative to the coarse contrast so that a
-    tone edit changes both alike, clearly less on one side; only between pictures of about
-    one size: a resize's filter sets how sharp the smaller looks), as a share in [0, 1]."""
+    """Which side gained grain (noise: its noise estimate well above the other's, and its
+    extra fine energy not shared by the other side) or lost detail (blur: the fine detail
+    relative to the coarse contrast, so that a tone edit changes both alike, clearly less on
+    one side in the median block with detail; only between pictures of about one size: a
+    resize's filter sets how sharp the smaller looks; a picture with too little detail says
+    nothing), as a share in [0, 1]. An overlay's place is left out: its sharp edges are
+    neither detail nor grain."""
     m = mask > 0
     fine, coarse, lows = [], [], []
     for x in (a, b):
