@@ -9,7 +9,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
 import dedup_edits as E
 from dedup_shots import QUALITY, burst, combined_edits, pan, still_burst
@@ -413,8 +413,46 @@ def test_rule_capture_time_and_look_edit():
     v = D.rule_capture_time(copy, "2020:01:01 10:00:00", "2020:01:01 10:00:01")
     assert v.kind is Kind.SIMILAR and v.rule == "capture_time" and "taken" in v.why
     assert D.look_edit(ev()) is None
-    assert D.look_edit(ev(grey_b=True)) == "black and white"
+    assert D.look_edit(ev(grey_b=True, chroma=(6.0, 0.2))) == "black and white"
+    # a grey photo's copy with a coloured sticker, or colour noise, is no colour photo
+    assert D.look_edit(ev(grey_a=True, chroma=(0.3, 1.4))) is None
     assert D.look_edit(ev(colour=10)) == "colour" and D.look_edit(ev(tone=0.2)) == "tone"
+    # saturation: the shared colour stronger or weaker by a clear ratio, on a colourful picture
+    assert D.look_edit(ev(vivid=(8.0, 4.4))) == "colour"
+    assert D.look_edit(ev(vivid=(8.0, 6.5))) is None
+    assert D.look_edit(ev(vivid=(2.5, 1.0))) is None  # a pale picture: a caption's colour says as much
+
+
+def test_a_turned_or_smaller_copy_keeps_its_colours_in_place(photos):
+    """The colour cells are lined up centre on centre: a turned copy's colours a cell off
+    read as a colour change along every edge (mean 3.2 grey levels before, 0.8 now)."""
+    seen = []
+    for name in ("astronaut", "coffee", "chelsea"):
+        img = photos[name].convert("RGB")
+        fa = feats(img)
+        for b in (img.rotate(180), img.transpose(Image.Transpose.ROTATE_90)):
+            v = check(fa, feats(b))
+            assert v.kind is Kind.COPY and v.edit is None
+            seen.append(v.stats["colour"])
+    assert np.mean(seen) < 1.6, seen
+
+
+def test_a_grey_photo_with_a_coloured_sticker_or_colour_noise_is_no_black_and_white_edit():
+    camera = sample_images()["camera"].convert("RGB")
+    fa = feats(camera)
+    rng = np.random.default_rng(1)
+    for copy in (E.sticker(camera, rng), E.noise_high(camera, rng)):
+        v = check(fa, feats(copy))
+        assert v.kind is Kind.COPY and v.edit is None, v.why
+
+
+@pytest.mark.parametrize("name", ["rocket", "immunohistochemistry"])
+def test_a_weaker_colour_is_a_colour_edit(photos, name):
+    """A desaturated copy (Pillow's Color at 0.4) of a picture whose colour is mostly weak:
+    the mean change stays under COLOUR, the ratio of the colour says it."""
+    img = photos[name].convert("RGB")
+    v = check(feats(img), feats(ImageEnhance.Color(img).enhance(0.4)))
+    assert v.kind is Kind.COPY and v.edit == "colour", v.stats
 
 
 def test_keeper_the_unspoiled_copy_beats_a_noisy_one_of_as_many_pixels_and_better_quality():

@@ -87,6 +87,17 @@ MIN_TILES = 8  # fewer measured patches say too little
 FLAT_NCC = 0.95  # a flat pair (too few patches) agrees this well overall to be a copy
 TONE = 0.05  # median change of a still patch's grey level (relative) that is a tone edit
 COLOUR = 6.0  # mean chroma change (grey levels) that is a colour edit
+GREY = 1.0  # mean |chroma| (grey levels) under which a picture is grey
+# ... and at least this on the other side for black and white: a grey photo's copy with a
+# coloured sticker or colour noise is no colour photo (1.2-1.5 seen; black-and-white copies
+# of the benchmark's colour sources: 2.2 and up)
+COLOURFUL = 1.8
+# saturation: the colour of the shared cells stronger or weaker by this much (|log ratio|),
+# on a picture with colour (mean |chroma| >= VIVID). Set on the benchmark's copies: a
+# saturation edit alone 0.31-0.92; damage up to 0.30 (a sticker or a caption adds colour to a
+# pale picture), none at 0.35 with VIVID 3 (damage: 99% under 0.25).
+SATURATION = 0.35
+VIVID = 3.0
 SHARPENED = 0.9  # fine detail correlated this well, one side's stronger: sharpened
 BLURRED = 0.3  # a side with this share less fine detail than the other is blurred
 GRAIN_SHARED = 0.15  # fine parts this much better correlated than noise would be: detail
@@ -136,6 +147,8 @@ class Evidence:
     damage: tuple[float, float] = (0.0, 0.0)  # (A's, B's), see ``_damage``
     grainy: bool = False  # one side's noise well above the other's (``_grainy``)
     clustered: float = 0.0  # of a hidden patch's textured neighbours, the share hidden too
+    chroma: tuple[float, float] = (0.0, 0.0)  # each side's mean colour (|chroma|, grey levels)
+    vivid: tuple[float, float] = (0.0, 0.0)  # the same, where both pictures are (the shared cells)
 
     @property
     def measured(self) -> int:
@@ -209,9 +222,12 @@ def rule_capture_time(v: Verdict, taken_a: str | None, taken_b: str | None) -> V
 
 def look_edit(ev: Evidence) -> str | None:
     """What a copy changed in the look, if anything (deliberate: never pre-selected)."""
-    if ev.grey_a != ev.grey_b:
+    if ev.grey_a != ev.grey_b and max(ev.chroma) >= COLOURFUL:
         return "black and white"
     if ev.colour >= COLOUR:
+        return "colour"
+    weak, strong = sorted(ev.vivid)
+    if strong >= VIVID and math.log(strong / max(weak, 0.5)) >= SATURATION:
         return "colour"
     if ev.tone >= TONE:
         return "tone"
@@ -329,7 +345,7 @@ def measure(fa: Features, grey_b: np.ndarray, box_b, chroma_b, M: np.ndarray,
     va, vb = af[m], bf[m]
     sa, sb = float(va.std()), float(vb.std())
     ev.ncc = float(((va - va.mean()) * (vb - vb.mean())).mean() / max(sa * sb, 1e-6))
-    _colour(ev, ref_chroma, other_chroma, to_ref, k, mask)
+    _colour(ev, ref_chroma, other_chroma, to_ref, mask)
     # sharpness compares only between files of about one size (a resize's filter, or the
     # features' own shrink of a larger file, sets how sharp a picture looks)
     px = sorted((max(fa.full_pixels, 1), max(full_b, 1)))
@@ -457,20 +473,18 @@ def _noise(x: np.ndarray, mask: np.ndarray) -> float:
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
-def _colour(ev: Evidence, ca, cb, to_ref, k, mask) -> None:
+def _colour(ev: Evidence, ca, cb, to_ref, mask) -> None:
     if ca is None or cb is None:
         return
-    ev.grey_a = bool(np.abs(ca.astype(np.int16)).mean() < 1.0)
-    ev.grey_b = bool(np.abs(cb.astype(np.int16)).mean() < 1.0)
-    h, w = mask.shape
+    ev.chroma = (float(np.abs(ca.astype(np.int16)).mean()), float(np.abs(cb.astype(np.int16)).mean()))
+    ev.grey_a, ev.grey_b = ev.chroma[0] < GREY, ev.chroma[1] < GREY
     ch, cw = ca.shape[:2]
-    # the reference's chroma cells in the frame's coordinates, the other's warped onto them
-    sx, sy = cw / w, ch / h
-    S = np.array([[sx, 0, 0], [0, sy, 0]], np.float64)
-    Mc = to_ref * k
-    Mc = np.vstack([Mc, [0, 0, 1]])
-    scale_other = np.diag([CHROMA_CELL, CHROMA_CELL, 1.0])  # other's cells -> its grey px
-    Mcell = (np.vstack([S, [0, 0, 1]]) @ Mc @ scale_other)[:2]
+    # the other's chroma cells warped onto the reference's, centre onto centre (a cell c
+    # covers grey px CELL * c .. CELL * c + CELL - 1): corner onto corner put a turned or
+    # resized copy's colours a cell off, and their edges read as a colour edit
+    half = (CHROMA_CELL - 1) / 2
+    cell_to_px = np.array([[CHROMA_CELL, 0, half], [0, CHROMA_CELL, half], [0, 0, 1]], np.float64)
+    Mcell = (np.linalg.inv(cell_to_px) @ np.vstack([to_ref, [0, 0, 1]]) @ cell_to_px)[:2]
     ra = cv2.resize(ca.astype(np.float32), (cw, ch)) if ca.shape[:2] != (ch, cw) else ca.astype(np.float32)
     rb = cv2.warpAffine(cb.astype(np.float32), Mcell, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=0)
     cm = cv2.resize(mask, (cw, ch), interpolation=cv2.INTER_NEAREST) > 0
@@ -479,6 +493,7 @@ def _colour(ev: Evidence, ca, cb, to_ref, k, mask) -> None:
     if cm.sum() < 4:
         return
     ev.colour = float(np.abs(ra[cm] - rb[cm]).mean())
+    ev.vivid = (float(np.abs(ra[cm]).mean()), float(np.abs(rb[cm]).mean()))
 
 
 def _patches(ev: Evidence, a: np.ndarray, b: np.ndarray, mask: np.ndarray, k: float,
