@@ -5,6 +5,7 @@ their blobs; the keeper rules."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -453,6 +454,28 @@ def test_a_weaker_colour_is_a_colour_edit(photos, name):
     img = photos[name].convert("RGB")
     v = check(feats(img), feats(ImageEnhance.Color(img).enhance(0.4)))
     assert v.kind is Kind.COPY and v.edit == "colour", v.stats
+
+
+def test_a_copys_look_is_known_through_one_change_and_asked_of_the_keeper_after_two():
+    """groups._edits: K the keeper; X a tone edit of it; Y reached only through X."""
+    from photofinder.dedup import groups
+
+    geo = V.Geometry(np.eye(2, 3), False, 1, 1, 1, 1, 1, 1)
+
+    def edge(a, b, edit):
+        return (a, b, 0.9, "nothing moved", dataclasses.replace(geo, edit=edit))
+    # one change along the path: known
+    assert groups._edits("K", [edge("K", "X", ""), edge("X", "Y", "tone")]) == {"Y": "tone"}
+    assert groups._edits("K", [edge("K", "X", "tone"), edge("X", "Y", "")]) == {"X": "tone", "Y": "tone"}
+    # two changes: Y may be untouched (the tone edit undone) or edited twice
+    two = [edge("K", "X", "tone"), edge("X", "Y", "tone")]
+    assert groups._unknown("K", two) == ["Y"]
+    assert groups._edits("K", two) == {"X": "tone", "Y": "tone"}  # not asked: the safe side
+    assert groups._edits("K", two, {("K", "Y"): ""}) == {"X": "tone"}  # the keeper's look
+    assert groups._edits("K", two, {("K", "Y"): "colour"})["Y"] == "colour"
+    assert groups._edits("K", two, {("K", "Y"): None})["Y"] == "tone"  # not copies: as edited
+    # what is learnt of Y carries on to its own copies
+    assert groups._edits("K", two + [edge("Y", "Z", "")], {("K", "Y"): ""}) == {"X": "tone"}
 
 
 def test_keeper_the_unspoiled_copy_beats_a_noisy_one_of_as_many_pixels_and_better_quality():

@@ -230,7 +230,8 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                       for (a, b), c in cand.items() if frozenset((a, b)) not in vetoed]
         similar_edges = []
     t = time.monotonic()
-    copy = groups.copy_groups(catalog, copy_edges, by_hash, vetoed, rules, catalog.dedup.keeper_paths())
+    copy = groups.copy_groups(catalog, copy_edges, by_hash, vetoed, rules, catalog.dedup.keeper_paths(),
+                              th if verify else None)
     similar = groups.similar_groups(catalog, similar_edges, copy, by_hash, vetoed)
     stats.update(copy_groups=len(copy), similar_shots=len(similar),
                  groups_s=round(time.monotonic() - t, 3), total_s=round(time.monotonic() - t0, 3))

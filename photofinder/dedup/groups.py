@@ -22,10 +22,11 @@ import dataclasses
 import os
 import re
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from photofinder.dedup import clustering, consensus, keeper
+from photofinder.dedup import clustering, consensus, keeper, verdict
 from photofinder.dedup import features as F
 from photofinder.dedup.keeper import RAW_EXT, Rules
 from photofinder.dedup.findings import Group, Member
@@ -141,23 +142,74 @@ def _links(edges: list) -> dict:
     return out
 
 
-def _edits(keep: str, edges: list) -> dict[str, str]:
-    """node -> the deliberate edit (tone, colour, black and white) between it and the kept
-    copy, following the checked pairs out from the keeper (strongest first)."""
+def _near(edges: list) -> dict:
     near: dict = defaultdict(list)
     for a, b, s, _, geo in edges:
-        edit = geo.edit if geo is not None else ""
+        edit = (geo.edit if geo is not None else "") or ""
         near[a].append((s, b, edit))
         near[b].append((s, a, edit))
-    out: dict[str, str] = {keep: ""}
-    todo = [keep]
+    return near
+
+
+def _spread(near: dict, out: dict, todo: list, known_only: bool) -> None:
+    """Labels out from the nodes in ``todo`` (breadth first, strongest pair first);
+    ``known_only``: never through two look changes in a row."""
     while todo:
         x = todo.pop(0)
         for _, y, edit in sorted(near[x], key=lambda t: -t[0]):
-            if y not in out:
+            if y not in out and not (known_only and out[x] and edit):
                 out[y] = out[x] or edit
                 todo.append(y)
+
+
+def _unknown(keep: str, edges: list) -> list[str]:
+    """The nodes whose look against the keeper the checked pairs cannot tell (``_edits``)."""
+    near = _near(edges)
+    out = {keep: ""}
+    _spread(near, out, [keep], True)
+    return sorted(set(near) - set(out))
+
+
+def _edits(keep: str, edges: list, direct: dict | None = None) -> dict[str, str]:
+    """node -> the deliberate edit (tone, colour, black and white) between it and the kept
+    copy, following the checked pairs out from the keeper (fewest pairs, then strongest).
+
+    Along a path the look is known while at most one pair changed it: the keeper's look then
+    an edit, or an edit then a copy of the edited look. After two changes in a row it is not:
+    against a tone-edited copy, an untouched one and one edited twice both changed the look.
+    Such a node (``_unknown``: its pair with the keeper never checked, it joined the group
+    through other copies) takes its look from ``direct``, (keeper, node) -> "" (the
+    keeper's look), an edit, or None (they did not line up as copies): the two compared
+    directly (``_looks``). What is still not known is labelled as a deliberate edit (the
+    safe side: never pre-selected for the trash)."""
+    near = _near(edges)
+    out: dict[str, str] = {keep: ""}
+    _spread(near, out, [keep], True)
+    if direct:
+        seen = {n: direct.get((keep, n)) for n in set(near) - set(out)}
+        out.update({n: e for n, e in seen.items() if e is not None})
+        _spread(near, out, sorted(out), True)
+    _spread(near, out, sorted(out), False)  # the rest, after two changes: as edited
     return {n: e for n, e in out.items() if e}
+
+
+def _looks(catalog, th: dict | None, asks: list[tuple[str, str]]) -> dict:
+    """(keeper, node) -> the look edit of each pair judged directly from the cached
+    features of the duplicates check (verdict.judge: its edit, "" for none, when they are
+    copies; else None), on worker threads as the check's."""
+    if th is None or not asks:
+        return {}
+    blobs = catalog.dedup.features(sorted({h for pair in asks for h in pair}), F.VERSION)
+    feats = {h: F.Features.from_blob(b) for h, b in blobs.items()}
+
+    def one(pair: tuple[str, str]) -> str | None:
+        fa, fb = feats.get(pair[0]), feats.get(pair[1])
+        if fa is None or fb is None:
+            return None
+        v = verdict.judge(fa, fb, th, mirror_hint=True)
+        return (v.edit or "") if v.kind is verdict.Kind.COPY else None
+    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:  # GIL released
+        return dict(zip(asks, pool.map(one, asks)))
 
 
 def _files(rows: list[dict]) -> list[dict]:
@@ -173,26 +225,34 @@ def _files(rows: list[dict]) -> list[dict]:
 
 
 def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Rules,
-                chosen: dict[str, float]) -> list[Group]:
-    """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None)."""
+                chosen: dict[str, float], th: dict | None = None) -> list[Group]:
+    """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None); ``th``: the check's
+    thresholds (finder.thresholds), to compare a copy's look with the keeper's directly
+    where the checked pairs cannot tell (``_edits``)."""
     sets = clustering.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed)
     grouped = set().union(*sets) if sets else set()
     sets += [{h} for h, pids in by_hash.items() if len(pids) > 1 and h not in grouped]
     edges_of: dict = defaultdict(list)
     for e in copy_edges:
         edges_of[e[0]].append(e)
-    out = []
+    staged = []
     for nodes in sets:
         edges = [e for n in nodes for e in edges_of.get(n, []) if e[1] in nodes]
-        g = _copy_group(catalog, nodes, by_hash, edges, rules, chosen)
-        if g is not None:
-            out.append(g)
+        kept = _kept(catalog, nodes, by_hash, edges, rules, chosen)
+        if kept is not None:
+            staged.append((edges, *kept))
+    direct = _looks(catalog, th, [(keep["hash"], n) for edges, _, keep, _ in staged
+                                  for n in _unknown(keep["hash"], edges)])
+    out = [_group(copies, keep, reasons, edges, rules, _edits(keep["hash"], edges, direct))
+           for edges, copies, keep, reasons in staged]
     out.sort(key=lambda g: (-len(g.members), g.keep))
     return out
 
 
-def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
-                chosen: dict[str, float]) -> Group | None:
+def _kept(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
+          chosen: dict[str, float]) -> tuple[list[dict], dict, list[str]] | None:
+    """A group's files, the one kept and why; None for no group (one file, or a RAW and
+    its JPEG alone: one photo)."""
     found = catalog.photos.by_ids(pid for h in nodes for pid in by_hash.get(h, []))
     copies = _files([dataclasses.asdict(r) for r in found.values()])
     if len(copies) < 2:
@@ -217,7 +277,11 @@ def _copy_group(catalog, nodes: set, by_hash: dict, edges: list, rules: Rules,
         keep, keep_reasons = keeper.choose(copies, rules)
     if all(m is keep or companions(m["path"], keep["path"]) for m in copies):
         return None  # a RAW and its JPEG: one photo
-    edit_of = _edits(keep["hash"], edges)
+    return copies, keep, keep_reasons
+
+
+def _group(copies: list[dict], keep: dict, keep_reasons: list[str], edges: list, rules: Rules,
+           edit_of: dict[str, str]) -> Group:
     best: dict[str, tuple] = {}  # node -> (rank, score, why): the link to the keeper first
     for a, b, s, why, _ in edges:
         for h, other in ((a, b), (b, a)):
