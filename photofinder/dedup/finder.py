@@ -67,8 +67,8 @@ DEFAULT_SENSITIVITY = 0.5
 # v4: the verdict of issue 20 (nothing moved: a copy; tone, noise, overlays are edits);
 # v5: which side of a pair has the damage (an overlay's edges, grain: verdict._damage),
 # read by the keeper and the trash's pre-selection; v6: the look edit (deliberate, never
-# pre-selected) measured with the colour cells lined up centre on centre, and black and
-# white only against a colourful side.
+# pre-selected) measured with the colour cells lined up centre on centre, black and white
+# only against a colourful side, a saturation change a colour edit.
 # Verdicts and results stored under another method are never read: judged again.
 METHOD = f"v6.f{features.VERSION}"
 CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts taken back
