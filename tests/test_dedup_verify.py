@@ -360,7 +360,7 @@ def test_the_closed_forms_agree_with_numpy():
 
 def ev(**kw) -> Evidence:
     base = dict(overlap=1.0, ncc=0.95, textured=400, still=380, moved=0, field_rms=0.03,
-                field_se=0.02, tone=0.0, colour=0.0, grey_a=False, grey_b=False, clustered=0.9)
+                field_se=0.02, tone=0.0, colour=0.0, clustered=0.9)
     return Evidence(**{**base, **kw})
 
 
@@ -414,9 +414,9 @@ def test_rule_capture_time_and_look_edit():
     v = D.rule_capture_time(copy, "2020:01:01 10:00:00", "2020:01:01 10:00:01")
     assert v.kind is Kind.SIMILAR and v.rule == "capture_time" and "taken" in v.why
     assert D.look_edit(ev()) is None
-    assert D.look_edit(ev(grey_b=True, chroma=(6.0, 0.2))) == "black and white"
+    assert D.look_edit(ev(chroma=(6.0, 0.2))) == "black and white"
     # a grey photo's copy with a coloured sticker, or colour noise, is no colour photo
-    assert D.look_edit(ev(grey_a=True, chroma=(0.3, 1.4))) is None
+    assert D.look_edit(ev(chroma=(0.3, 1.4))) is None
     assert D.look_edit(ev(colour=10)) == "colour" and D.look_edit(ev(tone=0.2)) == "tone"
     # saturation: the shared colour stronger or weaker by a clear ratio, on a colourful picture
     assert D.look_edit(ev(vivid=(8.0, 4.4))) == "colour"

@@ -80,6 +80,7 @@ UNRELATED_STRIKES = 3  # pairs of two copy groups found unrelated before the res
 # (a copy judged "moved", or a burst frame that joined a copy's group, hid the original)
 SIMILAR_TRIES = 2
 APART = "kept apart from the copies: it moved against one of them (another shot)"
+WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads that judge pairs
 # the candidate stage's own version, in the key of the "searched" marks only (the verdicts
 # stored stay valid): photos searched under an older one are searched again. 2: thumbnails
 # take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched);
@@ -141,6 +142,24 @@ def mark_not_duplicates(catalog: Catalog, path_a: str, path_b: str) -> None:
     if a == b:
         raise CleanupError("these two files are byte-identical copies; they are duplicates")
     catalog.dedup.add_not_duplicates(cast(str, a), cast(str, b))  # (_photo: hashed)
+
+
+def _looks(catalog: Catalog, th: dict, asks: list[tuple[str, str]]) -> dict:
+    """(keeper, copy) -> the look edit of each pair judged directly from the cached features
+    of the check (groups._edits asks for the copies whose look the checked pairs cannot
+    tell): the verdict's edit, "" for none, when they are copies; else None. Not stored: a
+    verdict other than copy here would part the group on the next run."""
+    blobs = catalog.dedup.features(sorted({h for pair in asks for h in pair}), features.VERSION)
+    feats = {h: features.Features.from_blob(b) for h, b in blobs.items()}
+
+    def one(pair: tuple[str, str]) -> str | None:
+        fa, fb = feats.get(pair[0]), feats.get(pair[1])
+        if fa is None or fb is None:
+            return None
+        v = D.judge(fa, fb, th, mirror_hint=True)
+        return (v.edit or "") if v.kind is Kind.COPY else None
+    with ThreadPoolExecutor(WORKERS) as pool:  # OpenCV and numpy release the GIL
+        return dict(zip(asks, pool.map(one, asks)))
 
 
 def _fill_missing_signatures(catalog: Catalog) -> int:
@@ -230,8 +249,9 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                       for (a, b), c in cand.items() if frozenset((a, b)) not in vetoed]
         similar_edges = []
     t = time.monotonic()
+    looks = (lambda asks: _looks(catalog, th, asks)) if verify else None
     copy = groups.copy_groups(catalog, copy_edges, by_hash, vetoed, rules, catalog.dedup.keeper_paths(),
-                              th if verify else None)
+                              looks)
     similar = groups.similar_groups(catalog, similar_edges, copy, by_hash, vetoed)
     stats.update(copy_groups=len(copy), similar_shots=len(similar),
                  groups_s=round(time.monotonic() - t, 3), total_s=round(time.monotonic() - t0, 3))
@@ -279,16 +299,15 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     t = time.monotonic()
     out = []
     n_copy = n_similar = 0
-    workers = max(1, min(4, os.cpu_count() or 1))
 
     def one(job):
         (ha, hb), c = job
         return D.judge(feats[ha], feats[hb], th, c.cosine, c.mirror_hint, c.rotation)
-    with ThreadPoolExecutor(workers) as pool:  # OpenCV and numpy release the GIL
+    with ThreadPoolExecutor(WORKERS) as pool:  # OpenCV and numpy release the GIL
         # a window of pairs in flight, taken back in order: the workers never wait for a
         # round to end, and each pair sent is decided on every verdict taken back before
         # it (the same decisions whatever the timing)
-        window = CHUNK * workers
+        window = CHUNK * WORKERS
         flight: deque = deque()
         nxt = 0
 
@@ -356,7 +375,7 @@ def load_features(catalog: Catalog, hashes: list[str], by_hash: dict,
     total = len(jobs)
     if stats is not None:
         stats["features_read"] = total
-    got = features.compute_many(jobs, workers=max(1, min(4, os.cpu_count() or 1)),
+    got = features.compute_many(jobs, workers=WORKERS,
                                 progress=(lambda i: say("reading photos", i, total)
                                           if say and i % 20 == 0 else None))
     fresh = {h: f for h, f in got.items() if f is not None}

@@ -22,11 +22,10 @@ import dataclasses
 import os
 import re
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from photofinder.dedup import clustering, consensus, keeper, verdict
+from photofinder.dedup import clustering, consensus, keeper
 from photofinder.dedup import features as F
 from photofinder.dedup.keeper import RAW_EXT, Rules
 from photofinder.dedup.findings import Group, Member
@@ -179,8 +178,8 @@ def _edits(keep: str, edges: list, direct: dict | None = None) -> dict[str, str]
     against a tone-edited copy, an untouched one and one edited twice both changed the look.
     Such a node (``_unknown``: its pair with the keeper never checked, it joined the group
     through other copies) takes its look from ``direct``, (keeper, node) -> "" (the
-    keeper's look), an edit, or None (they did not line up as copies): the two compared
-    directly (``_looks``). What is still not known is labelled as a deliberate edit (the
+    keeper's look), an edit, or None (they did not line up as copies): the two judged
+    directly (``looks``, from the finder). What is still not known is labelled as a deliberate edit (the
     safe side: never pre-selected for the trash)."""
     near = _near(edges)
     out: dict[str, str] = {keep: ""}
@@ -191,25 +190,6 @@ def _edits(keep: str, edges: list, direct: dict | None = None) -> dict[str, str]
         _spread(near, out, sorted(out), True)
     _spread(near, out, sorted(out), False)  # the rest, after two changes: as edited
     return {n: e for n, e in out.items() if e}
-
-
-def _looks(catalog, th: dict | None, asks: list[tuple[str, str]]) -> dict:
-    """(keeper, node) -> the look edit of each pair judged directly from the cached
-    features of the duplicates check (verdict.judge: its edit, "" for none, when they are
-    copies; else None), on worker threads as the check's."""
-    if th is None or not asks:
-        return {}
-    blobs = catalog.dedup.features(sorted({h for pair in asks for h in pair}), F.VERSION)
-    feats = {h: F.Features.from_blob(b) for h, b in blobs.items()}
-
-    def one(pair: tuple[str, str]) -> str | None:
-        fa, fb = feats.get(pair[0]), feats.get(pair[1])
-        if fa is None or fb is None:
-            return None
-        v = verdict.judge(fa, fb, th, mirror_hint=True)
-        return (v.edit or "") if v.kind is verdict.Kind.COPY else None
-    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:  # GIL released
-        return dict(zip(asks, pool.map(one, asks)))
 
 
 def _files(rows: list[dict]) -> list[dict]:
@@ -225,10 +205,10 @@ def _files(rows: list[dict]) -> list[dict]:
 
 
 def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Rules,
-                chosen: dict[str, float], th: dict | None = None) -> list[Group]:
-    """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None); ``th``: the check's
-    thresholds (finder.thresholds), to compare a copy's look with the keeper's directly
-    where the checked pairs cannot tell (``_edits``)."""
+                chosen: dict[str, float], looks=None) -> list[Group]:
+    """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None); ``looks``: [(keeper,
+    copy)] -> {pair: its look edit, "" or None}, for the copies whose look against the
+    keeper the checked pairs cannot tell (``_edits``; None: not asked, they count as edited)."""
     sets = clustering.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed)
     grouped = set().union(*sets) if sets else set()
     sets += [{h} for h, pids in by_hash.items() if len(pids) > 1 and h not in grouped]
@@ -241,8 +221,8 @@ def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Ru
         kept = _kept(catalog, nodes, by_hash, edges, rules, chosen)
         if kept is not None:
             staged.append((edges, *kept))
-    direct = _looks(catalog, th, [(keep["hash"], n) for edges, _, keep, _ in staged
-                                  for n in _unknown(keep["hash"], edges)])
+    asks = [(keep["hash"], n) for edges, _, keep, _ in staged for n in _unknown(keep["hash"], edges)]
+    direct = looks(asks) if looks is not None and asks else {}
     out = [_group(copies, keep, reasons, edges, rules, _edits(keep["hash"], edges, direct))
            for edges, copies, keep, reasons in staged]
     out.sort(key=lambda g: (-len(g.members), g.keep))

@@ -140,14 +140,13 @@ class Evidence:
     field_se: float  # its standard error (noise of the patch offsets)
     tone: float  # relative change of grey level/contrast
     colour: float  # mean chroma change
-    grey_a: bool
-    grey_b: bool
     stats: dict = field(default_factory=dict)
     displaced: int = 0  # patches not found in place but found moved (a subject moved far)
     damage: tuple[float, float] = (0.0, 0.0)  # (A's, B's), see ``_damage``
     grainy: bool = False  # one side's noise well above the other's (``_grainy``)
     clustered: float = 0.0  # of a hidden patch's textured neighbours, the share hidden too
-    chroma: tuple[float, float] = (0.0, 0.0)  # each side's mean colour (|chroma|, grey levels)
+    chroma: tuple[float, float] = (0.0, 0.0)  # each side's mean colour (|chroma|, grey levels;
+    # under GREY: a grey picture)
     vivid: tuple[float, float] = (0.0, 0.0)  # the same, where both pictures are (the shared cells)
 
     @property
@@ -222,7 +221,8 @@ def rule_capture_time(v: Verdict, taken_a: str | None, taken_b: str | None) -> V
 
 def look_edit(ev: Evidence) -> str | None:
     """What a copy changed in the look, if anything (deliberate: never pre-selected)."""
-    if ev.grey_a != ev.grey_b and max(ev.chroma) >= COLOURFUL:
+    grey_a, grey_b = (c < GREY for c in ev.chroma)
+    if grey_a != grey_b and max(ev.chroma) >= COLOURFUL:
         return "black and white"
     if ev.colour >= COLOUR:
         return "colour"
@@ -330,7 +330,7 @@ def measure(fa: Features, grey_b: np.ndarray, box_b, chroma_b, M: np.ndarray,
     ref_content = max(1.0, V.area(ref_box) * k * k)
     other_content = max(1.0, V.area(other_box) * abs(V.det(Mk)))
     overlap = n_both / min(ref_content, other_content)
-    ev = Evidence(overlap, 0.0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, False, False,
+    ev = Evidence(overlap, 0.0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0,
                   {"overlap": overlap, "frame": (w, h)})
     if n_both < 400:
         return ev
@@ -477,7 +477,6 @@ def _colour(ev: Evidence, ca, cb, to_ref, mask) -> None:
     if ca is None or cb is None:
         return
     ev.chroma = (float(np.abs(ca.astype(np.int16)).mean()), float(np.abs(cb.astype(np.int16)).mean()))
-    ev.grey_a, ev.grey_b = ev.chroma[0] < GREY, ev.chroma[1] < GREY
     ch, cw = ca.shape[:2]
     # the other's chroma cells warped onto the reference's, centre onto centre (a cell c
     # covers grey px CELL * c .. CELL * c + CELL - 1): corner onto corner put a turned or
@@ -485,7 +484,7 @@ def _colour(ev: Evidence, ca, cb, to_ref, mask) -> None:
     half = (CHROMA_CELL - 1) / 2
     cell_to_px = np.array([[CHROMA_CELL, 0, half], [0, CHROMA_CELL, half], [0, 0, 1]], np.float64)
     Mcell = (np.linalg.inv(cell_to_px) @ np.vstack([to_ref, [0, 0, 1]]) @ cell_to_px)[:2]
-    ra = cv2.resize(ca.astype(np.float32), (cw, ch)) if ca.shape[:2] != (ch, cw) else ca.astype(np.float32)
+    ra = ca.astype(np.float32)
     rb = cv2.warpAffine(cb.astype(np.float32), Mcell, (cw, ch), flags=cv2.INTER_LINEAR, borderValue=0)
     cm = cv2.resize(mask, (cw, ch), interpolation=cv2.INTER_NEAREST) > 0
     cm = cm & (cv2.warpAffine(np.ones(cb.shape[:2], np.uint8), Mcell, (cw, ch),
