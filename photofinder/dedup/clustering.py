@@ -162,26 +162,29 @@ def constrained_groups(edges: Iterable[tuple[object, object, float]],
     return [m for r, m in sets.members.items() if sets.parent[r] == r and len(m) > 1]
 
 
-def contradicted(edges: list[tuple], moved: set[frozenset]) -> set:
+def contradicted(edges: list[tuple], moved: set[frozenset], weak: set = frozenset()) -> set:
     """The nodes held in their copy group by one copy pair alone while a pair of them with
     another member of that group showed content that moved (another shot: ``moved``, the
     sure "similar" verdicts): that one copy verdict is the doubtful one (a burst frame or a
     tripod pan taken for a copy of one edited copy), so the node leaves the group and its
     copy pairs count for nothing. A node linked by two copy pairs or more stays: then the
-    "moved" verdict is the odd one out. ``edges``: (a, b, score, ...)."""
+    "moved" verdict is the odd one out. A pair with a node in ``weak`` (a thumbnail: too few
+    pixels to see a view shift) alone does not hold a node that is not in ``weak`` too. ``edges``: (a, b, score, ...)."""
     if not moved:
         return set()
     groups = constrained_groups([(e[0], e[1], e[2]) for e in edges], set())
     group_of = {n: i for i, g in enumerate(groups) for n in g}
     links: dict = {}
+    strong: dict = {}
     for e in edges:
-        for n in (e[0], e[1]):
+        for n, other in ((e[0], e[1]), (e[1], e[0])):
             links[n] = links.get(n, 0) + 1
+            strong[n] = strong.get(n, 0) + (n in weak or other not in weak)
     out = set()
     for pair in moved:
         a, b = tuple(pair)
         if a in group_of and group_of.get(a) == group_of.get(b):
-            out.update(n for n in (a, b) if links.get(n, 0) == 1)
+            out.update(n for n in (a, b) if links.get(n, 0) == 1 or not strong.get(n))
     return out
 
 

@@ -217,7 +217,8 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                  candidates_s=round(time.monotonic() - t0, 3))
     if verify:
         known = {(v.hash_a, v.hash_b): v for v in catalog.dedup.verdicts(params, live)}
-        new = _check(catalog, cand, known, vetoed, th, by_hash, stats, say, stop)
+        tiny = _tiny(catalog, by_hash)
+        new = _check(catalog, cand, known, vetoed, th, by_hash, tiny, stats, say, stop)
         catalog.dedup.add_verdicts(params, new)
         if stop is not None and stop.is_set():
             return None  # not every candidate pair has its verdict: nothing marked searched
@@ -238,7 +239,9 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                     moved.add(frozenset((v.hash_a, v.hash_b)))
         # a photo in a copy group by one copy pair alone, while it moved against another of
         # the group: that copy verdict is the doubtful one; it is a similar shot instead
-        apart = clustering.contradicted(copy_edges, moved)
+        # (a thumbnail's copy pairs do not hold a photo: it is a copy of a burst frame as much
+        # as of the original)
+        apart = clustering.contradicted(copy_edges, moved, weak=tiny)
         if apart:
             similar_edges += [(a, b, s, f"{why}; {APART}", None) for a, b, s, why, _ in copy_edges
                               if a in apart or b in apart]
@@ -262,7 +265,7 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
 
 
 def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_hash: dict,
-           stats: dict, say: Progress, stop: threading.Event | None = None
+           tiny: set[str], stats: dict, say: Progress, stop: threading.Event | None = None
            ) -> list[PairVerdict]:
     """Verdicts on the candidate pairs never checked before (until ``stop`` is set)."""
     t = time.monotonic()
@@ -274,7 +277,13 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     # group found unrelated to another stays so (a copy of each would be a copy of both)
     # (after a few tries: one failed pair may be one edit that does not line up with another)
     # (what earlier runs found counts as it did there: a tentative "similar" is a strike)
-    rel = clustering.Relations([(v.hash_a, v.hash_b) for v in known.values() if v.kind == Kind.COPY],
+    # (a copy verdict with a thumbnail joins no groups here: too few pixels to see a view
+    # shift, a thumbnail is a "copy" of a tripod pan of its original as much as of the
+    # original, and the pan's group, found another shot of the original's, would hide the
+    # thumbnail's pair with its original; its pairs are each checked, and groups.py sorts
+    # out who is a copy of whom)
+    rel = clustering.Relations([(v.hash_a, v.hash_b) for v in known.values()
+                                if v.kind == Kind.COPY and (v.hash_a in tiny) == (v.hash_b in tiny)],
                                similar_tries=SIMILAR_TRIES)
     for v in known.values():
         if v.kind == Kind.SIMILAR and not v.tentative:
@@ -336,7 +345,8 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
                 v = D.rule_capture_time(v, shot_at(ha), shot_at(hb))
             geo = V.geometry(feats[ha], feats[hb], v)
             if v.kind is Kind.COPY:
-                rel.join(ha, hb)
+                if (ha in tiny) == (hb in tiny):
+                    rel.join(ha, hb)
             elif v.kind is Kind.SIMILAR and not v.tentative:
                 rel.add_similar(ha, hb)
             else:
@@ -351,6 +361,12 @@ def _check(catalog: Catalog, cand: dict, known: dict, vetoed: set, th: dict, by_
     stats.update(checked=len(out), copies=n_copy, similar=n_similar,
                  rejected=len(out) - n_copy - n_similar, verify_s=round(time.monotonic() - t, 3))
     return out
+
+
+def _tiny(catalog: Catalog, by_hash: dict) -> set[str]:
+    """Hashes whose photos are all under features.SMALL px on their long side."""
+    ids = catalog.photos.smaller_than(features.SMALL, 0)
+    return {h for h, photos in by_hash.items() if all(p in ids for p in photos)} if ids else set()
 
 
 def load_features(catalog: Catalog, hashes: list[str], by_hash: dict,
