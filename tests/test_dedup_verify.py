@@ -243,6 +243,25 @@ def test_a_photo_held_in_a_copy_group_by_one_pair_that_moved_against_another_mem
     assert clustering.contradicted(edges + [("x", "y", 1.0)], {frozenset(("burst", "x"))}) == set()
 
 
+def test_a_thumbnail_joins_the_group_it_has_most_pairs_with_and_bridges_no_other_shot():
+    """A thumbnail's copy pairs come last: it joins the group it has the most pairs with,
+    and through it no group joins another that a "moved" pair sets apart; without thumbnails
+    (``weak``) or moved pairs, the groups are the connected ones, as before."""
+    edges = [("orig", "c1", 1.0), ("orig", "c2", 1.0), ("pan", "pan2", 1.0),
+             ("thumb", "pan", 1.0), ("thumb", "pan2", 1.0),  # first and strongest, yet fewer
+             ("thumb", "orig", 0.9), ("thumb", "c1", 0.9), ("thumb", "c2", 0.9)]
+    moved = {frozenset(("pan", "orig"))}
+    got = clustering.constrained_groups(edges, set(), {"thumb"}, moved)
+    assert sorted(map(sorted, got)) == [["c1", "c2", "orig", "thumb"], ["pan", "pan2"]]
+    # nothing sets the two apart: one group, as without thumbnails
+    assert len(clustering.constrained_groups(edges, set(), {"thumb"}, set())) == 1
+    assert len(clustering.constrained_groups(edges, set())) == 1
+    # pairs between thumbnails are plain pairs: a small picture's copies group as before
+    small = [("t1", "t2", 1.0), ("t2", "t3", 1.0)]
+    assert clustering.constrained_groups(small, set(), {"t1", "t2", "t3"}, {frozenset(("t1", "t3"))}) \
+        == [{"t1", "t2", "t3"}]
+
+
 def test_what_an_earlier_run_found_is_counted_as_that_run_counted_it(tmp_path):
     """Stored verdicts keep a tentative "similar" (weak evidence) apart from a sure one, and
     strikes read back count as they would have live: two members failing once each against

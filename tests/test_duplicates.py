@@ -410,3 +410,35 @@ def test_the_best_shot_of_a_burst_is_a_full_size_one_not_a_sharp_looking_thumbna
     assert os.path.basename(shots.keep) in {"frame0.jpg", "frame1.jpg", "frame2.jpg"}, shots.keep
     best = next(m for m in shots.members if m.path == shots.keep)
     assert best.reasons[0] == "suggested best shot: the sharpest of the full-size ones"
+
+
+def test_a_thumbnail_is_grouped_with_its_original_not_with_a_tripod_pan_of_it(tmp_path, model):
+    """A thumbnail has too few pixels to show a 2° tripod pan: it is judged a copy of the
+    pan as much as of its original. That verdict must neither hide the thumbnail's pair
+    with its original (the pan's group, found another shot of the original's, skipped every
+    other pair of the two groups) nor pull the pan into the original's copy group."""
+    from PIL import ImageEnhance
+
+    from dedup_shots import pan
+
+    img = sample_images()["chelsea"]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    img.save(folder / "cat.jpg", quality=92)
+    ImageEnhance.Brightness(img).enhance(1.15).save(folder / "cat-brighter.jpg", quality=90)
+    img.save(folder / "cat-resaved.jpg", quality=70)
+    shot = pan(img, 2.0, seed=3)
+    shot.save(folder / "cat-pan.jpg", quality=92)
+    shot.save(folder / "cat-pan-resaved.jpg", quality=75)
+    for side, q in ((96, 85), (88, 60)):
+        small = img.copy()
+        small.thumbnail((side, side), Image.Resampling.LANCZOS)
+        small.save(folder / f"cat-thumb{side}.jpg", quality=q)
+    with Library(tmp_path / "lib") as lib:
+        lib.add_folder(folder)
+        lib.update(duplicates=False)
+        found = lib.find_duplicates()
+    named = group_names(found.groups)
+    [cat] = [g for g in named if "cat.jpg" in g]
+    assert {"cat-thumb96.jpg", "cat-thumb88.jpg", "cat-brighter.jpg", "cat-resaved.jpg"} <= cat, named
+    assert not cat & {"cat-pan.jpg", "cat-pan-resaved.jpg"}, named

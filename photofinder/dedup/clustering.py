@@ -142,49 +142,71 @@ class Joined:
         return self._sets.find(a) == self._sets.find(b)
 
 
-def constrained_groups(edges: Iterable[tuple[object, object, float]],
-                       vetoed: set[frozenset]) -> list[set]:
+def constrained_groups(edges: Iterable[tuple[object, object, float]], vetoed: set[frozenset],
+                       weak: set | frozenset = frozenset(), moved: set | frozenset = frozenset()
+                       ) -> list[set]:
     """Connected groups from edges (a, b, score), strongest first, never putting a vetoed
-    pair ({a, b} in ``vetoed``) into one group."""
+    pair ({a, b} in ``vetoed``) into one group.
+
+    ``weak``: nodes whose edges with the others cannot tell two shots apart (thumbnails: too
+    few pixels to see a view shift, a thumbnail is a "copy" of its original's tripod pan as
+    much as of the original). Their edges with the other nodes come last: a part of weak
+    nodes joins first the group it has the most edges with (then the larger), and through
+    them no group joins another that a pair of ``moved`` (another shot) sets apart (a
+    pair of two nodes not in ``weak``)."""
     sets = _Sets()
-    for a, b, _ in sorted(edges, key=lambda e: -e[2]):
+
+    def merge(a, b, apart: set | frozenset) -> None:
         ra, rb = sets.find(a), sets.find(b)
         if ra == rb:
-            continue
+            return
         ma, mb = sets.members[ra], sets.members[rb]
-        if vetoed and any(frozenset((x, y)) in vetoed for x in ma for y in mb):
-            continue
+        for no in (vetoed, apart):
+            if no and any(frozenset((x, y)) in no for x in ma for y in mb):
+                return
         if len(ma) < len(mb):
             ra, rb, ma, mb = rb, ra, mb, ma
         sets.parent[rb] = ra
         ma |= mb
         del sets.members[rb]
+
+    bridges = []
+    for a, b, s in sorted(edges, key=lambda e: -e[2]):
+        if (a in weak) != (b in weak):
+            bridges.append((a, b) if a in weak else (b, a))
+        else:
+            merge(a, b, frozenset())
+    if bridges:
+        moved = {p for p in moved if not p & weak}  # (a thumbnail's "moved" is as weak)
+        count: dict = {}
+        for w, o in bridges:
+            key = (sets.find(w), sets.find(o))
+            count[key] = count.get(key, 0) + 1
+        for w, o in sorted(count, key=lambda k: (-count[k], -len(sets.members[k[1]]), str(k))):
+            merge(w, o, moved)
     return [m for r, m in sets.members.items() if sets.parent[r] == r and len(m) > 1]
 
 
-def contradicted(edges: list[tuple], moved: set[frozenset], weak: set = frozenset()) -> set:
+def contradicted(edges: list[tuple], moved: set[frozenset]) -> set:
     """The nodes held in their copy group by one copy pair alone while a pair of them with
     another member of that group showed content that moved (another shot: ``moved``, the
     sure "similar" verdicts): that one copy verdict is the doubtful one (a burst frame or a
     tripod pan taken for a copy of one edited copy), so the node leaves the group and its
     copy pairs count for nothing. A node linked by two copy pairs or more stays: then the
-    "moved" verdict is the odd one out. A pair with a node in ``weak`` (a thumbnail: too few
-    pixels to see a view shift) alone does not hold a node that is not in ``weak`` too. ``edges``: (a, b, score, ...)."""
+    "moved" verdict is the odd one out. ``edges``: (a, b, score, ...)."""
     if not moved:
         return set()
     groups = constrained_groups([(e[0], e[1], e[2]) for e in edges], set())
     group_of = {n: i for i, g in enumerate(groups) for n in g}
     links: dict = {}
-    strong: dict = {}
     for e in edges:
-        for n, other in ((e[0], e[1]), (e[1], e[0])):
+        for n in (e[0], e[1]):
             links[n] = links.get(n, 0) + 1
-            strong[n] = strong.get(n, 0) + (n in weak or other not in weak)
     out = set()
     for pair in moved:
         a, b = tuple(pair)
         if a in group_of and group_of.get(a) == group_of.get(b):
-            out.update(n for n in (a, b) if links.get(n, 0) == 1 or not strong.get(n))
+            out.update(n for n in (a, b) if links.get(n, 0) == 1)
     return out
 
 

@@ -239,9 +239,7 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
                     moved.add(frozenset((v.hash_a, v.hash_b)))
         # a photo in a copy group by one copy pair alone, while it moved against another of
         # the group: that copy verdict is the doubtful one; it is a similar shot instead
-        # (a thumbnail's copy pairs do not hold a photo: it is a copy of a burst frame as much
-        # as of the original)
-        apart = clustering.contradicted(copy_edges, moved, weak=tiny)
+        apart = clustering.contradicted(copy_edges, moved)
         if apart:
             similar_edges += [(a, b, s, f"{why}; {APART}", None) for a, b, s, why, _ in copy_edges
                               if a in apart or b in apart]
@@ -251,10 +249,11 @@ def _find(catalog, index, sensitivity, verify, rules, stats, progress, stop) -> 
         copy_edges = [(a, b, c.cosine or 0.0, f"looks alike {c.cosine or 0:.2f} (not checked)", None)
                       for (a, b), c in cand.items() if frozenset((a, b)) not in vetoed]
         similar_edges = []
+        tiny, moved = set(), set()
     t = time.monotonic()
     looks = (lambda asks: _looks(catalog, th, asks)) if verify else None
     copy = groups.copy_groups(catalog, copy_edges, by_hash, vetoed, rules, catalog.dedup.keeper_paths(),
-                              looks)
+                              looks, tiny, moved)
     similar = groups.similar_groups(catalog, similar_edges, copy, by_hash, vetoed)
     stats.update(copy_groups=len(copy), similar_shots=len(similar),
                  groups_s=round(time.monotonic() - t, 3), total_s=round(time.monotonic() - t0, 3))

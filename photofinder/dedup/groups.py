@@ -205,11 +205,15 @@ def _files(rows: list[dict]) -> list[dict]:
 
 
 def copy_groups(catalog, copy_edges: list, by_hash: dict, vetoed: set, rules: Rules,
-                chosen: dict[str, float], looks=None) -> list[Group]:
+                chosen: dict[str, float], looks=None, tiny: set | frozenset = frozenset(),
+                moved: set | frozenset = frozenset()) -> list[Group]:
     """``copy_edges``: (hash_a, hash_b, score, why, Geometry | None); ``looks``: [(keeper,
     copy)] -> {pair: its look edit, "" or None}, for the copies whose look against the
-    keeper the checked pairs cannot tell (``_edits``; None: not asked, they count as edited)."""
-    sets = clustering.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed)
+    keeper the checked pairs cannot tell (``_edits``; None: not asked, they count as edited);
+    ``tiny``: thumbnails, whose copy pairs join no groups that a pair of ``moved`` (another
+    shot) sets apart (clustering.constrained_groups)."""
+    sets = clustering.constrained_groups([(a, b, s) for a, b, s, _, _ in copy_edges], vetoed,
+                                         tiny, moved)
     grouped = set().union(*sets) if sets else set()
     sets += [{h} for h, pids in by_hash.items() if len(pids) > 1 and h not in grouped]
     edges_of: dict = defaultdict(list)
