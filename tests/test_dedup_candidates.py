@@ -305,3 +305,51 @@ def test_mirror_hints_say_which_pairs_are_mirrored(tmp_path):
     plain_pairs = [candidates.Candidate(ids[f"/x/{i}.jpg"], ids[f"/x/{i}.jpg"]) for i in range(5)]
     candidates.mirror_hints(cat, mirrored_pairs + plain_pairs, chunk=3)
     assert all(c.mirror_hint for c in mirrored_pairs) and not any(c.mirror_hint for c in plain_pairs)
+
+
+def test_nearest_through_the_graph_finds_what_comparing_all_finds():
+    """store.index.nearest: exact for few rows, an in-memory HNSW graph for many; both put
+    each query's true nearest first."""
+    from photofinder.store import index as I
+
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(4000, 24)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    queries = base[:300] + 0.05 * rng.normal(size=(300, 24)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    rows, sims = I.nearest(base, queries, 3)
+    assert len(base) * len(queries) <= I.EXACT_WORK and (rows[:, 0] == np.arange(300)).all()
+    many = np.repeat(queries, 50, axis=0)  # past EXACT_WORK: through the graph
+    assert len(base) * len(many) > I.EXACT_WORK
+    g_rows, g_sims = I.nearest(base, many, 3)
+    assert (g_rows[::50, 0] == np.arange(300)).mean() >= 0.99
+    assert np.allclose(g_sims[::50, 0], sims[:, 0], atol=1e-4)
+
+
+def test_coarse_pairs_find_copies_under_a_sticker_and_noise_turned_or_mirrored():
+    """Real photos and the benchmark's edits: copies under a sticker with heavy noise, turned
+    with noise and a watermark, mirrored, blurred and under a sticker pair with their
+    original by the coarse picture, at the right turn; the other photos pair with none of
+    them; a photo that does not ask (searched before) finds nothing of its own."""
+    import dedup_edits as E
+    from samples import sample_images
+
+    pics = sample_images()
+    names = list(pics)
+    combos = [["sticker", "noise-high"], ["turn", "noise-high", "watermark-corner"],
+              ["mirror", "blur", "sticker"]]
+    copies = [E.apply(pics["chelsea"], c, np.random.default_rng(4))[0] for c in combos]
+    sigs = np.stack([np.frombuffer(S.compute(p), np.uint8) for p in [*pics.values(), *copies]])
+    ids = np.arange(len(sigs)) + 100
+    small = np.stack([S.coarse(sigs), S.coarse(S.trimmed(sigs))], axis=1)
+    got = candidates.coarse_pairs(ids, small, np.ones(len(ids), bool))
+    me = 100 + names.index("chelsea")
+    mine = [(me, 100 + len(names) + i) for i in range(3)]
+    assert set(mine) <= set(got), got
+    assert got[mine[0]] == 0 and S.swaps_sides(got[mine[1]]) and got[mine[2]] >= 4  # mirrored
+    photos = set(range(100, 100 + len(names)))
+    assert not {p for p in got if set(p) <= photos}, got  # no two unrelated photos
+    asks = np.zeros(len(ids), bool)
+    asks[-3:] = True  # only the copies ask: their pairs are found all the same
+    assert set(mine) <= set(candidates.coarse_pairs(ids, small, asks))
+    assert candidates.coarse_pairs(ids, small, np.zeros(len(ids), bool)) == {}

@@ -44,7 +44,7 @@ import numpy as np
 
 from photofinder.dedup import clustering
 from photofinder.dedup import signature as S
-from photofinder.store.index import RawVectors
+from photofinder.store.index import RawVectors, nearest
 
 log = logging.getLogger(__name__)
 # A grey copy of a colour photo loses more to the CNN than other edits: its cosine to the
@@ -57,6 +57,10 @@ GREY_K = 1
 # many hits a photo; those below the threshold are pairs when their hashes agree this well
 NEAR_K = 16
 NEAR_BITS = 8
+# coarse look-alikes (signature.coarse): each photo pairs with its COARSE_K most correlated
+# others from COARSE_CORR up, whatever the CNN says (set on the issue-20 set: see finder.SEARCH)
+COARSE_K = 2
+COARSE_CORR = 0.9
 
 
 @dataclass
@@ -102,12 +106,18 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
         return c
 
     def rotation_pairs(apart: bool):
-        ids, hashes, inner = signature_hashes(catalog, apart, trim=near_cosine is not None)
+        wide = near_cosine is not None
+        ids, hashes, inner, small = signature_hashes(catalog, apart, trim=wide, coarse=wide)
         pairs = clustering.dihedral_pairs(ids, hashes, hash_bits)
         if inner is not None:  # a turned copy in a frame or with letterbox bars: its inside
             for k, g in clustering.dihedral_pairs(ids, inner, hash_bits).items():
                 pairs.setdefault(k, g)
-        return pairs, ids, hashes, inner
+        alike: dict = {}
+        if small is not None and len(ids):
+            asks = np.array([todo_hashes is None or node_of_photo.get(int(i)) in todo_hashes
+                             for i in ids.tolist()], bool)
+            alike = coarse_pairs(ids, small, asks)
+        return pairs, ids, hashes, inner, alike
 
     # a photo in ``skip`` is in no pair: it needs no search of its own
     labels = sorted(l for l, p in photo_of_label.items()
@@ -158,10 +168,14 @@ def find(catalog, index, node_of_photo: dict[int, str], photo_of_label: dict[int
             got = None
     if got is None:
         got = rotation_pairs(False)
-    rot, ids, hashes, inner = got
+    rot, ids, hashes, inner, alike = got
     for (pa, pb), g in rot.items():
         c = add(pa, pb, "rotation")
         if c is not None:
+            c.rotation = g
+    for (pa, pb), g in alike.items():
+        c = add(pa, pb, "coarse")
+        if c is not None and c.rotation is None and g:
             c.rotation = g
     if hits is not None and hits.pairs:
         for la, lb, sim, g in _hash_agrees(hits.pairs, photo_of_label, ids, hashes, inner):
@@ -238,12 +252,13 @@ def _hash_agrees(pairs: list[tuple[int, int, float]], photo_of_label: dict[int, 
             for i in close.tolist()]
 
 
-def signature_hashes(catalog, apart: bool = False, trim: bool = False
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(photo ids, (n, 8) dihedral hashes, and with ``trim`` those of the signatures with
-    their flat edges stripped) of every usable signature, read in chunks (``apart``: on a
-    connection of its own, for a thread)."""
-    ids, hashes, inner = [], [], []
+def signature_hashes(catalog, apart: bool = False, trim: bool = False, coarse: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(photo ids, (n, 8) dihedral hashes, with ``trim`` those of the signatures with their
+    flat edges stripped, and with ``coarse`` the (n, 2, 8, COARSE**2) coarse pictures, as
+    they are and stripped: signature.coarse) of every usable signature, read in chunks
+    (``apart``: on a connection of its own, for a thread)."""
+    ids, hashes, inner, small = [], [], [], []
     read = catalog.signatures.read_apart if apart else catalog.signatures.read
     for rows in read(S.MIN_LONG_SIDE, S.MIN_SHORT_SIDE):
         blob = b"".join(r[1] for r in rows)
@@ -256,12 +271,59 @@ def signature_hashes(catalog, apart: bool = False, trim: bool = False
             continue
         ids.append(np.array([r[0] for r in rows], np.int64)[ok])
         hashes.append(S.dihedral_hashes(sigs[ok]))
+        stripped = S.trimmed(sigs[ok]) if trim or coarse else None
         if trim:
-            inner.append(S.dihedral_hashes(S.trimmed(sigs[ok])))
+            inner.append(S.dihedral_hashes(stripped))
+        if coarse:
+            small.append(np.stack([S.coarse(sigs[ok]), S.coarse(stripped)], axis=1))
     if not ids:
         return (np.empty(0, np.int64), np.empty((0, 8), np.uint64),
-                np.empty((0, 8), np.uint64) if trim else None)
-    return np.concatenate(ids), np.concatenate(hashes), np.concatenate(inner) if trim else None
+                np.empty((0, 8), np.uint64) if trim else None,
+                np.empty((0, 2, 8, S.COARSE ** 2), np.float32) if coarse else None)
+    return (np.concatenate(ids), np.concatenate(hashes), np.concatenate(inner) if trim else None,
+            np.concatenate(small) if coarse else None)
+
+
+def coarse_pairs(ids: np.ndarray, small: np.ndarray, asks: np.ndarray
+                 ) -> dict[tuple[int, int], int]:
+    """(photo id, photo id) -> g: each asking photo (``asks``) with its ``COARSE_K`` most
+    correlated others by the coarse picture (signature.coarse), from ``COARSE_CORR`` up: the
+    asking photo turned by DIHEDRAL[g], as it is or with its flat edges stripped, against the
+    other as stored, as it is or stripped (store.index.nearest). ``small``: (n, 2, 8, d)."""
+    n = len(ids)
+    stripped = np.nonzero(np.abs(small[:, 1, 0] - small[:, 0, 0]).max(axis=1) > 1e-6)[0]
+    base = np.concatenate([small[:, 0, 0], small[stripped, 1, 0]])
+    owner = np.concatenate([np.arange(n), stripped])
+    ask = np.nonzero(asks)[0]
+    both = np.intersect1d(ask, stripped)
+    queries = np.concatenate([small[ask, 0].reshape(-1, small.shape[3]),
+                              small[both, 1].reshape(-1, small.shape[3])])
+    q_owner = np.concatenate([np.repeat(ask, 8), np.repeat(both, 8)])
+    q_turn = np.concatenate([np.tile(np.arange(8), len(ask)), np.tile(np.arange(8), len(both))])
+    out: dict[tuple[int, int], int] = {}
+    if not len(queries):
+        return out
+    rows, sims = nearest(base, queries, COARSE_K + 3)  # itself, as it is and stripped
+    q = np.repeat(np.arange(len(queries)), rows.shape[1])
+    hit = owner[rows.ravel()]
+    sim = sims.ravel()
+    keep = (sim >= COARSE_CORR) & (hit != q_owner[q])
+    q, hit, sim = q[keep], hit[keep], sim[keep]
+    # each (asking photo, other) once at its best orientation; then each asker's best few
+    order = np.lexsort((-sim, hit, q_owner[q]))
+    q, hit, sim = q[order], hit[order], sim[order]
+    first = np.ones(len(q), bool)
+    first[1:] = (q_owner[q][1:] != q_owner[q][:-1]) | (hit[1:] != hit[:-1])
+    q, hit, sim = q[first], hit[first], sim[first]
+    order = np.lexsort((-sim, q_owner[q]))
+    q, hit = q[order], hit[order]
+    asker = q_owner[q]
+    start = np.searchsorted(asker, asker, side="left")
+    rank = np.arange(len(asker)) - start
+    for i in np.nonzero(rank < COARSE_K)[0].tolist():
+        a, b, g = int(ids[asker[i]]), int(ids[hit[i]]), int(q_turn[q[i]])
+        out.setdefault((a, b) if a < b else (b, a), g)
+    return out
 
 
 def _contrast_ok(sigs: np.ndarray) -> np.ndarray:

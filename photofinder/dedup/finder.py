@@ -85,8 +85,10 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))  # threads that judge pairs
 # stored stay valid): photos searched under an older one are searched again. 2: thumbnails
 # take part (signature.MIN_LONG_SIDE, MIN_SHORT_SIDE; they were marked searched, unsearched);
 # 3: a photo with no near neighbour pairs with its nearest (candidates.py); 4: near hits whose
-# pixel hashes agree (candidates.NEAR_K, NEAR_BITS)
-SEARCH = 4
+# pixel hashes agree (candidates.NEAR_K, NEAR_BITS); 5: coarse look-alikes (candidates.
+# COARSE_K, COARSE_CORR), and a thumbnail's copy pairs join no groups for the skips (its
+# pairs skipped before, with its original's group, are checked)
+SEARCH = 5
 __all__ = ["Group", "Member", "Findings", "Rules", "find", "choose_keeper",
            "get_rules", "set_rules", "mark_not_duplicates", "thresholds", "CleanupError"]
 Progress = Callable[[str, int, int], None]

@@ -148,6 +148,30 @@ def dihedral_hashes(sigs: np.ndarray) -> np.ndarray:
 
 
 
+# -- the coarse picture, compared whole ----------------------------------------------------
+# An overlay (a sticker, a watermark, a caption), heavy noise or a frame pulls a copy far from
+# its original in the CNN space (a sticker is the most salient thing in the picture), and its
+# hash flips many signs, yet the picture's coarse layout stays where it was: on the issue-20
+# set the original was the first or second photo by this correlation for 17 of the 25 copies
+# of real photos (holidays) that met no candidate pair with their own source.
+COARSE = 12  # the coarse picture's side: box means of SIDE // COARSE pixels
+
+
+def coarse(sigs: np.ndarray) -> np.ndarray:
+    """(n, SIDE*SIDE) signatures -> (n, 8, COARSE*COARSE) float32: the picture shrunk to
+    COARSE x COARSE by box means, in each orientation (DIHEDRAL; box means commute with
+    them), centred and scaled to unit length: an inner product is a correlation."""
+    f = SIDE // COARSE
+    a = sigs.reshape(-1, COARSE, f, COARSE, f).astype(np.float32).mean(axis=(2, 4))
+    out = np.empty((len(a), 8, COARSE * COARSE), np.float32)
+    for g in range(8):
+        t = np.stack([transform(x, g) for x in a]) if len(a) else a
+        out[:, g] = t.reshape(len(a), -1)
+    out -= out.mean(axis=2, keepdims=True)
+    norm = np.linalg.norm(out, axis=2, keepdims=True)
+    return out / np.maximum(norm, 1e-6)
+
+
 # -- the picture inside its frame -----------------------------------------------------------
 # A frame, a border or letterbox bars shrink the picture inside a copy: its hash is that of
 # another picture (issue 20: the dihedral hash of a framed copy sat 21-24 bits from its
