@@ -271,11 +271,12 @@ def signature_hashes(catalog, apart: bool = False, trim: bool = False, coarse: b
             continue
         ids.append(np.array([r[0] for r in rows], np.int64)[ok])
         hashes.append(S.dihedral_hashes(sigs[ok]))
-        stripped = S.trimmed(sigs[ok]) if trim or coarse else None
-        if trim:
-            inner.append(S.dihedral_hashes(stripped))
-        if coarse:
-            small.append(np.stack([S.coarse(sigs[ok]), S.coarse(stripped)], axis=1))
+        if trim or coarse:
+            stripped = S.trimmed(sigs[ok])
+            if trim:
+                inner.append(S.dihedral_hashes(stripped))
+            if coarse:
+                small.append(np.stack([S.coarse(sigs[ok]), S.coarse(stripped)], axis=1))
     if not ids:
         return (np.empty(0, np.int64), np.empty((0, 8), np.uint64),
                 np.empty((0, 8), np.uint64) if trim else None,
