@@ -423,6 +423,9 @@ def test_rule_still_an_overlay_hides_patches_without_moving_them():
     v = D.rule_still(ev(still=120), 0.9)  # most of it could not be placed
     assert v.kind is Kind.SIMILAR and v.tentative
     assert D.rule_still(ev(textured=5, still=5, ncc=0.97), 0.9).kind is Kind.COPY  # flat
+    # ... on keypoints that agree: lined up as whole pictures, a smooth burst agrees as well
+    v = D.rule_still(ev(textured=5, still=5, ncc=0.97), 0.9, whole=True)
+    assert v.kind is Kind.SIMILAR and v.tentative and "flat" in v.why
     assert D.rule_still(ev(textured=5, still=5, ncc=0.8), 0.9).kind is Kind.SIMILAR
 
 

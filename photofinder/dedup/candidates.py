@@ -255,7 +255,7 @@ def _hash_agrees(pairs: list[tuple[int, int, float]], photo_of_label: dict[int, 
 def signature_hashes(catalog, apart: bool = False, trim: bool = False, coarse: bool = False
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """(photo ids, (n, 8) dihedral hashes, with ``trim`` those of the signatures with their
-    flat edges stripped, and with ``coarse`` the (n, 2, 8, COARSE**2) coarse pictures, as
+    flat edges stripped, and with ``coarse`` the (n, 2, COARSE**2) coarse pictures, as
     they are and stripped: signature.coarse) of every usable signature, read in chunks
     (``apart``: on a connection of its own, for a thread)."""
     ids, hashes, inner, small = [], [], [], []
@@ -280,7 +280,7 @@ def signature_hashes(catalog, apart: bool = False, trim: bool = False, coarse: b
     if not ids:
         return (np.empty(0, np.int64), np.empty((0, 8), np.uint64),
                 np.empty((0, 8), np.uint64) if trim else None,
-                np.empty((0, 2, 8, S.COARSE ** 2), np.float32) if coarse else None)
+                np.empty((0, 2, S.COARSE ** 2), np.float32) if coarse else None)
     return (np.concatenate(ids), np.concatenate(hashes), np.concatenate(inner) if trim else None,
             np.concatenate(small) if coarse else None)
 
@@ -288,42 +288,49 @@ def signature_hashes(catalog, apart: bool = False, trim: bool = False, coarse: b
 def coarse_pairs(ids: np.ndarray, small: np.ndarray, asks: np.ndarray
                  ) -> dict[tuple[int, int], int]:
     """(photo id, photo id) -> g: each asking photo (``asks``) with its ``COARSE_K`` most
-    correlated others by the coarse picture (signature.coarse), from ``COARSE_CORR`` up: the
-    asking photo turned by DIHEDRAL[g], as it is or with its flat edges stripped, against the
-    other as stored, as it is or stripped (store.index.nearest). ``small``: (n, 2, 8, d)."""
+    correlated others by the coarse picture (signature.coarse), from ``COARSE_CORR`` up, in
+    any orientation (signature.canonical: each picture searched in its canonical one), as it
+    is or with its flat edges stripped; g: the first photo turned by DIHEDRAL[g] agrees
+    best with the second as stored. ``small``: (n, 2, d), as they are and stripped."""
     n = len(ids)
-    stripped = np.nonzero(np.abs(small[:, 1, 0] - small[:, 0, 0]).max(axis=1) > 1e-6)[0]
-    base = np.concatenate([small[:, 0, 0], small[stripped, 1, 0]])
+    stripped = np.nonzero(np.abs(small[:, 1] - small[:, 0]).max(axis=1) > 1e-6)[0]
+    pics = np.concatenate([small[:, 0], small[stripped, 1]])
     owner = np.concatenate([np.arange(n), stripped])
-    ask = np.nonzero(asks)[0]
-    both = np.intersect1d(ask, stripped)
-    queries = np.concatenate([small[ask, 0].reshape(-1, small.shape[3]),
-                              small[both, 1].reshape(-1, small.shape[3])])
-    q_owner = np.concatenate([np.repeat(ask, 8), np.repeat(both, 8)])
-    q_turn = np.concatenate([np.tile(np.arange(8), len(ask)), np.tile(np.arange(8), len(both))])
+    best, tries = S.canonical(pics)
+    base = np.empty_like(pics)
+    for g in range(8):
+        rows = np.nonzero(best == g)[0]
+        base[rows] = S.turned(pics[rows], g)
+    queries, q_owner = [], []
+    for g in range(8):
+        rows = np.nonzero(tries[:, g] & asks[owner])[0]
+        queries.append(S.turned(pics[rows], g))
+        q_owner.append(owner[rows])
+    query, q_of = np.concatenate(queries), np.concatenate(q_owner)
     out: dict[tuple[int, int], int] = {}
-    if not len(queries):
+    if not len(query):
         return out
-    rows, sims = nearest(base, queries, COARSE_K + 3)  # itself, as it is and stripped
-    q = np.repeat(np.arange(len(queries)), rows.shape[1])
+    rows, sims = nearest(base, query, COARSE_K + 3)  # itself, as it is and stripped
+    q = np.repeat(q_of, rows.shape[1])
     hit = owner[rows.ravel()]
     sim = sims.ravel()
-    keep = (sim >= COARSE_CORR) & (hit != q_owner[q])
+    keep = (sim >= COARSE_CORR) & (hit != q)
     q, hit, sim = q[keep], hit[keep], sim[keep]
-    # each (asking photo, other) once at its best orientation; then each asker's best few
-    order = np.lexsort((-sim, hit, q_owner[q]))
+    # each (asking photo, other) once, at its best; then each asker's best few
+    order = np.lexsort((-sim, hit, q))
     q, hit, sim = q[order], hit[order], sim[order]
     first = np.ones(len(q), bool)
-    first[1:] = (q_owner[q][1:] != q_owner[q][:-1]) | (hit[1:] != hit[:-1])
+    first[1:] = (q[1:] != q[:-1]) | (hit[1:] != hit[:-1])
     q, hit, sim = q[first], hit[first], sim[first]
-    order = np.lexsort((-sim, q_owner[q]))
+    order = np.lexsort((-sim, q))
     q, hit = q[order], hit[order]
-    asker = q_owner[q]
-    start = np.searchsorted(asker, asker, side="left")
-    rank = np.arange(len(asker)) - start
-    for i in np.nonzero(rank < COARSE_K)[0].tolist():
-        a, b, g = int(ids[asker[i]]), int(ids[hit[i]]), int(q_turn[q[i]])
-        out.setdefault((a, b) if a < b else (b, a), g)
+    rank = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+    q, hit = q[rank < COARSE_K], hit[rank < COARSE_K]
+    # the turn: the asker's orientation that agrees best with the other as it is
+    turns = np.stack([np.einsum("ij,ij->i", S.turned(small[q, 0], g), small[hit, 0])
+                      for g in range(8)], axis=1).argmax(axis=1) if len(q) else np.empty(0, int)
+    for a, b, g in zip(ids[q].tolist(), ids[hit].tolist(), turns.tolist()):
+        out.setdefault((a, b) if a < b else (b, a), int(g))
     return out
 
 

@@ -68,9 +68,10 @@ DEFAULT_SENSITIVITY = 0.5
 # v5: which side of a pair has the damage (an overlay's edges, grain: verdict._damage),
 # read by the keeper and the trash's pre-selection; v6: the look edit (deliberate, never
 # pre-selected) measured with the colour cells lined up centre on centre, black and white
-# only against a colourful side, a saturation change a colour edit.
+# only against a colourful side, a saturation change a colour edit; v7: a flat pair lined up
+# as whole pictures (no keypoints agreed) is no copy: too flat to tell (verdict.rule_still).
 # Verdicts and results stored under another method are never read: judged again.
-METHOD = f"v6.f{features.VERSION}"
+METHOD = f"v7.f{features.VERSION}"
 CHUNK = 4  # pairs per worker in flight; each skip is decided on the verdicts taken back
 # where a pair found by its turned pixel signature alone (no CNN cosine) comes in the order:
 # after the near ones, so a group's plain members are tried before its turned ones

@@ -156,21 +156,62 @@ def dihedral_hashes(sigs: np.ndarray) -> np.ndarray:
 # original but that ended in no group with it, 11 had the original among the two photos
 # most correlated with them at 0.9 or more (candidates.COARSE_K, COARSE_CORR).
 COARSE = 12  # the coarse picture's side: box means of SIDE // COARSE pixels
+# Each coarse picture is searched in one orientation of its own, the canonical one: turned
+# and mirrored so that its brightness leans right and down, more right than down (its first
+# moments u >= 0, v >= 0, u >= v). A turned or mirrored copy has the same canonical picture.
+# An edit moves the moments a little: a photo also asks in every orientation within
+# CANON_SLACK of canonical (of the moments' length, plus CANON_FLOOR): 1.6 asks a photo on
+# the issue-20 set, where all eight orientations find 12% more pairs at 5x the cost.
+CANON_SLACK, CANON_FLOOR = 0.2, 0.2
+_X = np.arange(COARSE, dtype=np.float32) - (COARSE - 1) / 2
 
 
 def coarse(sigs: np.ndarray) -> np.ndarray:
-    """(n, SIDE*SIDE) signatures -> (n, 8, COARSE*COARSE) float32: the picture shrunk to
-    COARSE x COARSE by box means, in each orientation (DIHEDRAL; box means commute with
-    them), centred and scaled to unit length: an inner product is a correlation."""
+    """(n, SIDE*SIDE) signatures -> (n, COARSE*COARSE) float32: the picture shrunk to COARSE
+    x COARSE by box means, centred and scaled to unit length (an inner product is a
+    correlation)."""
     f = SIDE // COARSE
     a = sigs.reshape(-1, COARSE, f, COARSE, f).astype(np.float32).mean(axis=(2, 4))
-    out = np.empty((len(a), 8, COARSE * COARSE), np.float32)
-    for g in range(8):
-        t = np.stack([transform(x, g) for x in a]) if len(a) else a
-        out[:, g] = t.reshape(len(a), -1)
-    out -= out.mean(axis=2, keepdims=True)
-    norm = np.linalg.norm(out, axis=2, keepdims=True)
-    return out / np.maximum(norm, 1e-6)
+    a = a.reshape(len(a), -1)
+    a -= a.mean(axis=1, keepdims=True)
+    return a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-6)
+
+
+def turned(c: np.ndarray, g: int) -> np.ndarray:
+    """(n, COARSE*COARSE) coarse pictures, each transformed by DIHEDRAL[g]."""
+    t, fr, fc = DIHEDRAL[g]
+    a = c.reshape(-1, COARSE, COARSE)
+    if t:
+        a = np.swapaxes(a, 1, 2)
+    if fr:
+        a = a[:, ::-1]
+    if fc:
+        a = a[:, :, ::-1]
+    return np.ascontiguousarray(a).reshape(len(c), COARSE * COARSE)
+
+
+def _moments(c: np.ndarray) -> np.ndarray:
+    """(n, 8, 2): the first moments (u: along the columns, v: down the rows) of each coarse
+    picture in each orientation (a transpose swaps them, a flip negates one)."""
+    a = c.reshape(-1, COARSE, COARSE)
+    u0, v0 = (a * _X[None, None, :]).sum(axis=(1, 2)), (a * _X[None, :, None]).sum(axis=(1, 2))
+    out = np.empty((len(a), 8, 2), np.float32)
+    for g, (t, fr, fc) in enumerate(DIHEDRAL):
+        u, v = (v0, u0) if t else (u0, v0)
+        out[:, g] = np.stack([-u if fc else u, -v if fr else v], axis=1)
+    return out
+
+
+def canonical(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the canonical orientation of each coarse picture, (n,), and (n, 8): the orientations
+    it asks in, those within the slack of canonical)."""
+    m = _moments(c)
+    u, v = m[..., 0], m[..., 1]
+    best = np.argmax((u >= 0) & (v >= 0) & (u >= v), axis=1)
+    slack = CANON_SLACK * np.linalg.norm(m[:, 0], axis=1, keepdims=True) + CANON_FLOOR
+    asks = (u >= -slack) & (v >= -slack) & (u >= v - slack)
+    asks[np.arange(len(c)), best] = True
+    return best, asks
 
 
 # -- the picture inside its frame -----------------------------------------------------------

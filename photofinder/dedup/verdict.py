@@ -189,9 +189,13 @@ def rule_perspective(ev: Evidence) -> Verdict | None:
                    tentative=True)
 
 
-def rule_still(ev: Evidence, pixels: float) -> Verdict:
+def rule_still(ev: Evidence, pixels: float, whole: bool = False) -> Verdict:
+    """``whole``: lined up as whole pictures (no keypoints agreed on a transform)."""
     if ev.measured < MIN_TILES:
-        if ev.ncc >= max(FLAT_NCC, pixels):
+        # too few patches to see motion: the whole pictures must agree, on keypoints that
+        # agree too (lined up as whole pictures, a smooth burst frame or another view agrees
+        # as well as a copy: 6 of the 7 such "copies" of duplicates_quality were other shots)
+        if ev.ncc >= max(FLAT_NCC, pixels) and not whole:
             return Verdict(Kind.COPY, ev.ncc, f"pixels agree {ev.ncc:.2f} after lining up "
                            "(little texture to place)", "still")
         return Verdict(Kind.SIMILAR, max(ev.ncc, 0.0), "too small or flat to tell a copy from "
@@ -248,7 +252,7 @@ def judge(fa: Features, fb: Features, th: dict, cosine: float | None = None,
             turns += [turn, INVERSE[turn]]
         M = V.align_whole(fa, fb, turns)
         if M is not None:  # the keypoints could not; the whole pictures could
-            w = _verdict(fa, fb, fb.grey, fb.box, fb.chroma, M, False, 0, th, cosine, near)
+            w = _verdict(fa, fb, fb.grey, fb.box, fb.chroma, M, False, 0, th, cosine, near, True)
             if w.kind is Kind.COPY or w.rule != "lined_up":
                 w.why += " (lined up as a whole)"
                 return w
@@ -276,7 +280,8 @@ def _judge(fa, fb, th, cosine, near, mirror_hint, full) -> Verdict:
     return _verdict(fa, fb, grey_b, box_b, chroma_b, M, mirrored, n, th, cosine, near)
 
 
-def _verdict(fa, fb, grey_b, box_b, chroma_b, M, mirrored, n, th, cosine, near) -> Verdict:
+def _verdict(fa, fb, grey_b, box_b, chroma_b, M, mirrored, n, th, cosine, near,
+             whole: bool = False) -> Verdict:
     """The rules, in order, on the evidence of B (as lined up by M) against A."""
     ev = measure(fa, grey_b, box_b, chroma_b, M, fb.full_pixels) if M is not None else None
     v = rule_lined_up(M, ev, near, cosine)
@@ -285,7 +290,7 @@ def _verdict(fa, fb, grey_b, box_b, chroma_b, M, mirrored, n, th, cosine, near) 
         v.matrix, v.mirrored = (M, mirrored) if ev is not None else (None, False)
         return v
     ev, M = cast(Evidence, ev), cast(np.ndarray, M)  # (past rule_lined_up: both are there)
-    v = rule_moved(ev) or rule_perspective(ev) or rule_still(ev, th["pixels"])
+    v = rule_moved(ev) or rule_perspective(ev) or rule_still(ev, th["pixels"], whole)
     angle = float(np.degrees(np.arctan2(M[1, 0], M[0, 0])))
     how = V.describe(angle, mirrored)
     if how:

@@ -340,27 +340,35 @@ def verify(path: Path, meta: dict) -> str | None:
 VectorSource = Callable[[list[int]], Iterator[tuple[list[int], np.ndarray]]]
 
 
-
-
 EXACT_WORK = 50_000_000  # query x base rows up to which ``nearest`` compares all (exact, fast)
+EXACT_CHUNK = 4_000_000  # ... this many inner products at a time (16 MB)
 SCRATCH_M, SCRATCH_EF = 16, 64
 
 
-def nearest(base: np.ndarray, queries: np.ndarray, k: int, threads: int = 2
+def nearest(base: np.ndarray, queries: np.ndarray, k: int, threads: int = -1
             ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` rows of ``base`` with the largest inner product with each query row: (rows,
     inner products), each (len(queries), k), best first. Every pair is compared when there
     are few; else through an in-memory HNSW graph of ``base``, built for this search and
-    dropped (nothing is kept: the rows are cheap to read again)."""
+    dropped (nothing is kept: the rows are cheap to read again). ``threads``: hnswlib's
+    (-1: every core)."""
     base = np.ascontiguousarray(base, np.float32)
     queries = np.ascontiguousarray(queries, np.float32)
     k = min(k, len(base))
     if k <= 0 or not len(queries):
         return np.empty((len(queries), 0), np.int64), np.empty((len(queries), 0), np.float32)
     if len(base) * len(queries) <= EXACT_WORK:
-        sims = queries @ base.T
-        rows = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-        return rows, np.take_along_axis(sims, rows, 1)
+        rows = np.empty((len(queries), k), np.int64)
+        sims = np.empty((len(queries), k), np.float32)
+        step = max(1, EXACT_CHUNK // len(base))
+        for i in range(0, len(queries), step):
+            part = queries[i:i + step] @ base.T
+            top = np.argpartition(-part, k - 1, axis=1)[:, :k]
+            got = np.take_along_axis(part, top, 1)
+            order = np.argsort(-got, axis=1, kind="stable")
+            rows[i:i + step] = np.take_along_axis(top, order, 1)
+            sims[i:i + step] = np.take_along_axis(got, order, 1)
+        return rows, sims
     graph = hnswlib.Index(space="ip", dim=base.shape[1])
     graph.init_index(max_elements=len(base), M=SCRATCH_M, ef_construction=SCRATCH_EF)
     graph.set_num_threads(threads)
