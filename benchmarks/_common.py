@@ -23,6 +23,15 @@ def emit(result: dict) -> None:
     sys.stdout.flush()
 
 
+def asks_help(args: list[str], doc: str | None) -> bool:
+    """True (after printing the script's docstring) when ``args`` ask for -h or --help: a
+    benchmark would otherwise take the flag for a folder and start its work."""
+    if "-h" in args or "--help" in args:
+        print((doc or "").strip())
+        return True
+    return False
+
+
 def pop_option(args: list[str], name: str, default=None):
     """The value after ``name`` in ``args`` (both taken out of it), else ``default``: what
     is left are the positional arguments."""

@@ -55,7 +55,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from _common import pop_option  # noqa: E402
+from _common import asks_help, pop_option  # noqa: E402
 
 HOLIDAYS = HERE.parents[1] / "shared" / "evaldata" / "holidays-dev"
 SKIMAGE = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "retina", "camera",
@@ -398,6 +398,8 @@ def pairs_mode(t: Truth) -> dict:
 
 def main() -> None:
     args = sys.argv[1:]
+    if asks_help(args, __doc__):
+        return
     photos = pop_option(args, "--photos")
     max_scenes = int(pop_option(args, "--max-scenes", 100))
     copies = tuple(int(x) for x in pop_option(args, "--copies", "4,2,2").split(","))

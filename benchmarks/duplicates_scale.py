@@ -48,7 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from _common import median, pop_option, rss_mb  # noqa: E402
+from _common import median, asks_help, pop_option, rss_mb  # noqa: E402
 
 EDITS = ["crop-border", "rotate-crop", "turn90-q40", "grey-crop"]
 
@@ -230,6 +230,8 @@ def measure(lib_dir: Path, project: bool = True, repeat: int = 1) -> dict:
 
 def main() -> None:
     args = sys.argv[1:]
+    if asks_help(args, __doc__):
+        return
     sizes = [int(s) for s in pop_option(args, "--sizes", "10000,30000,100000").split(",")]
     work = Path(pop_option(args, "--work", tempfile.mkdtemp(prefix="pf-dupscale-")))
     copies, bursts = float(pop_option(args, "--copies", 0.1)), float(pop_option(args, "--bursts", 0.1))
