@@ -49,7 +49,7 @@ def test_the_word_box_by_the_keyboard(make_window, wait_indexed, wait_results, p
     assert not w.results.slider.isVisible()  # word scores are no similarity: no % slider
     # a word it does not know: said, with near words, never an empty grid without a reason
     qtbot.keyClick(w.results.grid, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
-    assert w.focusWidget() is box
+    qtbot.waitUntil(lambda: w.focusWidget() is box, timeout=5_000)  # (as above: activation)
     box.clear()
     qtbot.keyClicks(box, "catt")
     qtbot.keyClick(box, Qt.Key.Key_Escape)  # any popup closes first
