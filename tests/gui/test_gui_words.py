@@ -48,8 +48,12 @@ def test_the_word_box_by_the_keyboard(make_window, wait_indexed, wait_results, p
     assert w.results.model.rowCount() == len(w.results.model.matches)  # none hidden
     assert not w.results.slider.isVisible()  # word scores are no similarity: no % slider
     # a word it does not know: said, with near words, never an empty grid without a reason
+    # (a shortcut fires only in the active window: the closed popup may have taken the
+    # activation a moment, as above)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
     qtbot.keyClick(w.results.grid, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: w.focusWidget() is box, timeout=5_000)  # (as above: activation)
+    qtbot.waitUntil(lambda: w.focusWidget() is box, timeout=5_000)
     box.clear()
     qtbot.keyClicks(box, "catt")
     qtbot.keyClick(box, Qt.Key.Key_Escape)  # any popup closes first
