@@ -161,7 +161,8 @@ COARSE = 12  # the coarse picture's side: box means of SIDE // COARSE pixels
 # moments u >= 0, v >= 0, u >= v). A turned or mirrored copy has the same canonical picture.
 # An edit moves the moments a little: a photo also asks in every orientation within
 # CANON_SLACK of canonical (of the moments' length, plus CANON_FLOOR): 1.6 asks a photo on
-# the issue-20 set, where all eight orientations find 12% more pairs at 5x the cost.
+# the issue-20 set, where asking in all eight (and stripped, eight more) found 3,322 pairs
+# against 3,290, and at 100,000 photos took the candidate stage from 35 s to 67 s.
 CANON_SLACK, CANON_FLOOR = 0.2, 0.2
 _X = np.arange(COARSE, dtype=np.float32) - (COARSE - 1) / 2
 

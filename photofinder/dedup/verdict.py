@@ -19,7 +19,8 @@ below read that evidence, each on its own:
    caption hides a region of less than 3 in 10, in place), or ``STILL_SHARE_NOISY`` when the
    patches not placed are scattered or one side is grainy (noise, heavy compression): COPY.
    Else SIMILAR (tentative): a region that cannot be placed may have moved. Too few patches
-   to tell (a tiny or flat picture): the whole pictures must agree (``FLAT_NCC``), else
+   to tell (a tiny or flat picture): the whole pictures must agree (``FLAT_NCC``), lined
+   up by keypoints (lined up as whole pictures, a smooth burst frame agrees as well), else
    SIMILAR (tentative) with the reason.
 5. ``capture_time``: a COPY whose two files carry different capture times (EXIF
    DateTimeOriginal) is another exposure: SIMILAR (the finder asks it, with the times).
