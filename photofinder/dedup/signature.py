@@ -71,13 +71,14 @@ def as_array(sig: bytes) -> np.ndarray:
 
 
 def transform(a: np.ndarray, g: int) -> np.ndarray:
+    """``a`` transformed by DIHEDRAL[g] on its last two axes (one picture, or a stack)."""
     t, fr, fc = DIHEDRAL[g]
     if t:
-        a = a.T
+        a = np.swapaxes(a, -1, -2)
     if fr:
-        a = a[::-1]
+        a = a[..., ::-1, :]
     if fc:
-        a = a[:, ::-1]
+        a = a[..., ::-1]
     return a
 
 
@@ -180,14 +181,7 @@ def coarse(sigs: np.ndarray) -> np.ndarray:
 
 def turned(c: np.ndarray, g: int) -> np.ndarray:
     """(n, COARSE*COARSE) coarse pictures, each transformed by DIHEDRAL[g]."""
-    t, fr, fc = DIHEDRAL[g]
-    a = c.reshape(-1, COARSE, COARSE)
-    if t:
-        a = np.swapaxes(a, 1, 2)
-    if fr:
-        a = a[:, ::-1]
-    if fc:
-        a = a[:, :, ::-1]
+    a = transform(c.reshape(-1, COARSE, COARSE), g)
     return np.ascontiguousarray(a).reshape(len(c), COARSE * COARSE)
 
 
